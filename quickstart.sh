@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One-command set-up for a fresh Debian/Ubuntu machine with Python 3.
+#   ./quickstart.sh run   capture every condition, analyse, write reports/REPORT.md
+#   ./quickstart.sh test  run the tests and the experiments with tox on every Python found
+# It installs strace and stress-ng with apt when they are missing and we are root (otherwise it
+# says what to install), creates .venv, and installs syscall-lab into it.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_apt=()
+command -v strace >/dev/null || need_apt+=(strace)
+command -v stress-ng >/dev/null || need_apt+=(stress-ng)
+python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
+if ((${#need_apt[@]})); then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "quickstart: installing ${need_apt[*]} with apt-get" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "quickstart: please install ${need_apt[*]} (e.g. sudo apt-get install ${need_apt[*]})" >&2
+    exit 1
+  fi
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]' tox
+
+# Let tox find every CPython 3.10+ that pyenv has, when pyenv is there.
+if command -v pyenv >/dev/null; then
+  versions=$(pyenv versions --bare | grep -E '^3\.(1[0-9])\.[0-9]+$' | sort -t. -k2,2n -k3,3n | tr '\n' ':')
+  export PYENV_VERSION="${versions%:}"
+fi
+
+case "${1:-}" in
+  run)  shift; exec .venv/bin/syscall-lab run "$@" ;;
+  test) shift; exec .venv/bin/tox "$@" ;;
+  *)    echo "usage: ./quickstart.sh run|test [ARGS...]" >&2; exit 2 ;;
+esac
