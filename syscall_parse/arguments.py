@@ -1,0 +1,175 @@
+"""Argument text of a syscall line: find the end of the list, split it, decode strings and fds.
+
+strace prints arguments as C-like text: strings with escapes, ``[...]`` arrays, ``{...}``
+structs, ``(...)`` expressions, ``/* ... */`` comments and ``-y`` fd decorations
+(``3</etc/hosts>``, ``AT_FDCWD</srv>``, ``11</dev/null<char 1:3>>``). A tokenizer that knows
+these shapes finds the ``)`` closing the list and the top-level ``", "`` separators; raw text is
+never rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["decode_string", "fd_paths", "find_close", "split_args"]
+
+# The pieces the tokenizer cares about; everything between them is plain text.
+# '"a\"b"' => string, '/* 3 vars */' => comment, '(' '[' '{' ')' ']' '}' '<' => brackets.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|/\*.*?\*/|[()\[\]{}<]|, ')
+
+# An fd or pid decoration, starting at its '<':
+# '</etc/hosts>' '<TCP:[1.2.3.4:5->6.7.8.9:10]>' '</dev/null<char 1:3>>' '</memfd:x>(deleted)'.
+# A '->' followed by an address is part of a socket name, not the closing '>'.
+_DECORATION = re.compile(r"<(?:->(?=[\d\[])|[^<>\\]|\\.|<[^<>]*>)*>(?:\(deleted\))?")
+
+# Where a '<' opens a decoration: directly after a digit ('3<') or after 'AT_FDCWD'.
+_DECORATED = re.compile(r"(?:\d|AT_FDCWD)$")
+
+# One C escape in a string: '\\n', '\\x41', '\\0', '\\177'.
+_ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|[0-7]{1,3}|.)", re.DOTALL)
+
+_SIMPLE_ESCAPES = {
+    "n": 10,
+    "t": 9,
+    "r": 13,
+    "v": 11,
+    "f": 12,
+    "a": 7,
+    "b": 8,
+    "e": 27,
+    '"': 34,
+    "\\": 92,
+    "'": 39,
+    "?": 63,
+}
+
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+
+
+def _walk(text: str, start: int):
+    """Yield ``(kind, position, end)`` of the structural tokens from ``start`` at depth 0.
+
+    ``kind`` is ``","`` for a top-level separator, ``")"`` for the bracket closing the list
+    (then the walk stops), ``"<"`` for a top-level fd decoration spanning ``position:end``.
+    """
+    stack: list[str] = []
+    search = _TOKEN.search
+    pos = start
+    while (match := search(text, pos)) is not None:
+        token = match.group()
+        pos = match.end()
+        first = token[0]
+        if first == '"' or first == "/":
+            continue
+        if first == "<":
+            at = match.start()
+            if at and _DECORATED.search(text, 0, at):
+                decoration = _DECORATION.match(text, at)
+                if decoration is not None:
+                    pos = decoration.end()
+                    if not stack:
+                        yield "<", at, pos
+            continue
+        if first in _OPEN:
+            stack.append(_OPEN[first])
+        elif token == ", ":
+            if not stack:
+                yield ",", match.start(), pos
+        elif stack:
+            if stack[-1] == first:
+                stack.pop()
+        elif first == ")":
+            yield ")", match.start(), pos
+            return
+
+
+def find_close(text: str, start: int = 0) -> int:
+    """Index of the ``)`` that closes an argument list whose text starts at ``start``, or -1.
+
+    ``find_close('f("a) = 1", 2) = 0', 2)`` => 13.
+    """
+    for kind, pos, _ in _walk(text, start):
+        if kind == ")":
+            return pos
+    return -1
+
+
+def split_args(text: str) -> list[str]:
+    """Split the text of an argument list at its top-level ``", "`` separators.
+
+    ``split_args('3</a, b>, "x, y", [1, 2]')`` => ``['3</a, b>', '"x, y"', '[1, 2]']``.
+    An unmatched closing bracket ends nothing: the rest stays in the last argument.
+    """
+    if not text:
+        return []
+    parts = []
+    begin = 0
+    for kind, pos, end in _walk(text + "\0", 0):
+        if kind == ",":
+            parts.append(text[begin:pos])
+            begin = end
+    parts.append(text[begin:])
+    return parts
+
+
+def decode_string(token: str) -> bytes:
+    """The bytes of a C-escaped strace string token, without its ``...`` truncation marker.
+
+    Octal escapes are read greedily up to three digits, as strace writes them:
+    ``decode_string(r'"\\0001\\33[0m"...')`` => ``b"\\x001\\x1b[0m"``.
+    Raises ValueError if ``token`` is not a quoted string.
+    """
+    body = token[:-3] if token.endswith('"...') else token
+    if len(body) < 2 or body[0] != '"' or body[-1] != '"':
+        raise ValueError(f"not a strace string: {token!r}")
+    out = bytearray()
+    inner = body[1:-1]
+    pos = 0
+    for match in _ESCAPE.finditer(inner):
+        out += inner[pos : match.start()].encode("utf-8", "surrogateescape")
+        escape = match.group()[1:]
+        if escape[0] == "x" and len(escape) == 3:
+            out.append(int(escape[1:], 16))
+        elif escape[0] in "01234567":
+            out.append(int(escape, 8) & 0xFF)
+        else:
+            out.append(_SIMPLE_ESCAPES.get(escape, ord(escape[0]) & 0xFF))
+        pos = match.end()
+    out += inner[pos:].encode("utf-8", "surrogateescape")
+    return bytes(out)
+
+
+# '\74' and '\76' are how strace 4.22+ escapes '<' and '>' inside a decorated path.
+_PATH_ESCAPE = re.compile(r"\\(?:[0-7]{1,3}|\\)")
+# A nested device suffix in a -yy decoration: '/dev/null<char 1:3>' => '/dev/null'.
+_DEVICE_SUFFIX = re.compile(r"<(?:char|block) \d+:\d+>$")
+
+
+def _unescape_path(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        escape = match.group()[1:]
+        return "\\" if escape == "\\" else chr(int(escape, 8))
+
+    return _PATH_ESCAPE.sub(replace, text)
+
+
+def fd_paths(args: str | list[str]) -> list[str]:
+    """Paths named by the top-level ``-y``/``-yy`` fd decorations of an argument list.
+
+    ``fd_paths('3</tmp/a\\74b\\76>, AT_FDCWD</srv>, 4<pipe:[5]>')`` => ``['/tmp/a<b>', '/srv']``:
+    only decorations holding a path (starting with ``/``) count; ``(deleted)`` and the device
+    suffix of ``-yy`` are dropped. Accepts the raw text or the list from ``split_args``.
+    """
+    texts = args if isinstance(args, list) else [args]
+    paths = []
+    for text in texts:
+        for kind, pos, end in _walk(text + "\0", 0):
+            if kind != "<":
+                continue
+            inner = text[pos + 1 : end]
+            if inner.endswith("(deleted)"):
+                inner = inner[: -len("(deleted)")]
+            inner = inner[:-1]  # the closing '>'
+            if inner.startswith("/"):
+                paths.append(_unescape_path(_DEVICE_SUFFIX.sub("", inner)))
+    return paths

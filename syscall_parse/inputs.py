@@ -1,0 +1,175 @@
+"""Where strace logs come from: files, stdin, compressed files, and ``-ff`` file sets.
+
+Text is decoded as UTF-8 with ``errors="surrogateescape"``: strace writes ASCII, but program
+output spliced into a stderr trace and ``-Y`` comm names can hold any bytes; those survive as
+lone surrogates (``line.encode("utf-8", "surrogateescape")`` gives the bytes back).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import heapq
+import io
+import lzma
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from itertools import count
+from pathlib import Path
+from typing import IO
+
+from .errors import InputError
+from .events import Event
+from .stream import ParseStats, iter_events
+
+__all__ = ["ff_files", "iter_trace", "open_log", "read_lines"]
+
+_OPENERS = {".gz": gzip.open, ".xz": lzma.open, ".bz2": bz2.open}
+
+# 'trace.out.7832' => 7832: the tid suffix strace -ff gives each file.
+_FF_SUFFIX = re.compile(r"\.(\d+)$")
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a log file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: permission denied")
+
+
+@contextmanager
+def open_log(source: str | os.PathLike[str]) -> Iterator[IO[str]]:
+    """Open a log for reading text: a path, ``-`` for stdin, ``.gz``/``.xz``/``.bz2`` files.
+
+    Raises InputError (one-line message) for a missing, directory or unreadable path.
+    """
+    if str(source) == "-":
+        yield io.TextIOWrapper(
+            sys.stdin.buffer, encoding="utf-8", errors="surrogateescape", newline="\n"
+        )
+        return
+    path = Path(source)
+    _check_readable(path)
+    opener = _OPENERS.get(path.suffix)
+    try:
+        if opener is not None:
+            handle = opener(path, "rt", encoding="utf-8", errors="surrogateescape", newline="\n")
+        else:
+            handle = open(path, encoding="utf-8", errors="surrogateescape", newline="\n")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from exc
+    with handle:
+        try:
+            yield handle
+        except (OSError, EOFError, lzma.LZMAError) as exc:
+            raise InputError(f"{path}: cannot read: {exc}") from exc
+
+
+def read_lines(source: str | os.PathLike[str]) -> Iterator[str]:
+    """Yield the lines of one log (see ``open_log``), newline included."""
+    with open_log(source) as handle:
+        yield from handle
+
+
+def ff_files(prefix: str | os.PathLike[str]) -> list[tuple[int, Path]]:
+    """The ``(tid, path)`` of the files ``strace -ff -o PREFIX`` wrote, in tid order.
+
+    Raises InputError when there are none.
+    """
+    prefix_path = Path(prefix)
+    parent = prefix_path.parent
+    found = []
+    if parent.is_dir():
+        for path in parent.glob(f"{prefix_path.name}.*"):
+            match = _FF_SUFFIX.search(path.name)
+            if match is not None and path.name[: match.start()] == prefix_path.name:
+                found.append((int(match.group(1)), path))
+    if not found:
+        raise InputError(f"{prefix}: no such file, nor -ff files {prefix}.PID")
+    return sorted(found)
+
+
+def _ff_set(paths: Sequence[Path]) -> list[tuple[int, Path]] | None:
+    """``(tid, path)`` pairs if all paths are ``PREFIX.TID`` with one prefix, else None."""
+    pairs = []
+    prefixes = set()
+    for path in paths:
+        match = _FF_SUFFIX.search(path.name)
+        if match is None:
+            return None
+        prefixes.add(path.parent / path.name[: match.start()])
+        pairs.append((int(match.group(1)), path))
+    if len(pairs) < 2 or len(prefixes) != 1:
+        return None
+    return sorted(pairs)
+
+
+def _timed(events: Iterable[Event], rank: int) -> Iterator[tuple[float, int, int, Event]]:
+    """Sort keys for merging: an event without a time sorts with the event before it."""
+    last = float("-inf")
+    for seq, event in zip(count(), events, strict=False):
+        time = getattr(event, "time", None)
+        if time is not None:
+            last = time
+        yield last, rank, seq, event
+
+
+def _merge_ff(
+    pairs: Sequence[tuple[int, Path]], stats: ParseStats, strict: bool
+) -> Iterator[Event]:
+    """Events of a ``-ff`` file set, pid from each file name, merged by timestamp.
+
+    Without timestamps the files are concatenated in tid order. Line numbers in the events
+    refer to each event's own file.
+    """
+    per_file = [ParseStats() for _ in pairs]
+    streams = [
+        iter_events(read_lines(path), pid=tid, stats=sub, strict=strict)
+        for (tid, path), sub in zip(pairs, per_file, strict=True)
+    ]
+    timed = [_timed(stream, rank) for rank, stream in enumerate(streams)]
+    for *_, event in heapq.merge(*timed):
+        yield event
+    for sub in per_file:
+        stats.add(sub)
+
+
+def iter_trace(
+    sources: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    stats: ParseStats | None = None,
+    strict: bool = False,
+) -> Iterator[Event]:
+    """Events of one or more logs: paths, ``-``, compressed files, or a ``-ff`` set.
+
+    A ``-ff`` set is given by its prefix (when no file of that name exists) or by the list of
+    its ``PREFIX.TID`` files; it is merged by time (see ``_merge_ff``). Other lists of logs
+    are read one after another. Raises InputError for a source that cannot be read.
+    """
+    if stats is None:
+        stats = ParseStats()
+    items = [sources] if isinstance(sources, str | os.PathLike) else list(sources)
+    if not items:
+        raise InputError("no log given")
+    paths = [Path(item) for item in items]
+    ff = _ff_set(paths)
+    if ff is not None:
+        for _, path in ff:
+            _check_readable(path)
+        yield from _merge_ff(ff, stats, strict)
+        return
+    for item, path in zip(items, paths, strict=True):
+        if str(item) != "-" and not path.exists() and _FF_SUFFIX.search(path.name) is None:
+            pairs = ff_files(path)
+            yield from _merge_ff(pairs, stats, strict)
+            continue
+        if str(item) != "-":
+            _check_readable(path)
+        sub = ParseStats()
+        yield from iter_events(read_lines(item), stats=sub, strict=strict)
+        stats.add(sub)

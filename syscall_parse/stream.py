@@ -1,0 +1,195 @@
+"""Lines of an strace log to events: join split calls per pid, keep and count everything else.
+
+``iter_events`` holds only per-pid pending state (one unfinished call per thread and, at most,
+one call line cut by a raw newline), so its memory does not grow with the length of the log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+from .events import Event, Exit, Message, Syscall, Unparsed
+from .lines import Continuation, OpenCall, Resumed, SummaryLine, Unfinished, parse_line
+
+__all__ = ["ParseStats", "iter_events"]
+
+
+@dataclass(slots=True)
+class ParseStats:
+    """What ``iter_events`` saw besides the events it yielded; filled in as it runs.
+
+    ``unparsed`` lists ``(line number, text)`` of every line that is not strace output;
+    ``continuations`` counts ``-k`` frames and data dumps, ``summary_lines`` the ``-c``/``-C``
+    table; ``unresumed`` counts unfinished calls never resumed, ``orphans`` resumed halves
+    without their unfinished half.
+    """
+
+    lines: int = 0
+    events: int = 0
+    continuations: int = 0
+    summary_lines: int = 0
+    unresumed: int = 0
+    orphans: int = 0
+    unparsed: list[tuple[int, str]] = field(default_factory=list)
+
+    def add(self, other: ParseStats) -> None:
+        """Add the counts of another stream (one file of several) to these."""
+        self.lines += other.lines
+        self.events += other.events
+        self.continuations += other.continuations
+        self.summary_lines += other.summary_lines
+        self.unresumed += other.unresumed
+        self.orphans += other.orphans
+        self.unparsed.extend(other.unparsed)
+
+
+# A strace message that split a call line in stderr mode:
+# 'vfork(strace: Process 7758 attached' => 'vfork(' and the message.
+_MESSAGE_INSIDE = re.compile(r"((?:/\S*)?strace: .*)$")
+
+
+def _unreturned(call: Unfinished) -> Syscall:
+    """An unfinished call that was never resumed: a call that did not return."""
+    return Syscall(
+        call.pid,
+        call.name,
+        call.args,
+        None,
+        None,
+        time=call.time,
+        relative=call.relative,
+        returned=False,
+        lines=(call.line, call.line),
+    )
+
+
+def _join(entry: Unfinished, exit_half: Syscall) -> Syscall:
+    return replace(
+        exit_half,
+        args=entry.args + exit_half.args,
+        time=entry.time,
+        relative=entry.relative,
+        lines=(entry.line, exit_half.lines[1]),
+    )
+
+
+def iter_events(
+    lines: Iterable[str],
+    *,
+    pid: int | None = None,
+    stats: ParseStats | None = None,
+    strict: bool = False,
+) -> Iterator[Event]:
+    """Yield the events of strace output lines, joining ``<unfinished ...>`` calls.
+
+    ``pid`` is the pid of lines without a pid prefix (the suffix of a ``-ff`` file; in stderr
+    mode, the initial process, learnt from the first ``[pid N]`` line that resumes one of its
+    calls when not given). A joined call is yielded at its resumed half; an unfinished call
+    never resumed is yielded with ``returned=False`` when its pid exits or at the end.
+    ``Unparsed`` lines are yielded too and listed in ``stats``; ``strict=True`` raises
+    ``StraceParseError`` on them instead.
+    """
+    if stats is None:
+        stats = ParseStats()
+    pending: dict[int | None, Unfinished] = {}
+    open_call: OpenCall | None = None
+    number = 0
+    for number, text in enumerate(lines, 1):
+        record = parse_line(text, number, strict=strict and open_call is None)
+        if open_call is not None:
+            joined = parse_line(open_call.text + text.rstrip("\r\n"), open_call.line)
+            head, open_call = open_call, None
+            if isinstance(joined, Syscall | Unfinished):
+                record = (
+                    replace(joined, lines=(head.line, number))
+                    if isinstance(joined, Syscall)
+                    else joined
+                )
+            else:
+                stats.unparsed.append((head.line, head.text))
+                yield Unparsed(head.text, (head.line, head.line))
+                if strict and isinstance(record, Unparsed):
+                    parse_line(text, number, strict=True)
+        if isinstance(record, OpenCall):
+            message = _MESSAGE_INSIDE.search(record.text)
+            if message is not None:
+                yield Message(message.group(1), None, (number, number))
+                record = parse_line(record.text[: message.start()], number)
+            if isinstance(record, OpenCall):
+                open_call = record
+                continue
+        if isinstance(record, Continuation):
+            stats.continuations += 1
+            continue
+        if isinstance(record, SummaryLine):
+            stats.summary_lines += 1
+            continue
+        if isinstance(record, Unparsed):
+            stats.unparsed.append((number, record.text))
+            yield record
+            continue
+        if isinstance(record, Message):
+            stats.events += 1
+            yield record
+            continue
+        if record.pid is None and pid is not None:
+            record = (
+                Resumed(replace(record.call, pid=pid))
+                if isinstance(record, Resumed)
+                else replace(record, pid=pid)
+            )
+        if isinstance(record, Unfinished):
+            previous = pending.pop(record.pid, None)
+            if previous is not None:
+                stats.unresumed += 1
+                stats.events += 1
+                yield _unreturned(previous)
+            pending[record.pid] = record
+            continue
+        if isinstance(record, Resumed):
+            call = record.call
+            entry = pending.get(call.pid)
+            if entry is None and pid is None and call.pid is not None:
+                # stderr mode: the initial process's unprefixed call resumed under its pid.
+                initial = pending.get(None)
+                if initial is not None and initial.name == call.name:
+                    pid = call.pid
+                    entry = replace(pending.pop(None), pid=pid)
+                    pending[pid] = entry
+            if entry is not None and entry.name == call.name:
+                del pending[call.pid]
+                event: Event = _join(entry, call)
+            else:
+                stats.orphans += 1
+                event = call
+            stats.events += 1
+            yield event
+            continue
+        if isinstance(record, Exit):
+            if record.superseded_by is not None:
+                moved = pending.pop(record.superseded_by, None)
+                if moved is not None:
+                    leftover = pending.pop(record.pid, None)
+                    if leftover is not None:
+                        stats.unresumed += 1
+                        stats.events += 1
+                        yield _unreturned(leftover)
+                    pending[record.pid] = replace(moved, pid=record.pid)
+            else:
+                entry = pending.pop(record.pid, None)
+                if entry is not None:
+                    stats.unresumed += 1
+                    stats.events += 1
+                    yield _unreturned(entry)
+        stats.events += 1
+        yield record
+    stats.lines = number
+    if open_call is not None:
+        stats.unparsed.append((open_call.line, open_call.text))
+        yield Unparsed(open_call.text, (open_call.line, open_call.line))
+    for entry in sorted(pending.values(), key=lambda call: call.line):
+        stats.unresumed += 1
+        stats.events += 1
+        yield _unreturned(entry)
