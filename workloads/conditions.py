@@ -15,7 +15,7 @@ memory      64 anonymous ``mmap.mmap(-1, 4 MiB)``, every page touched, then clos
             no syscalls, because glibc raises its mmap threshold after the first free)
 memory-brk  64 rounds of 64 x 64 KiB bytearrays (below glibc's 128 KiB mmap threshold, so the
             heap grows with ``brk``), touched, then freed (the heap is trimmed with ``brk``):
-            about 44 ``brk`` per round; the exact number per round can differ by one with the
+            about 22 ``brk`` per round; the exact number per round can differ by one with the
             heap layout start-up leaves (it depends on argv), so it is exact only per argv
 io          16 files x 8 chunks of 64 KiB written with ``os.write`` and one ``fsync`` per file,
             read back in 64 KiB reads, then unlinked (8 MiB on disk at most, any scale)
@@ -192,7 +192,7 @@ CONDITIONS: dict[str, Workload] = {
         Workload("cpu", "chained SHA-256 over a 64 KiB block", _prepare_cpu),
         Workload(
             "memory",
-            "anonymous mmap of 8 MiB buffers, touched and unmapped",
+            "anonymous mmap of 4 MiB buffers, touched and unmapped",
             _prepare_memory,
             buffer=MEMORY_BUFFER,
         ),

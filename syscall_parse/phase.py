@@ -1,0 +1,93 @@
+"""Cut a workload's trace to its measured phase, between the marker syscalls.
+
+The workloads (``python -m workloads``) mark the start and the end of their measured work with
+``stat`` of ``/syscall-lab-phase/start`` and ``/syscall-lab-phase/end``, paths that do not exist.
+Everything outside (interpreter start-up: ~1,200 calls; clean-up) is not the workload's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from workloads.markers import PHASE_END, PHASE_START
+
+from .errors import SyscallLabError
+from .events import Event, Syscall
+
+__all__ = [
+    "MARKER_SYSCALLS",
+    "PhaseError",
+    "PhaseMarkers",
+    "cut_to_phase",
+    "find_frame_markers",
+    "find_markers",
+]
+
+MARKER_SYSCALLS = frozenset({"newfstatat", "stat", "lstat", "statx", "fstatat64", "stat64"})
+"""The names strace gives ``os.stat`` across architectures, libc and Python versions."""
+
+
+class PhaseError(SyscallLabError, ValueError):
+    """A trace without exactly one start and one end marker, in that order."""
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseMarkers:
+    """Source line numbers of the start and end markers (the phase lies strictly between)."""
+
+    start: int
+    end: int
+
+
+def _is_marker(name: str | None, args: str | None, path: str) -> bool:
+    return name in MARKER_SYSCALLS and args is not None and f'"{path}"' in args
+
+
+def _markers(found: dict[str, list[int]], where: str) -> PhaseMarkers:
+    starts, ends = found[PHASE_START], found[PHASE_END]
+    if len(starts) != 1 or len(ends) != 1:
+        raise PhaseError(
+            f"{where}: expected one start and one end phase marker ({PHASE_START}, {PHASE_END}), "
+            f"found {len(starts)} start(s) at lines {starts[:5]} and {len(ends)} end(s) at lines "
+            f"{ends[:5]}; was it traced from a workload (python -m workloads)?"
+        )
+    if not starts[0] < ends[0]:
+        raise PhaseError(f"{where}: end marker (line {ends[0]}) before start (line {starts[0]})")
+    return PhaseMarkers(starts[0], ends[0])
+
+
+def find_markers(events: Iterable[Event], *, where: str = "trace") -> PhaseMarkers:
+    """The lines of the phase markers among parsed events; PhaseError unless exactly one each."""
+    found: dict[str, list[int]] = {PHASE_START: [], PHASE_END: []}
+    for event in events:
+        if isinstance(event, Syscall):
+            for path, lines in found.items():
+                if _is_marker(event.name, event.args, path):
+                    lines.append(event.lines[0])
+    return _markers(found, where)
+
+
+def find_frame_markers(frame: pd.DataFrame, *, where: str = "trace") -> PhaseMarkers:
+    """The lines of the phase markers in an event table (``syscall_parse.schema``)."""
+    calls = frame[frame["syscall"].isin(MARKER_SYSCALLS).fillna(False).astype(bool)]
+    found: dict[str, list[int]] = {PHASE_START: [], PHASE_END: []}
+    for line, args in zip(calls["line"].tolist(), calls["args"].tolist(), strict=True):
+        for path, lines in found.items():
+            if _is_marker("stat", None if args is pd.NA else args, path):
+                lines.append(int(line))
+    return _markers(found, where)
+
+
+def cut_to_phase(frame: pd.DataFrame, *, where: str = "trace") -> pd.DataFrame:
+    """The rows strictly between the phase markers, all columns and dtypes kept, index reset.
+
+    Rows are selected by source line, so a call that started before the end marker but resumed
+    after it (another thread) is kept when its first line is inside. Raises PhaseError (a
+    ValueError) naming ``where`` when the markers are missing, repeated or out of order.
+    """
+    markers = find_frame_markers(frame, where=where)
+    inside = (frame["line"] > markers.start) & (frame["line"] < markers.end)
+    return frame.loc[inside].reset_index(drop=True)
