@@ -1,0 +1,693 @@
+"""Anomaly detectors for syscall traces: fit on normal traces only, score traces and live streams.
+
+A trace is a sequence of syscall names; scores are "higher = more anomalous". Every detector
+scores a whole trace (``score``/``score_many``) and a stream call by call (``stream()`` returns a
+scorer whose ``update(name)`` gives the score of the trace so far; after the last call it equals
+``score`` of the whole trace). Fitted models save to a JSON file with a ``format_version``.
+
+- ``Stide``: Forrest et al. 1996, share of length-n windows never seen in training.
+- ``TStide``: Warrender et al. 1999, windows rarer than a threshold count as unseen too.
+- ``FrequencyKnn``: cosine distance of the trace's tf-idf syscall profile to its nearest
+  normal neighbour.
+- ``NgramModel``: an n-gram language model with Witten-Bell interpolation; mean negative
+  log-likelihood per call.
+- ``Ensemble``: the mean of the members' scores, each first turned into a standardised
+  ``-log`` tail probability against out-of-fold normal scores (cross-fitted on the training
+  traces, so no test trace and no attack is ever used to calibrate).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .errors import InputError, SyscallLabError
+
+__all__ = [
+    "DETECTORS",
+    "FORMAT_VERSION",
+    "Detector",
+    "DetectorError",
+    "Ensemble",
+    "FrequencyKnn",
+    "NgramModel",
+    "Stide",
+    "StreamScorer",
+    "TStide",
+    "Vocabulary",
+    "load_detector",
+    "make_detector",
+]
+
+FORMAT_VERSION = 1
+
+Trace = Sequence[str]
+
+
+class DetectorError(SyscallLabError):
+    """A detector used before fitting, a bad setting, or a model file that cannot be loaded."""
+
+
+class StreamScorer(Protocol):
+    """Scores a trace call by call."""
+
+    def update(self, name: str) -> float:
+        """Take the next call; return the score of the trace so far."""
+        ...
+
+
+class Vocabulary:
+    """Syscall names <-> small integer ids; id 0 stands for every name unseen in training."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names: tuple[str, ...] = tuple(sorted(set(names)))
+        self._ids = {name: i for i, name in enumerate(self.names, start=1)}
+
+    @property
+    def size(self) -> int:
+        """Number of ids, the unknown id included."""
+        return len(self.names) + 1
+
+    def id(self, name: str) -> int:
+        return self._ids.get(name, 0)
+
+    def encode(self, trace: Trace) -> np.ndarray:
+        get = self._ids.get
+        return np.fromiter((get(name, 0) for name in trace), dtype=np.int64, count=len(trace))
+
+
+def _packed_windows(ids: np.ndarray, n: int, base: int) -> np.ndarray:
+    """Each length-n window of ``ids`` as one integer in base ``base``: [1, 2] => 1*base + 2."""
+    if ids.size < n:
+        return np.empty(0, dtype=np.int64)
+    powers = base ** np.arange(n - 1, -1, -1, dtype=np.int64)
+    return sliding_window_view(ids, n) @ powers
+
+
+def _check_packable(base: int, n: int) -> None:
+    if base**n >= 2**63:
+        raise DetectorError(
+            f"windows of {n} calls over {base} distinct ids do not fit in 64 bits; use a smaller n"
+        )
+
+
+def _sorted_member(values: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Whether each value is in the sorted array ``table``."""
+    if table.size == 0:
+        return np.zeros(values.shape, dtype=bool)
+    at = np.searchsorted(table, values).clip(max=table.size - 1)
+    return table[at] == values
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Detector(ABC):
+    """Common interface: fit on normal traces, score traces (higher = more anomalous), stream."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def fit(self, traces: Sequence[Trace]) -> Detector:
+        """Learn normal behaviour from ``traces``; returns self."""
+
+    @abstractmethod
+    def score(self, trace: Trace) -> float:
+        """The anomaly score of one trace."""
+
+    def score_many(self, traces: Sequence[Trace]) -> np.ndarray:
+        """The scores of many traces, as float64."""
+        return np.fromiter((self.score(t) for t in traces), dtype=np.float64, count=len(traces))
+
+    @abstractmethod
+    def stream(self) -> StreamScorer:
+        """A fresh call-by-call scorer."""
+
+    @abstractmethod
+    def params(self) -> dict[str, Any]:
+        """The constructor settings, JSON-serialisable."""
+
+    @abstractmethod
+    def _state(self) -> dict[str, Any]:
+        """The fitted state, JSON-serialisable."""
+
+    @abstractmethod
+    def _set_state(self, state: dict[str, Any]) -> None: ...
+
+    @property
+    @abstractmethod
+    def fitted(self) -> bool: ...
+
+    def _require_fitted(self) -> None:
+        if not self.fitted:
+            raise DetectorError(f"{self.name}: fit() the detector before scoring")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model as a JSON-ready dict with ``format_version``."""
+        self._require_fitted()
+        return {
+            "format_version": FORMAT_VERSION,
+            "detector": self.name,
+            "params": self.params(),
+            "state": self._state(),
+        }
+
+    def save(self, path: Path | str) -> None:
+        """Write the fitted model to ``path`` as JSON, atomically."""
+        _atomic_write(Path(path), json.dumps(self.to_dict(), separators=(",", ":")))
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({settings})"
+
+
+def _from_dict(data: dict[str, Any], where: str) -> Detector:
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise DetectorError(
+            f"{where}: unsupported model format_version {version!r} (this version reads "
+            f"{FORMAT_VERSION})"
+        )
+    kind = data.get("detector")
+    if kind not in DETECTORS:
+        raise DetectorError(f"{where}: unknown detector {kind!r}; known: {sorted(DETECTORS)}")
+    cls = DETECTORS[kind]
+    params = dict(data["params"])
+    if cls is Ensemble:
+        params["members"] = [_from_dict(m, where) for m in data["state"]["members"]]
+    detector = cls(**params)
+    detector._set_state(data["state"])
+    return detector
+
+
+def load_detector(path: Path | str) -> Detector:
+    """Read a model written by ``Detector.save``; DetectorError on an unknown format_version."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not a detector model file: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not a detector model file")
+    return _from_dict(data, str(path))
+
+
+class _WindowStream:
+    """Running share of windows missing from a set: the streaming form of (t-)STIDE."""
+
+    def __init__(self, detector: Stide) -> None:
+        self._vocab = detector.vocabulary
+        self._known = detector._known_set()
+        self._n = detector.n
+        self._base = self._vocab.size
+        self._modulus = self._base**self._n
+        self._packed = 0
+        self._seen = 0
+        self._windows = 0
+        self._misses = 0
+
+    def update(self, name: str) -> float:
+        self._packed = (self._packed * self._base + self._vocab.id(name)) % self._modulus
+        self._seen += 1
+        if self._seen >= self._n:
+            self._windows += 1
+            self._misses += self._packed not in self._known
+        return self._misses / self._windows if self._windows else 0.0
+
+
+class Stide(Detector):
+    """STIDE (Forrest et al. 1996): the share of a trace's length-n windows unseen in training.
+
+    A trace shorter than ``n`` has no window and scores 0.
+    """
+
+    name: ClassVar[str] = "stide"
+
+    def __init__(self, n: int = 6) -> None:
+        if n < 1:
+            raise DetectorError(f"{self.name}: window length n must be >= 1, got {n}")
+        self.n = n
+        self.vocabulary: Vocabulary | None = None
+        self.windows: np.ndarray | None = None  # sorted packed windows of the database
+
+    @property
+    def fitted(self) -> bool:
+        return self.windows is not None
+
+    def params(self) -> dict[str, Any]:
+        return {"n": self.n}
+
+    def _encode_windows(self, traces: Iterable[Trace]) -> list[np.ndarray]:
+        assert self.vocabulary is not None
+        base = self.vocabulary.size
+        return [_packed_windows(self.vocabulary.encode(t), self.n, base) for t in traces]
+
+    def _database(self, windows: np.ndarray) -> np.ndarray:
+        return np.unique(windows)
+
+    def fit(self, traces: Sequence[Trace]) -> Stide:
+        if not traces:
+            raise DetectorError(f"{self.name}: no training traces")
+        self.vocabulary = Vocabulary(name for t in traces for name in t)
+        _check_packable(self.vocabulary.size, self.n)
+        every = self._encode_windows(traces)
+        self.windows = self._database(np.concatenate([*every, np.empty(0, dtype=np.int64)]))
+        return self
+
+    def score(self, trace: Trace) -> float:
+        return float(self.score_many([trace])[0])
+
+    def score_many(self, traces: Sequence[Trace]) -> np.ndarray:
+        self._require_fitted()
+        assert self.windows is not None
+        out = np.zeros(len(traces))
+        for i, windows in enumerate(self._encode_windows(traces)):
+            if windows.size:
+                out[i] = 1.0 - _sorted_member(windows, self.windows).mean()
+        return out
+
+    def _known_set(self) -> frozenset[int]:
+        self._require_fitted()
+        assert self.windows is not None
+        return frozenset(self.windows.tolist())
+
+    def stream(self) -> StreamScorer:
+        return _WindowStream(self)
+
+    def _state(self) -> dict[str, Any]:
+        assert self.vocabulary is not None
+        assert self.windows is not None
+        return {"vocabulary": list(self.vocabulary.names), "windows": self.windows.tolist()}
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.vocabulary = Vocabulary(state["vocabulary"])
+        self.windows = np.asarray(state["windows"], dtype=np.int64)
+
+
+class TStide(Stide):
+    """t-STIDE (Warrender et al. 1999): windows seen in less than ``threshold`` of all training
+    windows count as mismatches, like unseen ones."""
+
+    name: ClassVar[str] = "t-stide"
+
+    def __init__(self, n: int = 6, threshold: float = 0.001) -> None:
+        super().__init__(n)
+        if not 0 <= threshold < 1:
+            raise DetectorError(f"{self.name}: threshold must be in [0, 1), got {threshold}")
+        self.threshold = threshold
+
+    def params(self) -> dict[str, Any]:
+        return {"n": self.n, "threshold": self.threshold}
+
+    def _database(self, windows: np.ndarray) -> np.ndarray:
+        # Only the common windows form the database: a rare one then scores as a mismatch.
+        unique, counts = np.unique(windows, return_counts=True)
+        return unique[counts >= self.threshold * windows.size]
+
+
+def _tfidf_rows(counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """Rows of counts => L2-normalised tf-idf rows (an all-zero row stays zero)."""
+    totals = counts.sum(axis=1, keepdims=True)
+    weighted = counts / np.maximum(totals, 1) * idf
+    norms = np.linalg.norm(weighted, axis=1, keepdims=True)
+    return weighted / np.where(norms > 0, norms, 1.0)
+
+
+class _ProfileStream:
+    def __init__(self, detector: FrequencyKnn) -> None:
+        assert detector.vocabulary is not None
+        self._detector = detector
+        self._counts = np.zeros((1, detector.vocabulary.size))
+
+    def update(self, name: str) -> float:
+        self._counts[0, self._detector.vocabulary.id(name)] += 1  # type: ignore[union-attr]
+        return float(self._detector._distances(self._counts)[0])
+
+
+class FrequencyKnn(Detector):
+    """Cosine distance of the trace's tf-idf syscall-frequency profile to the nearest of the
+    training profiles (``k`` > 1: the mean distance to the ``k`` nearest). Unseen syscalls share
+    one feature with the largest idf, so they weigh heavily."""
+
+    name: ClassVar[str] = "frequency-knn"
+
+    def __init__(self, k: int = 1) -> None:
+        if k < 1:
+            raise DetectorError(f"{self.name}: k must be >= 1, got {k}")
+        self.k = k
+        self.vocabulary: Vocabulary | None = None
+        self.idf: np.ndarray | None = None
+        self.profiles: np.ndarray | None = None
+
+    @property
+    def fitted(self) -> bool:
+        return self.profiles is not None
+
+    def params(self) -> dict[str, Any]:
+        return {"k": self.k}
+
+    def _counts(self, traces: Sequence[Trace]) -> np.ndarray:
+        assert self.vocabulary is not None
+        size = self.vocabulary.size
+        return np.stack(
+            [np.bincount(self.vocabulary.encode(t), minlength=size) for t in traces]
+        ).astype(np.float64)
+
+    def fit(self, traces: Sequence[Trace]) -> FrequencyKnn:
+        if len(traces) < self.k:
+            raise DetectorError(f"{self.name}: needs at least k={self.k} training traces")
+        self.vocabulary = Vocabulary(name for t in traces for name in t)
+        counts = self._counts(traces)
+        documents = (counts > 0).sum(axis=0)
+        self.idf = np.log((1 + len(traces)) / (1 + documents)) + 1
+        self.profiles = np.unique(_tfidf_rows(counts, self.idf), axis=0)
+        return self
+
+    def _distances(self, counts: np.ndarray) -> np.ndarray:
+        assert self.idf is not None
+        assert self.profiles is not None
+        similarity = _tfidf_rows(counts, self.idf) @ self.profiles.T
+        k = min(self.k, self.profiles.shape[0])
+        nearest = -np.partition(-similarity, k - 1, axis=1)[:, :k]
+        return np.clip(1.0 - nearest.mean(axis=1), 0.0, None)
+
+    def score(self, trace: Trace) -> float:
+        return float(self.score_many([trace])[0])
+
+    def score_many(self, traces: Sequence[Trace]) -> np.ndarray:
+        self._require_fitted()
+        return self._distances(self._counts(traces)) if traces else np.empty(0)
+
+    def stream(self) -> StreamScorer:
+        self._require_fitted()
+        return _ProfileStream(self)
+
+    def _state(self) -> dict[str, Any]:
+        assert self.vocabulary is not None
+        assert self.idf is not None
+        assert self.profiles is not None
+        return {
+            "vocabulary": list(self.vocabulary.names),
+            "idf": self.idf.tolist(),
+            "profiles": self.profiles.tolist(),
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.vocabulary = Vocabulary(state["vocabulary"])
+        self.idf = np.asarray(state["idf"], dtype=np.float64)
+        self.profiles = np.asarray(state["profiles"], dtype=np.float64).reshape(-1, self.idf.size)
+
+
+class _NgramStream:
+    def __init__(self, model: NgramModel) -> None:
+        self._model = model
+        self._tables = model._dict_tables()
+        assert model.vocabulary is not None
+        self._base = model.vocabulary.size + 1
+        self._history: deque[int] = deque([model._bos] * (model.n - 1), maxlen=model.n - 1)
+        self._total = 0.0
+        self._calls = 0
+
+    def update(self, name: str) -> float:
+        assert self._model.vocabulary is not None
+        token = self._model.vocabulary.id(name)
+        history = list(self._history)
+        p = self._model._unigram[token]
+        for order, (ngrams, contexts) in enumerate(self._tables, start=1):
+            context = 0
+            for i in history[len(history) - order :]:
+                context = context * self._base + i
+            seen, types = contexts.get(context, (0, 0))
+            if seen:
+                p = (ngrams.get(context * self._base + token, 0) + types * p) / (seen + types)
+        self._history.append(token)
+        self._total -= math.log(p)
+        self._calls += 1
+        return self._total / self._calls
+
+
+class NgramModel(Detector):
+    """An order-``n`` syscall language model with Witten-Bell interpolation down to an add-one
+    unigram; the score is the mean negative log-likelihood per call (nats). Contexts at the start
+    of a trace are padded with a begin-of-trace symbol.
+
+    The default order 5 had the lowest held-out negative
+    log-likelihood in 5-fold cross-validation on ADFA-LD's normal training traces (orders 2-8).
+    """
+
+    name: ClassVar[str] = "ngram-lm"
+
+    def __init__(self, n: int = 5) -> None:
+        if n < 1:
+            raise DetectorError(f"{self.name}: order n must be >= 1, got {n}")
+        self.n = n
+        self.vocabulary: Vocabulary | None = None
+        self._unigram: np.ndarray | None = None
+        # Per context length 1..n-1: sorted packed n-grams and counts; sorted contexts with
+        # their count and number of distinct followers.
+        self._orders: list[dict[str, np.ndarray]] | None = None
+
+    @property
+    def fitted(self) -> bool:
+        return self._orders is not None
+
+    @property
+    def _bos(self) -> int:
+        assert self.vocabulary is not None
+        return self.vocabulary.size
+
+    def params(self) -> dict[str, Any]:
+        return {"n": self.n}
+
+    def _padded(self, trace: Trace) -> np.ndarray:
+        assert self.vocabulary is not None
+        pad = np.full(self.n - 1, self._bos, dtype=np.int64)
+        return np.concatenate([pad, self.vocabulary.encode(trace)])
+
+    def fit(self, traces: Sequence[Trace]) -> NgramModel:
+        if not traces:
+            raise DetectorError(f"{self.name}: no training traces")
+        self.vocabulary = Vocabulary(name for t in traces for name in t)
+        base = self.vocabulary.size + 1
+        _check_packable(base, self.n)
+        padded = [self._padded(t) for t in traces]
+        tokens = np.concatenate([p[self.n - 1 :] for p in padded])
+        self._unigram = (np.bincount(tokens, minlength=self.vocabulary.size) + 1.0) / (
+            tokens.size + self.vocabulary.size
+        )
+        orders = []
+        for order in range(1, self.n):
+            start = self.n - 1 - order  # windows ending on a real token
+            grams = np.concatenate([_packed_windows(p[start:], order + 1, base) for p in padded])
+            ngrams, counts = np.unique(grams, return_counts=True)
+            owners, followers = np.unique(ngrams // base, return_counts=True)
+            context_counts = np.bincount(np.searchsorted(owners, grams // base))
+            orders.append(
+                {
+                    "ngrams": ngrams,
+                    "counts": counts,
+                    "contexts": owners,
+                    "context_counts": context_counts,
+                    "followers": followers,
+                }
+            )
+        self._orders = orders
+        return self
+
+    def _token_probabilities(self, padded: np.ndarray) -> np.ndarray:
+        assert self._unigram is not None
+        assert self._orders is not None
+        assert self.vocabulary is not None
+        base = self.vocabulary.size + 1
+        tokens = padded[self.n - 1 :]
+        p = self._unigram[tokens]
+        for order, table in enumerate(self._orders, start=1):
+            start = self.n - 1 - order
+            grams = _packed_windows(padded[start:], order + 1, base)
+            contexts = grams // base
+            at = np.searchsorted(table["contexts"], contexts).clip(max=table["contexts"].size - 1)
+            known = table["contexts"][at] == contexts
+            seen = np.where(known, table["context_counts"][at], 0)
+            types = np.where(known, table["followers"][at], 0)
+            at_gram = np.searchsorted(table["ngrams"], grams).clip(max=table["ngrams"].size - 1)
+            count = np.where(table["ngrams"][at_gram] == grams, table["counts"][at_gram], 0)
+            p = np.where(seen > 0, (count + types * p) / np.maximum(seen + types, 1), p)
+        return p
+
+    def score(self, trace: Trace) -> float:
+        self._require_fitted()
+        if not trace:
+            return 0.0
+        return float(-np.log(self._token_probabilities(self._padded(trace))).mean())
+
+    def _dict_tables(self) -> list[tuple[dict[int, int], dict[int, tuple[int, int]]]]:
+        self._require_fitted()
+        assert self._orders is not None
+        return [
+            (
+                dict(zip(t["ngrams"].tolist(), t["counts"].tolist(), strict=True)),
+                {
+                    c: (s, f)
+                    for c, s, f in zip(
+                        t["contexts"].tolist(),
+                        t["context_counts"].tolist(),
+                        t["followers"].tolist(),
+                        strict=True,
+                    )
+                },
+            )
+            for t in self._orders
+        ]
+
+    def stream(self) -> StreamScorer:
+        return _NgramStream(self)
+
+    def _state(self) -> dict[str, Any]:
+        assert self.vocabulary is not None
+        assert self._unigram is not None
+        assert self._orders is not None
+        return {
+            "vocabulary": list(self.vocabulary.names),
+            "unigram": self._unigram.tolist(),
+            "orders": [{k: v.tolist() for k, v in t.items()} for t in self._orders],
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.vocabulary = Vocabulary(state["vocabulary"])
+        self._unigram = np.asarray(state["unigram"], dtype=np.float64)
+        self._orders = [
+            {k: np.asarray(v, dtype=np.int64) for k, v in t.items()} for t in state["orders"]
+        ]
+
+
+class _EnsembleStream:
+    def __init__(self, ensemble: Ensemble) -> None:
+        self._ensemble = ensemble
+        self._members = [m.stream() for m in ensemble.members]
+
+    def update(self, name: str) -> float:
+        raw = np.array([[m.update(name)] for m in self._members])
+        return float(self._ensemble._combine(raw)[0])
+
+
+class Ensemble(Detector):
+    """The mean of its members' calibrated scores.
+
+    Each member's raw score ``s`` becomes ``-log10 p(s)``, ``p`` the upper-tail probability of
+    ``s`` among the member's out-of-fold scores of normal training traces (``folds``-fold
+    cross-fitting, seed ``seed``), extended beyond the largest normal score by the member's own
+    scale so that two traces beyond every normal one still rank apart. Then the members are fitted
+    on every training trace.
+    """
+
+    name: ClassVar[str] = "ensemble"
+
+    def __init__(
+        self, members: Sequence[Detector] | None = None, folds: int = 5, seed: int = 0
+    ) -> None:
+        if folds < 2:
+            raise DetectorError(f"{self.name}: folds must be >= 2, got {folds}")
+        self.members = list(members) if members is not None else default_members()
+        if not self.members:
+            raise DetectorError(f"{self.name}: no members")
+        self.folds = folds
+        self.seed = seed
+        self.calibration: list[np.ndarray] | None = None
+
+    @property
+    def fitted(self) -> bool:
+        return self.calibration is not None and all(m.fitted for m in self.members)
+
+    def params(self) -> dict[str, Any]:
+        return {"folds": self.folds, "seed": self.seed}
+
+    def fit(self, traces: Sequence[Trace]) -> Ensemble:
+        if len(traces) < self.folds:
+            raise DetectorError(f"{self.name}: needs at least {self.folds} training traces")
+        order = np.random.default_rng(self.seed).permutation(len(traces))
+        fold_of = np.empty(len(traces), dtype=np.int64)
+        fold_of[order] = np.arange(len(traces)) % self.folds
+        out_of_fold = np.zeros((len(self.members), len(traces)))
+        for fold in range(self.folds):
+            train = [traces[i] for i in np.flatnonzero(fold_of != fold)]
+            held = np.flatnonzero(fold_of == fold)
+            for j, member in enumerate(self.members):
+                member.fit(train)
+                out_of_fold[j, held] = member.score_many([traces[i] for i in held])
+        self.calibration = [np.sort(row) for row in out_of_fold]
+        for member in self.members:
+            member.fit(traces)
+        return self
+
+    def _combine(self, raw: np.ndarray) -> np.ndarray:
+        """Rows of member scores => the mean calibrated score per column."""
+        assert self.calibration is not None
+        calibrated = []
+        for scores, normal in zip(raw, self.calibration, strict=True):
+            n = normal.size
+            above = n - np.searchsorted(normal, scores, side="left")  # normal scores >= s
+            p = (above + 1) / (n + 1)
+            # Beyond the largest normal score, keep ranking by distance in the member's scale
+            # (its normal interquartile range), one decade of p per scale step.
+            scale = max(float(np.subtract(*np.quantile(normal, [0.75, 0.25]))), 1e-9)
+            beyond = np.clip(scores - normal[-1], 0, None) / scale
+            calibrated.append(-np.log10(p) + beyond)
+        return np.mean(calibrated, axis=0)
+
+    def score(self, trace: Trace) -> float:
+        return float(self.score_many([trace])[0])
+
+    def score_many(self, traces: Sequence[Trace]) -> np.ndarray:
+        self._require_fitted()
+        raw = np.stack([m.score_many(traces) for m in self.members])
+        return self._combine(raw)
+
+    def stream(self) -> StreamScorer:
+        self._require_fitted()
+        return _EnsembleStream(self)
+
+    def _state(self) -> dict[str, Any]:
+        assert self.calibration is not None
+        return {
+            "calibration": [c.tolist() for c in self.calibration],
+            "members": [m.to_dict() for m in self.members],
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.calibration = [np.asarray(c, dtype=np.float64) for c in state["calibration"]]
+
+
+def default_members() -> list[Detector]:
+    """The ensemble's members, chosen before any attack trace was scored."""
+    return [Stide(6), TStide(6), FrequencyKnn(1), NgramModel(5)]
+
+
+DETECTORS: dict[str, type[Detector]] = {
+    cls.name: cls for cls in (Stide, TStide, FrequencyKnn, NgramModel, Ensemble)
+}
+
+
+def make_detector(name: str) -> Detector:
+    """A detector with its default settings, by name (``stide``, ``t-stide``, ...)."""
+    try:
+        return DETECTORS[name]()
+    except KeyError:
+        raise DetectorError(f"unknown detector {name!r}; known: {sorted(DETECTORS)}") from None

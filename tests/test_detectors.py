@@ -1,0 +1,187 @@
+"""Detectors on small synthetic traces: unseen behaviour scores higher, the three ways of scoring
+(one trace, many, call by call) agree, and models survive a save/load round trip."""
+
+# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
+# ruff: noqa: SIM300
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from syscall_parse.detectors import (
+    DETECTORS,
+    FORMAT_VERSION,
+    Detector,
+    DetectorError,
+    Ensemble,
+    FrequencyKnn,
+    NgramModel,
+    Stide,
+    TStide,
+    load_detector,
+    make_detector,
+)
+
+# Two "programs" of normal behaviour, repeated with small variations.
+NORMAL = [
+    ("open", "read", "read", "close", "mmap2", "write", "close", "exit_group"),
+    ("open", "read", "close", "mmap2", "write", "write", "close", "exit_group"),
+    ("socket", "connect", "send", "recv", "recv", "close", "exit_group"),
+    ("socket", "connect", "send", "recv", "close", "exit_group"),
+    ("open", "read", "read", "read", "close", "mmap2", "write", "close", "exit_group"),
+    ("socket", "connect", "send", "send", "recv", "close", "exit_group"),
+]
+# Normal prefix, then calls in an order never seen (and one never seen at all).
+ANOMALOUS = ("open", "read", "execve", "setuid", "socket", "write", "close", "exit_group")
+SEEN = NORMAL[0]
+
+
+def make_all() -> list[Detector]:
+    return [
+        Stide(3),
+        TStide(3, threshold=0.05),
+        FrequencyKnn(1),
+        NgramModel(3),
+        Ensemble([Stide(3), NgramModel(3)], folds=3),
+    ]
+
+
+@pytest.fixture(params=make_all(), ids=lambda d: d.name)
+def fitted(request: pytest.FixtureRequest) -> Detector:
+    return request.param.fit(NORMAL)
+
+
+def test_anomalous_trace_scores_higher(fitted: Detector) -> None:
+    """A trace with unseen calls and orders scores above a training trace."""
+    assert fitted.score(ANOMALOUS) > fitted.score(SEEN)
+
+
+def test_score_many_matches_score(fitted: Detector) -> None:
+    """Scoring a batch gives the scores of one trace at a time."""
+    traces = [SEEN, ANOMALOUS, NORMAL[2]]
+    expected = [fitted.score(t) for t in traces]
+    assert expected == pytest.approx(list(fitted.score_many(traces)), abs=1e-12)
+
+
+@pytest.mark.parametrize("trace", [SEEN, ANOMALOUS], ids=["seen", "anomalous"])
+def test_stream_ends_on_trace_score(fitted: Detector, trace: tuple[str, ...]) -> None:
+    """After the last call, the streaming score equals the whole-trace score."""
+    scorer = fitted.stream()
+    values = [scorer.update(name) for name in trace]
+    assert len(trace) == len(values)
+    assert fitted.score(trace) == pytest.approx(values[-1], abs=1e-9)
+
+
+def test_save_load_round_trip(fitted: Detector, tmp_path) -> None:
+    """A loaded model has the same type, settings and scores."""
+    path = tmp_path / "model.json"
+    fitted.save(path)
+    loaded = load_detector(path)
+    assert type(fitted) is type(loaded)
+    assert fitted.params() == loaded.params()
+    traces = [SEEN, ANOMALOUS, ("brk",)]
+    assert list(fitted.score_many(traces)) == list(loaded.score_many(traces))
+    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
+
+
+def test_stide_scores_share_of_unseen_windows() -> None:
+    """STIDE n=2 on a-b-c: in a-b-d-c, windows ab seen, bd and dc unseen => 2/3."""
+    stide = Stide(2).fit([("a", "b", "c")])
+    assert 2 / 3 == pytest.approx(stide.score(("a", "b", "d", "c")))
+    assert 0.0 == stide.score(("a", "b", "c"))
+    assert 0.0 == stide.score(("a",))  # no window at all
+
+
+def test_stide_stream_is_running_share() -> None:
+    """The stream gives the mismatch share of the windows completed so far."""
+    scorer = Stide(2).fit([("a", "b", "c")]).stream()
+    assert [0.0, 0.0, 0.5, 2 / 3] == pytest.approx([scorer.update(c) for c in "abdc"])
+
+
+def test_tstide_counts_rare_windows_as_mismatches() -> None:
+    """A window seen once in 100 is a mismatch for t-STIDE at 5%, not for STIDE."""
+    training = [("a", "b")] * 99 + [("c", "d")]
+    assert 0.0 == Stide(2).fit(training).score(("c", "d"))
+    assert 1.0 == TStide(2, threshold=0.05).fit(training).score(("c", "d"))
+    assert 0.0 == TStide(2, threshold=0.05).fit(training).score(("a", "b"))
+
+
+def test_frequency_knn_is_zero_on_a_training_profile() -> None:
+    """A trace with the same syscall proportions as a training trace is at distance 0."""
+    knn = FrequencyKnn().fit(NORMAL)
+    assert 0.0 == pytest.approx(knn.score(NORMAL[2] + NORMAL[2]), abs=1e-12)
+    assert knn.score(("open", "open", "open")) > 0.1
+
+
+def test_ngram_model_probabilities_sum_to_one() -> None:
+    """Interpolated next-call probabilities form a distribution over the vocabulary + unknown."""
+    model = NgramModel(3).fit(NORMAL)
+    vocabulary = model.vocabulary
+    assert vocabulary is not None
+    total = 0.0
+    for name in (*vocabulary.names, "never-seen"):
+        # Score of a 3-call trace minus that of its 2-call prefix isolates -log p(last call).
+        prefix = ("open", "read")
+        nll = 3 * model.score((*prefix, name)) - 2 * model.score(prefix)
+        total += math.exp(-nll)
+    assert 1.0 == pytest.approx(total)
+
+
+def test_ensemble_calibration_is_out_of_fold() -> None:
+    """The ensemble keeps one sorted out-of-fold score per training trace and member."""
+    ensemble = Ensemble([Stide(3), NgramModel(3)], folds=3).fit(NORMAL)
+    assert ensemble.calibration is not None
+    assert [len(NORMAL)] * 2 == [c.size for c in ensemble.calibration]
+    assert all(np.all(np.diff(c) >= 0) for c in ensemble.calibration)
+
+
+@pytest.mark.parametrize("name", sorted(DETECTORS), ids=str)
+def test_make_detector_by_name(name: str) -> None:
+    assert name == make_detector(name).name
+
+
+def test_unknown_detector_name() -> None:
+    with pytest.raises(DetectorError, match="unknown detector 'lstm'"):
+        make_detector("lstm")
+
+
+def test_scoring_before_fit_is_an_error() -> None:
+    with pytest.raises(DetectorError, match="fit"):
+        Stide().score(SEEN)
+
+
+def test_load_rejects_unknown_format_version(tmp_path) -> None:
+    """A model file from another format version is refused with a message naming both."""
+    path = tmp_path / "model.json"
+    Stide(3).fit(NORMAL).save(path)
+    data = json.loads(path.read_text())
+    data["format_version"] = FORMAT_VERSION + 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(DetectorError, match=f"format_version {FORMAT_VERSION + 1}"):
+        load_detector(path)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Stide(0), "n must be >= 1"),
+        (lambda: TStide(3, threshold=1.5), "threshold"),
+        (lambda: FrequencyKnn(0), "k must be >= 1"),
+        (lambda: NgramModel(0), "order n"),
+        (lambda: Ensemble(folds=1), "folds"),
+    ],
+    ids=["stide-n", "tstide-threshold", "knn-k", "ngram-n", "ensemble-folds"],
+)
+def test_bad_settings(make, message: str) -> None:
+    with pytest.raises(DetectorError, match=message):
+        make()
+
+
+def test_too_long_windows_are_refused() -> None:
+    """Windows must pack into 64 bits: 40 calls over 4 ids do not."""
+    with pytest.raises(DetectorError, match="64 bits"):
+        Stide(40).fit(NORMAL)
