@@ -30,8 +30,260 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NOT_STRACE = 3  # exit status of parse/profile when no line of the input is strace output
+
+
+def _add_parse(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "parse",
+        help="parse strace logs into an event table (CSV or Parquet)",
+        description="Parse strace logs (files, '-' for stdin, .gz/.xz, a -ff prefix or its "
+        "PREFIX.PID files, merged by time) into one row per event with the columns of "
+        "syscall_parse.schema, and print one summary line. Exit status: 0 done (unparsed "
+        "lines are counted, not fatal); 2 unreadable input or output; "
+        f"{_NOT_STRACE} no line of the input is strace output.",
+    )
+    parser.add_argument("logs", nargs="+", metavar="LOG", help="strace output to read")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="OUT",
+        help="where to write the events: OUT.csv (nulls as \\N) or OUT.parquet",
+    )  # fmt: skip
+    parser.add_argument(
+        "--unparsed", action="store_true", help="also list the unparsed lines as LINE: TEXT"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="fail (status 2) on the first unparsed line"
+    )
+    return parser
+
+
+def _not_strace(command: str, logs: list[str], lines: int) -> int:
+    print(
+        f"syscall-lab {command}: {', '.join(logs)}: not strace output "
+        f"(none of {lines} lines recognised)",
+        file=sys.stderr,
+    )
+    return _NOT_STRACE
+
+
+def _run_parse(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .frame import read_trace, write_csv, write_parquet
+    from .stream import ParseStats
+
+    suffix = Path(args.output).suffix
+    writers = {".csv": write_csv, ".parquet": write_parquet}
+    if suffix not in writers:
+        raise SyscallLabError(f"{args.output}: output must end in .csv or .parquet")
+    stats = ParseStats()
+    frame = read_trace(args.logs, stats=stats, strict=args.strict)
+    if stats.events == 0 and stats.unparsed:
+        return _not_strace("parse", args.logs, stats.lines)
+    writers[suffix](frame, args.output)
+    print(f"wrote {len(frame)} events to {args.output} ({len(stats.unparsed)} unparsed lines)")
+    if args.unparsed:
+        for number, text in stats.unparsed:
+            print(f"{number}: {text}")
+    return 0
+
+
+def _add_profile(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "profile",
+        help="count calls and errors per syscall, like strace -c",
+        description="Count the calls that returned and their errors (-1 ERRNO and ? ERESTART*) "
+        "per syscall, like strace -c, most calls first; 'seconds' sums the -T durations "
+        'when the log has them. --json prints {"syscalls": {NAME: {"calls": N, '
+        '"errors": E, "seconds": S or null}}, "events": N, "unparsed": K, '
+        '"unreturned": {NAME: N}} (unreturned: calls that never returned, not counted). '
+        f"Exit status: 0 done; 2 unreadable input; {_NOT_STRACE} no line is strace output.",
+    )
+    parser.add_argument("logs", nargs="+", metavar="LOG", help="strace output to read")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+def _run_profile(args: argparse.Namespace) -> int:
+    import json
+
+    from tabulate import tabulate
+
+    from .inputs import iter_trace
+    from .profile import profile_events
+    from .stream import ParseStats
+
+    stats = ParseStats()
+    profile = profile_events(iter_trace(args.logs, stats=stats))
+    if stats.events == 0 and stats.unparsed:
+        return _not_strace("profile", args.logs, stats.lines)
+    if args.json:
+        print(json.dumps(profile.to_json(), indent=2))
+        return 0
+    timed = any(count.seconds is not None for _, count in profile.syscalls)
+    headers = ["calls", "errors", "seconds", "syscall"] if timed else ["calls", "errors", "syscall"]
+    rows = [
+        [c.calls, c.errors or "", *([c.seconds] if timed else []), name]
+        for name, c in profile.syscalls
+    ]
+    calls = sum(c.calls for _, c in profile.syscalls)
+    errors = sum(c.errors for _, c in profile.syscalls)
+    seconds = sum(c.seconds or 0.0 for _, c in profile.syscalls)
+    rows.append([calls, errors or "", *([seconds] if timed else []), "total"])
+    print(tabulate(rows, headers=headers, floatfmt=".6f", disable_numparse=False))
+    print(f"{profile.events} events, {profile.unparsed} unparsed lines")
+    return 0
+
+
+def _add_capture(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "capture",
+        help="run workloads or a command under strace, one folder per run",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="""Run a workload (--condition, repeatable: interleaved) or a command
+(--label NAME -- CMD ARGS) under strace. Each run gets a folder under --out holding
+trace.log (trace.log.PID with --ff), stdout.txt, stderr.txt and metadata.json; one line
+per run is printed: FOLDER STATUS exit=N traced=Ts untraced=Ts. Exit status 0 when every
+run is complete, 1 otherwise, 2 on an error.
+
+With --json each run prints one JSON object instead: run_dir, label, condition, repeat, status
+(complete, failed, killed, timeout), exit_status (the traced command's; negative = signal),
+traced_seconds, untraced_seconds, overhead (traced/untraced), logs (paths).""",
+    )
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--condition",
+        action="append",
+        metavar="NAME",
+        help="normal, cpu, memory, memory-brk, io (stress-ng: also memory-malloc, "
+        "io-mix); repeat the option to interleave conditions",
+    )
+    what.add_argument("--label", help="name of the runs of COMMAND (after --)")
+    parser.add_argument("argv", nargs="*", metavar="CMD", help="command to trace, after --")
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each (default 1)")
+    parser.add_argument("--scale", type=float, default=1.0, help="workload scale (default 1)")
+    parser.add_argument("--seed", type=int, default=0, help="workload seed (default 0)")
+    parser.add_argument(
+        "--backend",
+        choices=["python", "stress-ng"],
+        default="python",
+        help="workloads: python -m workloads or bounded stress-ng stressors",
+    )
+    parser.add_argument("--out", default="runs", help="folder of the run folders (default runs/)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per run (default 60)")
+    parser.add_argument(
+        "--ambient",
+        choices=["cpu", "memory", "io"],
+        help="untraced load beside the traced command (then sync and settle)",
+    )
+    parser.add_argument(
+        "--ambient-backend",
+        choices=["python", "stress-ng"],
+        default="stress-ng",
+        help="what makes the ambient load (default stress-ng)",
+    )
+    parser.add_argument("--ff", action="store_true", help="strace -ff: one log per process")
+    parser.add_argument("--string-size", type=int, default=64, help="strace -s (default 64)")
+    parser.add_argument("--trace", metavar="SET", help="strace -e trace=SET, e.g. %%file,%%memory")
+    parser.add_argument(
+        "--seccomp-bpf", action="store_true", help="strace --seccomp-bpf (needs --trace)"
+    )
+    parser.add_argument(
+        "--no-untraced",
+        action="store_true",
+        help="skip the untraced run that measures the observer overhead",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per run")
+    return parser
+
+
+def _run_capture(args: argparse.Namespace) -> int:
+    import json
+
+    from .capture import Ambient, StraceProfile, capture, capture_condition
+
+    if args.label and not args.argv:
+        raise SyscallLabError("--label needs a command after --")
+    if args.condition and args.argv:
+        raise SyscallLabError("give --condition or a command (with --label), not both")
+    try:
+        profile = StraceProfile(
+            separate_files=args.ff,
+            string_size=args.string_size,
+            trace=args.trace,
+            seccomp_bpf=args.seccomp_bpf,
+        )
+    except ValueError as exc:
+        raise SyscallLabError(str(exc)) from None
+    options = {
+        "out_dir": args.out,
+        "profile": profile,
+        "timeout": args.timeout,
+        "measure_untraced": not args.no_untraced,
+        "ambient": Ambient(args.ambient, backend=args.ambient_backend) if args.ambient else None,
+    }
+    complete = True
+    for repeat in range(args.repeats):
+        for condition in args.condition or [None]:
+            if condition is None:
+                result = capture(args.argv, label=args.label, repeat=repeat, **options)
+            else:
+                result = capture_condition(
+                    condition,
+                    scale=args.scale,
+                    seed=args.seed,
+                    backend=args.backend,
+                    repeat=repeat,
+                    **options,
+                )
+            meta = result.metadata
+            complete = complete and result.complete
+            overhead = (
+                meta.traced_seconds / meta.untraced_seconds
+                if meta.traced_seconds and meta.untraced_seconds
+                else None
+            )
+            if args.json:
+                print(
+                    json.dumps(
+                        {
+                            "run_dir": str(result.run_dir),
+                            "label": meta.label,
+                            "condition": meta.condition,
+                            "repeat": meta.repeat,
+                            "status": meta.status,
+                            "exit_status": meta.exit_status,
+                            "traced_seconds": meta.traced_seconds,
+                            "untraced_seconds": meta.untraced_seconds,
+                            "overhead": overhead,
+                            "logs": [str(path) for path in result.logs],
+                        }
+                    ),
+                    flush=True,
+                )
+            else:
+                untraced = f"{meta.untraced_seconds:.3f}s" if meta.untraced_seconds else "-"
+                traced = f"{meta.traced_seconds:.3f}s" if meta.traced_seconds else "-"
+                print(
+                    f"{result.run_dir} {meta.status} exit={meta.exit_status} "
+                    f"traced={traced} untraced={untraced}",
+                    flush=True,
+                )
+    return 0 if complete else 1
+
+
 # (add, run) of every command, in the order `syscall-lab --help` lists them.
-COMMANDS: list[tuple[AddCommand, RunCommand]] = []
+COMMANDS: list[tuple[AddCommand, RunCommand]] = [
+    (_add_capture, _run_capture),
+    (_add_parse, _run_parse),
+    (_add_profile, _run_profile),
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
