@@ -13,7 +13,9 @@ from .frame import (
 )
 from .inputs import iter_trace, open_log
 from .lines import parse_line
+from .profile import Profile, SyscallCount, profile_events
 from .stream import ParseStats, iter_events
+from .summary import Summary, SummaryRow, SummaryTable, read_summary
 
 __all__ = [
     "CaptureError",
@@ -22,9 +24,14 @@ __all__ = [
     "InputError",
     "Message",
     "ParseStats",
+    "Profile",
     "Signal",
     "StraceParseError",
+    "Summary",
+    "SummaryRow",
+    "SummaryTable",
     "Syscall",
+    "SyscallCount",
     "SyscallLabError",
     "Unparsed",
     "decode_string",
@@ -34,8 +41,10 @@ __all__ = [
     "iter_trace",
     "open_log",
     "parse_line",
+    "profile_events",
     "read_csv",
     "read_parquet",
+    "read_summary",
     "read_trace",
     "split_args",
     "write_csv",
