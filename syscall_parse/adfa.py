@@ -9,19 +9,30 @@ from __future__ import annotations
 
 import os
 import re
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tabulate import tabulate
+
+from .detectors import Detector
 from .errors import InputError
+from .evaluation import DetectionResult, evaluate_scores
 from .syscall_table import syscall_name
 
 __all__ = [
     "ADFA_SPLITS",
+    "PUBLISHED",
     "AdfaDataset",
     "AdfaTrace",
+    "BenchmarkRun",
+    "PublishedResult",
+    "benchmark_adfa",
     "default_adfa_dir",
     "load_adfa",
     "read_adfa_trace",
+    "render_adfa_table",
 ]
 
 # Folder of each split, in the order of the usual protocol: train, test normal, test attack.
@@ -105,3 +116,98 @@ def load_adfa(root: Path | str) -> AdfaDataset:
     return AdfaDataset(
         root, tuple(splits["train"]), tuple(splits["validation"]), tuple(splits["attack"])
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedResult:
+    """A published ADFA-LD result to print beside ours (None: not reported)."""
+
+    method: str
+    source: str
+    auc: float | None
+    far_at_90: float | None
+
+
+# Published anchors for the same protocol (train 833 normal; test validation vs attacks).
+PUBLISHED = (
+    PublishedResult("STIDE", "Creech & Hu 2014", None, 0.23),
+    PublishedResult("semantic ELM", "Creech & Hu 2014", None, 0.13),
+    PublishedResult("LSTM ensemble", "Kim et al. 2016", 0.928, 0.16),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkRun:
+    """One detector fitted on the ADFA-LD training traces and scored on the test traces."""
+
+    detector: str
+    settings: str
+    result: DetectionResult
+    fit_seconds: float
+    score_seconds: float
+
+
+def benchmark_adfa(
+    dataset: AdfaDataset,
+    detectors: Sequence[Detector],
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[BenchmarkRun, ...]:
+    """Fit each detector on the training traces; evaluate validation (normal) vs attack traces."""
+    train = [t.calls for t in dataset.train]
+    normal = [t.calls for t in dataset.validation]
+    attack = [t.calls for t in dataset.attack]
+    types = [t.attack or "" for t in dataset.attack]
+    runs = []
+    for detector in detectors:
+        start = time.perf_counter()
+        detector.fit(train)
+        fitted = time.perf_counter()
+        normal_scores = detector.score_many(normal)
+        attack_scores = detector.score_many(attack)
+        scored = time.perf_counter()
+        result = evaluate_scores(
+            normal_scores, attack_scores, types, resamples=resamples, seed=seed
+        )
+        runs.append(
+            BenchmarkRun(detector.name, repr(detector), result, fitted - start, scored - fitted)
+        )
+    return tuple(runs)
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.1f}%"
+
+
+def render_adfa_table(runs: Sequence[BenchmarkRun], *, published: bool = True) -> str:
+    """Our runs, then the published anchors, as a plain-text table (tabulate)."""
+    attack_types = sorted({a.attack for run in runs for a in run.result.per_attack})
+    headers = ["detector", "AUC [95% CI]", "FAR@90", "TPR@1", "TPR@10"]
+    headers += [f"{a}@10" for a in attack_types]
+    rows = []
+    for run in runs:
+        r = run.result
+        per_type = {a.attack: a.tpr_at_10 for a in r.per_attack}
+        rows.append(
+            [
+                run.detector,
+                f"{r.auc:.3f} [{r.auc_ci[0]:.3f}, {r.auc_ci[1]:.3f}]",
+                _percent(r.far_at_90),
+                _percent(r.tpr_at_1),
+                _percent(r.tpr_at_10),
+                *(_percent(per_type.get(a)) for a in attack_types),
+            ]
+        )
+    if published:
+        for anchor in PUBLISHED:
+            auc_text = "" if anchor.auc is None else f"{anchor.auc:.3f}"
+            rows.append(
+                [
+                    f"{anchor.method} ({anchor.source}, published)",
+                    auc_text,
+                    _percent(anchor.far_at_90),
+                    *([""] * (2 + len(attack_types))),
+                ]
+            )
+    return tabulate(rows, headers=headers, disable_numparse=True)

@@ -9,12 +9,14 @@ The data set is research-use only and never copied: the tests read it from ``$AD
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from syscall_parse.adfa import AdfaDataset, default_adfa_dir, load_adfa, read_adfa_trace
+from syscall_parse.cli import main
 from syscall_parse.detectors import Stide
 from syscall_parse.errors import InputError
 from syscall_parse.evaluation import auc, auc_interval
@@ -128,3 +130,28 @@ def test_stide_reproduces_published_auc(adfa: AdfaDataset) -> None:
     assert 0.811 <= measured <= 0.844
     low, high = auc_interval(normal, attack, resamples=200)
     assert low < measured < high
+
+
+def test_evaluate_command_rejects_a_missing_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder that is not ADFA-LD: one line on stderr, exit status 2."""
+    assert 2 == main(["evaluate", "adfa-ld", str(tmp_path / "nowhere")])
+    err = capsys.readouterr().err
+    assert 1 == len(err.splitlines())
+    assert "not a directory" in err
+
+
+@pytest.mark.adfa
+def test_evaluate_command_json(adfa: AdfaDataset, capsys: pytest.CaptureFixture[str]) -> None:
+    """``evaluate adfa-ld DIR --detector stide --json`` prints the documented shape."""
+    argv = ["evaluate", "adfa-ld", str(adfa.root), "--detector", "stide", "--json"]
+    assert 0 == main([*argv, "--resamples", "50"])
+    document = json.loads(capsys.readouterr().out)
+    assert ["stide"] == list(document["detectors"])
+    stide = document["detectors"]["stide"]
+    expected_keys = {"auc", "auc_ci", "far_at_90", "tpr_at_1", "tpr_at_10", "per_attack"}
+    assert expected_keys <= set(stide)
+    assert list(adfa.attack_types) == sorted(stide["per_attack"])
+    assert 746 == document["dataset"]["attack"]
+    assert 0.811 <= stide["auc"] <= 0.844
