@@ -1,6 +1,7 @@
 """syscall-lab's library: parse strace logs into typed events and tables, capture and compare."""
 
 from .adfa import AdfaDataset, AdfaTrace, benchmark_adfa, load_adfa
+from .analysis import AnalysisError, count_table, ngram_table, share_table, timing_table
 from .arguments import decode_string, fd_paths, split_args
 from .detectors import (
     Detector,
@@ -27,6 +28,15 @@ from .frame import (
 from .inputs import iter_trace, open_log
 from .lines import parse_line
 from .profile import Profile, SyscallCount, profile_events
+from .stats import (
+    Distance,
+    Equivalence,
+    Shift,
+    compare_tables,
+    distribution_distance,
+    equivalence,
+    share_differences,
+)
 from .stream import ParseStats, iter_events
 from .summary import Summary, SummaryRow, SummaryTable, read_summary
 from .syscall_table import syscall_name
@@ -34,11 +44,14 @@ from .syscall_table import syscall_name
 __all__ = [
     "AdfaDataset",
     "AdfaTrace",
+    "AnalysisError",
     "CaptureError",
     "DetectionResult",
     "Detector",
     "DetectorError",
+    "Distance",
     "Ensemble",
+    "Equivalence",
     "Event",
     "Exit",
     "FrequencyKnn",
@@ -47,6 +60,7 @@ __all__ = [
     "NgramModel",
     "ParseStats",
     "Profile",
+    "Shift",
     "Signal",
     "Stide",
     "StraceParseError",
@@ -59,7 +73,11 @@ __all__ = [
     "TStide",
     "Unparsed",
     "benchmark_adfa",
+    "compare_tables",
+    "count_table",
     "decode_string",
+    "distribution_distance",
+    "equivalence",
     "evaluate_scores",
     "events_to_frame",
     "fd_paths",
@@ -68,6 +86,7 @@ __all__ = [
     "load_adfa",
     "load_detector",
     "make_detector",
+    "ngram_table",
     "open_log",
     "parse_line",
     "profile_events",
@@ -75,8 +94,11 @@ __all__ = [
     "read_parquet",
     "read_summary",
     "read_trace",
+    "share_differences",
+    "share_table",
     "split_args",
     "syscall_name",
+    "timing_table",
     "write_csv",
     "write_parquet",
 ]
