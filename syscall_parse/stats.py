@@ -34,6 +34,7 @@ __all__ = [
     "CORRECTIONS",
     "Distance",
     "Equivalence",
+    "RankTest",
     "ShareDifference",
     "Shift",
     "adjust_p_values",
@@ -70,7 +71,8 @@ class Shift:
     the baseline's, ``p_value`` two-sided (``method`` says how it was computed), ``p_adjusted``
     after the correction over the family of columns tested together. ``effect`` is Cliff's delta
     (= rank-biserial correlation), in [-1, 1]; ``direction`` its sign: ``"up"``, ``"down"`` or
-    ``"none"``. ``significant`` is ``p_adjusted <= alpha``.
+    ``"none"``. ``significant`` is ``p_adjusted <= alpha``; ``in_family`` whether the column
+    entered the correction family (see :func:`compare_tables`).
     """
 
     name: str
@@ -85,6 +87,7 @@ class Shift:
     effect: float
     direction: str
     significant: bool
+    in_family: bool
     n_baseline: int
     n: int
     method: str
@@ -178,15 +181,32 @@ def cliffs_delta(baseline, treated) -> float:
     return float((np.count_nonzero(x > y) - np.count_nonzero(x < y)) / (x.size * y.size))
 
 
-def rank_test(baseline, treated) -> tuple[float, float, str]:
-    """Two-sided Mann-Whitney U test of treated against baseline: ``(U, p_value, method)``.
+@dataclass(frozen=True, slots=True)
+class RankTest:
+    """A two-sided Mann-Whitney U test of treated runs against baseline runs.
+
+    ``statistic`` is U of the treated sample, ``p_value`` its two-sided p-value and ``p_min``
+    the smallest p-value any assignment of the same pooled values to the two samples could
+    give (1 when all values are equal): it depends on the pooled values only, never on the
+    labels. ``method`` is ``"exact"``, ``"permutation"``, ``"asymptotic"`` or ``"constant"``.
+    """
+
+    statistic: float
+    p_value: float
+    p_min: float
+    method: str
+
+
+def rank_test(baseline, treated) -> RankTest:
+    """Two-sided Mann-Whitney U test of treated against baseline, as a :class:`RankTest`.
 
     Without ties, scipy's exact distribution (``method="exact"``) for samples up to 8, else its
     normal approximation. With ties (frequent among call counts), scipy's exact method would be
     wrong, so the p-value is the exact permutation one: over all assignments of the pooled
     values to the two samples (``"permutation"``), the share whose U is at least as far from
     n*m/2 as the observed; beyond :data:`EXACT_LIMIT` assignments, scipy's tie-corrected normal
-    approximation (``"asymptotic"``). With 5 runs each, complete separation gives 2/252.
+    approximation (``"asymptotic"``). With 5 runs each, complete separation gives 2/252
+    (two-sided; the one-sided p would be 1/252: the direction is not known beforehand).
     """
     y = np.asarray(baseline, dtype=np.float64)
     x = np.asarray(treated, dtype=np.float64)
@@ -195,16 +215,26 @@ def rank_test(baseline, treated) -> tuple[float, float, str]:
     pooled = np.concatenate([x, y])
     ranks = rankdata(pooled)
     u = float(ranks[: len(x)].sum() - len(x) * (len(x) + 1) / 2)
-    if len(np.unique(pooled)) == len(pooled):
-        method = "exact" if min(len(x), len(y)) <= 8 else "asymptotic"
-        return u, float(mannwhitneyu(x, y, method=method).pvalue), method
-    if math.comb(len(pooled), len(x)) > EXACT_LIMIT:
-        return u, float(mannwhitneyu(x, y, method="asymptotic").pvalue), "asymptotic"
+    if np.all(pooled == pooled[0]):
+        return RankTest(u, 1.0, 1.0, "constant")
+    ties = len(np.unique(pooled)) < len(pooled)
+    if not ties or math.comb(len(pooled), len(x)) > EXACT_LIMIT:
+        method = "exact" if not ties and min(len(x), len(y)) <= 8 else "asymptotic"
+        # The most extreme assignment: the largest values all in the treated sample.
+        ordered = np.sort(pooled)
+        top, rest = ordered[len(y) :], ordered[: len(y)]
+        return RankTest(
+            u,
+            float(mannwhitneyu(x, y, method=method).pvalue),
+            float(mannwhitneyu(top, rest, method=method).pvalue),
+            method,
+        )
     picks = np.array(list(combinations(range(len(pooled)), len(x))), dtype=np.intp)
-    us = ranks[picks].sum(axis=1) - len(x) * (len(x) + 1) / 2
-    centre = len(x) * len(y) / 2
-    extreme = np.abs(us - centre) >= abs(u - centre) - _TIE
-    return u, float(np.count_nonzero(extreme) / len(us)), "permutation"
+    distance = np.abs(ranks[picks].sum(axis=1) - len(x) * (len(x) + 1) / 2 - len(x) * len(y) / 2)
+    observed = abs(u - len(x) * len(y) / 2)
+    p_value = np.count_nonzero(distance >= observed - _TIE) / len(distance)
+    p_min = np.count_nonzero(distance >= distance.max() - _TIE) / len(distance)
+    return RankTest(u, float(p_value), float(p_min), "permutation")
 
 
 def _bootstrap_difference(baseline, treated, confidence, n_resamples, seed):
@@ -250,9 +280,16 @@ def compare_tables(
     """The :class:`Shift` of every column of two runs x columns tables, most significant first.
 
     Works on count tables (absent columns count 0), n-gram tables and timing tables (use
-    ``pseudo_count=0`` for seconds). Columns that are 0 in every run of both conditions, or
-    without a finite value on one side, are not tested and do not enter the correction family.
-    NaN values are dropped per column. Sorted by adjusted p, then by larger |effect|, then name.
+    ``pseudo_count=0`` for seconds). NaN values are dropped per column. Columns that are 0 in
+    every run of both conditions, or without a finite value on one side, are not tested.
+
+    The correction family holds only the columns that could reach ``alpha`` at all: a column
+    whose smallest attainable p-value (:attr:`RankTest.p_min`, e.g. 1 for a count equal in
+    every run, as most start-up calls are) exceeds ``alpha`` can never be significant, so it
+    is reported with ``in_family`` false and ``p_adjusted`` 1 but not counted (Tarone's
+    restriction for discrete tests). The criterion ignores the condition labels, so the
+    permutation p-values of the columns kept stay valid. Sorted by adjusted p, then by larger
+    |effect|, then name.
     """
     base, cond = _aligned(baseline, treated)
     rows = []
@@ -262,13 +299,15 @@ def compare_tables(
         y, x = y[np.isfinite(y)], x[np.isfinite(x)]
         if not len(y) or not len(x) or not (np.any(y) or np.any(x)):
             continue
-        u, p, method = rank_test(y, x)
         # A fresh generator per column keeps a column's interval independent of the others.
         ci = _bootstrap_difference(y, x, confidence, n_resamples, seed)
-        rows.append((str(column), y, x, u, p, method, ci))
-    adjusted = adjust_p_values([row[4] for row in rows], correction)
+        rows.append((str(column), y, x, rank_test(y, x), ci))
+    family = [test.p_min <= alpha for _, _, _, test, _ in rows]
+    tested = [test.p_value for _, _, _, test, _ in rows if test.p_min <= alpha]
+    adjusted = iter(adjust_p_values(tested, correction))
     shifts = []
-    for (name, y, x, u, p, method, ci), p_adj in zip(rows, adjusted, strict=True):
+    for (name, y, x, test, ci), in_family in zip(rows, family, strict=True):
+        p_adjusted = float(next(adjusted)) if in_family else 1.0
         base_median, median = float(np.median(y)), float(np.median(x))
         effect = cliffs_delta(y, x)
         shifts.append(
@@ -279,15 +318,16 @@ def compare_tables(
                 ratio=_ratio(median, base_median, pseudo_count),
                 difference=median - base_median,
                 ci=ci,
-                statistic=u,
-                p_value=p,
-                p_adjusted=float(p_adj),
+                statistic=test.statistic,
+                p_value=test.p_value,
+                p_adjusted=p_adjusted,
                 effect=effect,
                 direction="up" if effect > 0 else "down" if effect < 0 else "none",
-                significant=bool(p_adj <= alpha),
+                significant=p_adjusted <= alpha,
+                in_family=in_family,
                 n_baseline=len(y),
                 n=len(x),
-                method=method,
+                method=test.method,
                 confidence=confidence,
             )
         )

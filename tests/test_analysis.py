@@ -6,6 +6,7 @@ Event tables are built directly in the schema of syscall_parse.schema, with know
 from __future__ import annotations
 
 import math
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from syscall_parse.analysis import (
     share_table,
     timing_table,
 )
+from syscall_parse.frame import read_trace
 from syscall_parse.schema import COLUMNS, DTYPES
 
 
@@ -190,3 +192,30 @@ def test_timing_table_without_durations_or_times_gives_nan():
 
     assert 2.0 == row["calls"]
     assert all(math.isnan(row[column]) for column in TIMING_COLUMNS if column != "calls")
+
+
+def strace_summary(path) -> dict[str, int]:
+    """Calls per syscall from an ``strace -c`` table: rows between the dashed rules."""
+    counts = {}
+    for row in path.read_text().splitlines():
+        fields = row.split()
+        if len(fields) >= 5 and fields[3].isdigit() and fields[-1] != "total":
+            counts[fields[-1]] = int(fields[3])
+    return counts
+
+
+@pytest.mark.strace
+def test_count_table_of_a_real_trace_agrees_with_strace_c(strace, tmp_path):
+    """dd traced twice (deterministic): our counts of returned calls equal strace -c's."""
+    command = ["dd", "if=/dev/zero", "of=/dev/null", "bs=4096", "count=50"]
+    log, summary = tmp_path / "dd.log", tmp_path / "dd.c"
+    for options in (["-ttt", "-T", "-o", str(log)], ["-c", "-o", str(summary)]):
+        subprocess.run(
+            [strace, "-f", *options, "--", *command], check=True, capture_output=True, timeout=60
+        )
+
+    counts = count_table({"dd": read_trace(log)}, returned_only=True).loc["dd"]
+
+    expected = strace_summary(summary)
+    assert 50 < expected["read"]
+    assert expected == {name: int(n) for name, n in counts.items() if n}

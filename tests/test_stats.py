@@ -7,6 +7,7 @@ and Hypothesis properties (p-values in [0, 1], symmetric divergence, antisymmetr
 from __future__ import annotations
 
 import math
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -15,8 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2_contingency, mannwhitneyu
 
-from syscall_parse.analysis import AnalysisError
+from syscall_parse.analysis import (
+    AnalysisError,
+    count_table,
+    ngram_table,
+    timing_table,
+)
+from syscall_parse.frame import read_trace
 from syscall_parse.stats import (
+    RankTest,
     adjust_p_values,
     cliffs_delta,
     compare_tables,
@@ -54,7 +62,8 @@ def poisson_runs(seed: int, means: list[float], runs: int = 5) -> pd.DataFrame:
 )
 def test_rank_test_complete_separation_is_2_over_252(baseline, treated, method):
     """5 runs entirely above (or below) 5 others: two-sided exact p = 2/252 ~ 0.0079."""
-    u, p_value, used = rank_test(baseline, treated)
+    test = rank_test(baseline, treated)
+    u, p_value, used = test.statistic, test.p_value, test.method
 
     assert SEPARATED == pytest.approx(p_value)
     assert method == used
@@ -67,7 +76,7 @@ def test_rank_test_one_sided_would_halve_it():
     one_sided = mannwhitneyu(above, below, method="exact", alternative="greater")
 
     assert 1 / 252 == pytest.approx(one_sided.pvalue)
-    assert pytest.approx(one_sided.pvalue) == rank_test(below, above)[1] / 2
+    assert pytest.approx(one_sided.pvalue) == rank_test(below, above).p_value / 2
 
 
 @pytest.mark.parametrize(
@@ -82,12 +91,12 @@ def test_rank_test_enumeration_agrees_with_scipy_without_ties(baseline, treated)
     """Without ties, scipy's exact p-value is the permutation one."""
     expected = mannwhitneyu(treated, baseline, method="exact").pvalue
 
-    assert pytest.approx(expected) == rank_test(baseline, treated)[1]
+    assert pytest.approx(expected) == rank_test(baseline, treated).p_value
 
 
 def test_rank_test_of_identical_values_is_one():
     """Runs that all give the same count show no shift at all."""
-    assert (12.5, 1.0, "permutation") == rank_test([7] * 5, [7] * 5)
+    assert RankTest(12.5, 1.0, 1.0, "constant") == rank_test([7] * 5, [7] * 5)
 
 
 def test_rank_test_needs_both_samples():
@@ -183,6 +192,25 @@ def test_compare_tables_holm_cannot_reach_significance_with_many_tests_of_5_runs
     assert not any(s.significant for s in holm_shifts)
     assert [pytest.approx(SEPARATED)] * 10 == [s.p_adjusted for s in bh_shifts]
     assert all(s.significant for s in bh_shifts)
+
+
+def test_compare_tables_leaves_untestable_columns_out_of_the_family():
+    """Columns no labelling could make significant do not dilute the correction.
+
+    20 start-up calls equal in every run and one that differs in a single run (its smallest
+    attainable p is 1) stay out of the family; the separated read keeps p_adjusted = 2/252.
+    """
+    constant = {f"setup{i}": [3] * 5 for i in range(20)}
+    baseline = table({"read": [10, 11, 12, 13, 14], "futex": [5] * 5, **constant})
+    treated = table({"read": [20, 21, 22, 23, 24], "futex": [5, 5, 5, 5, 6], **constant})
+
+    shifts = {shift.name: shift for shift in compare_tables(baseline, treated, correction="holm")}
+
+    assert (True, True) == (shifts["read"].in_family, shifts["read"].significant)
+    assert SEPARATED == pytest.approx(shifts["read"].p_adjusted)
+    assert 1.0 == rank_test([5] * 5, [5, 5, 5, 5, 6]).p_min
+    assert (False, 1.0) == (shifts["futex"].in_family, shifts["futex"].p_adjusted)
+    assert not any(shifts[f"setup{i}"].in_family for i in range(20))
 
 
 def test_compare_tables_sorts_most_significant_first():
@@ -375,9 +403,10 @@ counts = st.lists(st.integers(min_value=0, max_value=50), min_size=2, max_size=6
 @given(counts, counts)
 def test_rank_test_p_value_is_a_probability(baseline, treated):
     """Whatever the counts, 0 < p <= 1 and 0 <= U <= n m."""
-    u, p_value, _ = rank_test(baseline, treated)
+    test = rank_test(baseline, treated)
+    u, p_value = test.statistic, test.p_value
 
-    assert 0 < p_value <= 1
+    assert 0 < test.p_min <= p_value <= 1
     assert 0 <= u <= len(baseline) * len(treated)
 
 
@@ -418,3 +447,82 @@ def test_compare_tables_is_antisymmetric(baseline, treated):
         assert pytest.approx(1 / shift.ratio) == other.ratio
         assert pytest.approx(shift.p_value) == other.p_value
         assert flip[shift.direction] == other.direction
+
+
+def trace_runs(strace, directory, blocks: int, runs: int, label: str) -> dict[str, pd.DataFrame]:
+    """``runs`` real runs of dd copying ``blocks`` blocks, each traced and parsed."""
+    frames = {}
+    for run in range(runs):
+        log = directory / f"{label}-{run}.log"
+        command = ["dd", "if=/dev/zero", "of=/dev/null", "bs=4096", f"count={blocks}"]
+        subprocess.run(
+            [strace, "-f", "-ttt", "-T", "-o", str(log), "--", *command],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        frames[f"{label}-{run}"] = read_trace(log)
+    return frames
+
+
+@pytest.fixture(scope="module")
+def dd_runs(strace, tmp_path_factory):
+    """Three conditions of 5 real traced runs: dd of 100 blocks twice (a null pair), of 200."""
+    directory = tmp_path_factory.mktemp("dd")
+    return {
+        "normal": trace_runs(strace, directory, 100, 5, "normal"),
+        "again": trace_runs(strace, directory, 100, 5, "again"),
+        "double": trace_runs(strace, directory, 200, 5, "double"),
+    }
+
+
+@pytest.mark.strace
+def test_real_runs_double_the_reads(dd_runs):
+    """Twice the blocks: read and write up in every run, p = 2/252, ratio near 2; setup calls
+    (mmap, openat) unchanged and not significant."""
+    normal, double = count_table(dd_runs["normal"]), count_table(dd_runs["double"])
+
+    shifts = {shift.name: shift for shift in compare_tables(normal, double)}
+
+    for name in ("read", "write"):
+        assert (True, "up", 1.0) == (
+            shifts[name].significant,
+            shifts[name].direction,
+            shifts[name].effect,
+        )
+        assert SEPARATED == pytest.approx(shifts[name].p_value)
+        assert 100 == shifts[name].difference
+        assert 1.8 < shifts[name].ratio < 2
+    assert not shifts["mmap"].significant
+    assert not shifts["openat"].significant
+
+
+@pytest.mark.strace
+def test_real_runs_distances_separate_conditions_not_repeats(dd_runs):
+    """JSD of counts and of 3-grams: 2/252 between conditions, large p between repeats."""
+    tables = {name: (count_table(runs), ngram_table(runs, 3)) for name, runs in dd_runs.items()}
+
+    for index in (0, 1):
+        shifted = distribution_distance(tables["normal"][index], tables["double"][index])
+        repeated = distribution_distance(tables["normal"][index], tables["again"][index])
+        assert SEPARATED == pytest.approx(shifted.p_value)
+        assert shifted.between > repeated.between
+        assert repeated.p_value > 0.2
+    top = share_differences(tables["normal"][1], tables["double"][1], top=2)
+    assert {"read write read", "write read write"} == {difference.name for difference in top}
+
+
+@pytest.mark.strace
+def test_real_repeats_are_identical_and_timing_comparable(dd_runs):
+    """The same dd twice: identical counts (a control), no timing shift flagged as significant
+    by chance beyond what the correction allows, and sane per-run timing."""
+    normal, again = count_table(dd_runs["normal"]), count_table(dd_runs["again"])
+
+    control = equivalence(normal, again)
+    timing = timing_table(dd_runs["normal"])
+
+    assert (True, True) == (control.identical, control.equivalent)
+    assert [] == [shift.name for shift in compare_tables(normal, again) if shift.significant]
+    assert (timing["calls"] > 200).all()
+    assert (timing["rate"] > 0).all()
+    assert (timing["latency_median"] < timing["latency_p99"]).all()
