@@ -94,6 +94,9 @@ def iter_events(
     if stats is None:
         stats = ParseStats()
     pending: dict[int | None, Unfinished] = {}
+    # Pids seen in prefixes and not yet exited, to attribute unprefixed lines in stderr mode.
+    live: set[int] = set()
+    track = pid is None
     open_call: OpenCall | None = None
     number = 0
     for number, text in enumerate(lines, 1):
@@ -115,7 +118,8 @@ def iter_events(
         if isinstance(record, OpenCall):
             message = _MESSAGE_INSIDE.search(record.text)
             if message is not None:
-                yield Message(message.group(1), None, (number, number))
+                stats.events += 1
+                yield parse_line(message.group(1), number)  # type: ignore[misc]
                 record = parse_line(record.text[: message.start()], number)
             if isinstance(record, OpenCall):
                 open_call = record
@@ -134,12 +138,18 @@ def iter_events(
             stats.events += 1
             yield record
             continue
-        if record.pid is None and pid is not None:
-            record = (
-                Resumed(replace(record.call, pid=pid))
-                if isinstance(record, Resumed)
-                else replace(record, pid=pid)
-            )
+        owner = record.pid
+        if owner is None:
+            # stderr mode prints no prefix while one tracee is alive: the only live pid.
+            owner = pid if pid is not None or len(live) != 1 else next(iter(live))
+            if owner is not None:
+                record = (
+                    Resumed(replace(record.call, pid=owner))
+                    if isinstance(record, Resumed)
+                    else replace(record, pid=owner)
+                )
+        elif track:
+            live.add(owner)
         if isinstance(record, Unfinished):
             previous = pending.pop(record.pid, None)
             if previous is not None:
@@ -151,13 +161,16 @@ def iter_events(
         if isinstance(record, Resumed):
             call = record.call
             entry = pending.get(call.pid)
-            if entry is None and pid is None and call.pid is not None:
+            if (entry is None or entry.name != call.name) and track and call.pid is not None:
                 # stderr mode: the initial process's unprefixed call resumed under its pid.
                 initial = pending.get(None)
                 if initial is not None and initial.name == call.name:
-                    pid = call.pid
-                    entry = replace(pending.pop(None), pid=pid)
-                    pending[pid] = entry
+                    if entry is not None:
+                        stats.unresumed += 1
+                        stats.events += 1
+                        yield _unreturned(entry)
+                    entry = replace(pending.pop(None), pid=call.pid)
+                    pending[call.pid] = entry
             if entry is not None and entry.name == call.name:
                 del pending[call.pid]
                 event: Event = _join(entry, call)
@@ -168,6 +181,7 @@ def iter_events(
             yield event
             continue
         if isinstance(record, Exit):
+            live.discard(record.superseded_by if record.superseded_by is not None else owner)
             if record.superseded_by is not None:
                 moved = pending.pop(record.superseded_by, None)
                 if moved is not None:
