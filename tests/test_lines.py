@@ -27,6 +27,7 @@ def call(name, args, ret, retval, **fields):
                    lines=(N, N), **fields)  # fmt: skip
 
 
+# fmt: off
 CASES = [
     # --- prefixes
     ("7832  getuid()                          = 0", call("getuid", "", "0", 0, pid=7832), "pid-o"),
@@ -35,7 +36,7 @@ CASES = [
         call("execve", '"/bin/true", ["/bin/true"], 0x558daf617bd8 /* 39 vars */', "0", 0,
              pid=7758),
         "pid-stderr",
-    ),  # fmt: skip
+    ),
     ("15757<python3.11> exit_group(0) = ?",
      call("exit_group", "0", "?", None, pid=15757, returned=False), "pid-comm-o"),
     ('[pid 19061<echo>] write(1, "a\\n", 2) = 2',
@@ -176,7 +177,8 @@ CASES = [
     (")                       = 1", Unparsed(")                       = 1", (N, N)), "stray-tail"),
     ("", Unparsed("", (N, N)), "empty"),
     ("<... read resumed", Unparsed("<... read resumed", (N, N)), "cut-resumed"),
-]  # fmt: skip
+]
+# fmt: on
 
 
 @pytest.mark.parametrize(("line", "expected"), [c[:2] for c in CASES], ids=[c[2] for c in CASES])
@@ -189,5 +191,6 @@ def test_strict_raises_with_number_and_line():
     """strict=True turns an unparsed line into StraceParseError quoting the line and its number."""
     with pytest.raises(StraceParseError) as info:
         parse_line("hello world", 12, strict=True)
-    assert (12, "hello world") == (info.value.line_number, info.value.line)
+    expected = (12, "hello world")
+    assert expected == (info.value.line_number, info.value.line)
     assert "line 12" in str(info.value)
