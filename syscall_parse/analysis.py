@@ -73,11 +73,27 @@ def count_table(runs: Mapping[str, pd.DataFrame], *, returned_only: bool = False
     """
     counts: dict[str, pd.Series] = {}
     for name, frame in runs.items():
-        calls = _syscalls(name, frame, ("syscall",), returned_only)
-        names = calls["syscall"].to_numpy(dtype=object)
-        labels, numbers = np.unique(names.astype(str), return_counts=True)
-        counts[name] = pd.Series(numbers, index=pd.Index(labels, dtype=object), dtype="int64")
+        codes, vocabulary = _codes(_syscalls(name, frame, ("syscall",), returned_only))
+        numbers = np.bincount(codes, minlength=len(vocabulary))
+        present = numbers > 0
+        counts[name] = pd.Series(
+            numbers[present], index=pd.Index(vocabulary[present], dtype=object), dtype="int64"
+        )
     return _table(counts, _run_index(runs), "syscall")
+
+
+def _codes(calls: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of the syscall names of ``calls`` and the names they stand for."""
+    names = calls["syscall"]
+    if isinstance(names.dtype, pd.CategoricalDtype):
+        # The parser's categorical column already holds the codes: no string work per row.
+        codes = names.cat.codes.to_numpy(dtype=np.int64)
+        vocabulary = np.asarray(names.cat.categories, dtype=object).astype(str).astype(object)
+        if not (codes < 0).any():
+            return codes, vocabulary
+    values = names.to_numpy(dtype=object, na_value="?").astype(str)
+    vocabulary, codes = np.unique(values, return_inverse=True)
+    return codes.astype(np.int64), vocabulary.astype(object)
 
 
 def _table(rows: Mapping[str, pd.Series], index: pd.Index, columns_name: str) -> pd.DataFrame:
@@ -120,21 +136,27 @@ def ngram_table(
 
 
 def _ngram_counts(calls: pd.DataFrame, n: int) -> pd.Series:
+    empty = pd.Series([], index=pd.Index([], dtype=object), dtype="int64")
     if len(calls) < n:
-        return pd.Series([], index=pd.Index([], dtype=object), dtype="int64")
+        return empty
+    codes, vocabulary = _codes(calls)
     # -1 cannot be a real pid, so events without one form their own sequence.
     pids = calls["pid"].fillna(-1).to_numpy(dtype=np.int64)
-    lines = calls["line"].to_numpy(dtype=np.int64)
-    order = np.lexsort((lines, pids))
-    names = calls["syscall"].to_numpy(dtype=object).astype(str)[order]
-    pids = pids[order]
-    vocabulary, codes = np.unique(names, return_inverse=True)
+    order = np.lexsort((calls["line"].to_numpy(dtype=np.int64), pids))
+    codes, pids = codes[order], pids[order]
     windows = np.lib.stride_tricks.sliding_window_view(codes, n)
     # Rows are sorted by pid, so a window lies within one pid iff its ends share the pid.
     windows = windows[pids[: len(pids) - n + 1] == pids[n - 1 :]]
     if not len(windows):
-        return pd.Series([], index=pd.Index([], dtype=object), dtype="int64")
-    grams, numbers = np.unique(windows, axis=0, return_counts=True)
+        return empty
+    base = len(vocabulary)
+    if base**n < 2**62:
+        # One int64 key per window (base-K digits): np.unique on a vector beats axis=0 rows.
+        keys = windows @ (base ** np.arange(n - 1, -1, -1, dtype=np.int64))
+        unique, numbers = np.unique(keys, return_counts=True)
+        grams = (unique[:, None] // base ** np.arange(n - 1, -1, -1, dtype=np.int64)) % base
+    else:
+        grams, numbers = np.unique(windows, axis=0, return_counts=True)
     labels = [NGRAM_SEPARATOR.join(vocabulary[gram]) for gram in grams]
     return pd.Series(numbers, index=pd.Index(labels, dtype=object), dtype="int64")
 

@@ -219,3 +219,22 @@ def test_count_table_of_a_real_trace_agrees_with_strace_c(strace, tmp_path):
     expected = strace_summary(summary)
     assert 50 < expected["read"]
     assert expected == {name: int(n) for name, n in counts.items() if n}
+
+
+def test_tables_do_not_need_a_categorical_syscall_column():
+    """A syscall column of plain strings (as from another reader) gives the same tables."""
+    run = events(*calls("a", "b", "a", "c"), *calls("b", "b", pid=2))
+    plain = run.assign(syscall=run["syscall"].astype("string"))
+
+    pd.testing.assert_frame_equal(count_table({"r": run}), count_table({"r": plain}))
+    pd.testing.assert_frame_equal(ngram_table({"r": run}, 2), ngram_table({"r": plain}, 2))
+
+
+def test_ngram_table_of_long_grams():
+    """n = 64 over two names (2**64 possible grams) still counts windows right."""
+    run = events(*calls(*["a", "b"] * 35))
+
+    counts = ngram_table({"r": run}, 64).iloc[0]
+
+    assert {"a": 4, "b": 3} == {label[0]: int(n) for label, n in counts.items()}
+    assert all(64 == len(label.split()) for label in counts.index)
