@@ -304,11 +304,16 @@ class Stide(Detector):
 
 class TStide(Stide):
     """t-STIDE (Warrender et al. 1999): windows seen in less than ``threshold`` of all training
-    windows count as mismatches, like unseen ones."""
+    windows count as mismatches, like unseen ones.
+
+    The default 1e-5 was chosen on normal traces only: on ADFA-LD's training traces (5-fold
+    held out), 1e-3 keeps 91 common windows and scores the median normal trace 0.71, so 5.6% of
+    normal traces tie at 1.0; 1e-5 keeps 8,730 windows (those seen at least 3 times in ~250k).
+    """
 
     name: ClassVar[str] = "t-stide"
 
-    def __init__(self, n: int = 6, threshold: float = 0.001) -> None:
+    def __init__(self, n: int = 6, threshold: float = 1e-5) -> None:
         super().__init__(n)
         if not 0 <= threshold < 1:
             raise DetectorError(f"{self.name}: threshold must be in [0, 1), got {threshold}")
@@ -437,7 +442,8 @@ class _NgramStream:
                 context = context * self._base + i
             seen, types = contexts.get(context, (0, 0))
             if seen:
-                p = (ngrams.get(context * self._base + token, 0) + types * p) / (seen + types)
+                count = ngrams.get(context * self._base + token, 0)
+                p = float(self._model._interpolate(count, seen, types, p))
         self._history.append(token)
         self._total -= math.log(p)
         self._calls += 1
@@ -445,20 +451,27 @@ class _NgramStream:
 
 
 class NgramModel(Detector):
-    """An order-``n`` syscall language model with Witten-Bell interpolation down to an add-one
-    unigram; the score is the mean negative log-likelihood per call (nats). Contexts at the start
-    of a trace are padded with a begin-of-trace symbol.
+    """An order-``n`` syscall language model, interpolated down to an add-one unigram; the score
+    is the mean negative log-likelihood per call (nats). Contexts at the start of a trace are
+    padded with a begin-of-trace symbol.
 
-    The default order 5 had the lowest held-out negative
-    log-likelihood in 5-fold cross-validation on ADFA-LD's normal training traces (orders 2-8).
+    Smoothing is interpolated Kneser-Ney with absolute ``discount`` D, or Witten-Bell when
+    ``discount`` is None. The defaults (n=8, D=0.9) had the lowest held-out negative
+    log-likelihood in 5-fold cross-validation on ADFA-LD's normal training traces, among orders
+    3-8 and D in {Witten-Bell, 0.5, 0.75, 0.9, 0.95, 0.99}: 1.029 nats per call against 1.272 for
+    Witten-Bell at its best order (5). No attack trace was used. Order 8 is also the longest that
+    packs into 64 bits over ADFA-LD's 175 syscalls.
     """
 
     name: ClassVar[str] = "ngram-lm"
 
-    def __init__(self, n: int = 5) -> None:
+    def __init__(self, n: int = 8, discount: float | None = 0.9) -> None:
         if n < 1:
             raise DetectorError(f"{self.name}: order n must be >= 1, got {n}")
+        if discount is not None and not 0 < discount < 1:
+            raise DetectorError(f"{self.name}: discount must be in (0, 1), got {discount}")
         self.n = n
+        self.discount = discount
         self.vocabulary: Vocabulary | None = None
         self._unigram: np.ndarray | None = None
         # Per context length 1..n-1: sorted packed n-grams and counts; sorted contexts with
@@ -475,7 +488,7 @@ class NgramModel(Detector):
         return self.vocabulary.size
 
     def params(self) -> dict[str, Any]:
-        return {"n": self.n}
+        return {"n": self.n, "discount": self.discount}
 
     def _padded(self, trace: Trace) -> np.ndarray:
         assert self.vocabulary is not None
@@ -498,8 +511,19 @@ class NgramModel(Detector):
             start = self.n - 1 - order  # windows ending on a real token
             grams = np.concatenate([_packed_windows(p[start:], order + 1, base) for p in padded])
             ngrams, counts = np.unique(grams, return_counts=True)
+            if self.discount is not None and order < self.n - 1:
+                # Kneser-Ney: a lower order counts the distinct calls that precede an n-gram
+                # (its continuations), not its occurrences.
+                longer = np.unique(
+                    np.concatenate(
+                        [_packed_windows(p[start - 1 :], order + 2, base) for p in padded]
+                    )
+                )
+                ngrams, counts = np.unique(longer % base ** (order + 1), return_counts=True)
             owners, followers = np.unique(ngrams // base, return_counts=True)
-            context_counts = np.bincount(np.searchsorted(owners, grams // base))
+            context_counts = np.bincount(
+                np.searchsorted(owners, ngrams // base), weights=counts
+            ).astype(np.int64)
             orders.append(
                 {
                     "ngrams": ngrams,
@@ -529,8 +553,19 @@ class NgramModel(Detector):
             types = np.where(known, table["followers"][at], 0)
             at_gram = np.searchsorted(table["ngrams"], grams).clip(max=table["ngrams"].size - 1)
             count = np.where(table["ngrams"][at_gram] == grams, table["counts"][at_gram], 0)
-            p = np.where(seen > 0, (count + types * p) / np.maximum(seen + types, 1), p)
+            p = np.where(seen > 0, self._interpolate(count, seen, types, p), p)
         return p
+
+    def _interpolate(self, count, seen, types, lower):  # type: ignore[no-untyped-def]
+        """P(call | context) from the context's counts and the lower-order probability.
+
+        Witten-Bell: (c(h,w) + T(h) P') / (c(h) + T(h)); Kneser-Ney with discount D:
+        (max(c(h,w) - D, 0) + D T(h) P') / c(h). Works on floats and on arrays (``seen`` > 0).
+        """
+        if self.discount is None:
+            return (count + types * lower) / np.maximum(seen + types, 1)
+        d = self.discount
+        return (np.maximum(count - d, 0) + d * types * lower) / np.maximum(seen, 1)
 
     def score(self, trace: Trace) -> float:
         self._require_fitted()

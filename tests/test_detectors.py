@@ -45,12 +45,13 @@ def make_all() -> list[Detector]:
         Stide(3),
         TStide(3, threshold=0.05),
         FrequencyKnn(1),
-        NgramModel(3),
+        NgramModel(3, discount=None),
+        NgramModel(4, discount=0.9),
         Ensemble([Stide(3), NgramModel(3)], folds=3),
     ]
 
 
-@pytest.fixture(params=make_all(), ids=lambda d: d.name)
+@pytest.fixture(params=make_all(), ids=repr)
 def fitted(request: pytest.FixtureRequest) -> Detector:
     return request.param.fit(NORMAL)
 
@@ -117,9 +118,10 @@ def test_frequency_knn_is_zero_on_a_training_profile() -> None:
     assert knn.score(("open", "open", "open")) > 0.1
 
 
-def test_ngram_model_probabilities_sum_to_one() -> None:
+@pytest.mark.parametrize("discount", [None, 0.5, 0.9], ids=["witten-bell", "kn-0.5", "kn-0.9"])
+def test_ngram_model_probabilities_sum_to_one(discount: float | None) -> None:
     """Interpolated next-call probabilities form a distribution over the vocabulary + unknown."""
-    model = NgramModel(3).fit(NORMAL)
+    model = NgramModel(3, discount).fit(NORMAL)
     vocabulary = model.vocabulary
     assert vocabulary is not None
     total = 0.0
@@ -172,9 +174,10 @@ def test_load_rejects_unknown_format_version(tmp_path) -> None:
         (lambda: TStide(3, threshold=1.5), "threshold"),
         (lambda: FrequencyKnn(0), "k must be >= 1"),
         (lambda: NgramModel(0), "order n"),
+        (lambda: NgramModel(3, discount=1.0), "discount"),
         (lambda: Ensemble(folds=1), "folds"),
     ],
-    ids=["stide-n", "tstide-threshold", "knn-k", "ngram-n", "ensemble-folds"],
+    ids=["stide-n", "tstide-threshold", "knn-k", "ngram-n", "ngram-discount", "ensemble-folds"],
 )
 def test_bad_settings(make, message: str) -> None:
     with pytest.raises(DetectorError, match=message):
