@@ -3,6 +3,15 @@
 from .adfa import AdfaDataset, AdfaTrace, benchmark_adfa, load_adfa
 from .analysis import AnalysisError, count_table, ngram_table, share_table, timing_table
 from .arguments import decode_string, fd_paths, split_args
+from .capture import (
+    Ambient,
+    CaptureResult,
+    StraceProfile,
+    capture,
+    capture_condition,
+    capture_series,
+    workload_command,
+)
 from .detectors import (
     Detector,
     DetectorError,
@@ -27,6 +36,8 @@ from .frame import (
 )
 from .inputs import iter_trace, open_log
 from .lines import parse_line
+from .metadata import Environment, RunMetadata, collect_metadata, read_metadata
+from .phase import PhaseError, PhaseMarkers, cut_to_phase, find_markers
 from .profile import Profile, SyscallCount, profile_events
 from .stats import (
     Distance,
@@ -44,13 +55,16 @@ from .syscall_table import syscall_name
 __all__ = [
     "AdfaDataset",
     "AdfaTrace",
+    "Ambient",
     "AnalysisError",
     "CaptureError",
+    "CaptureResult",
     "DetectionResult",
     "Detector",
     "DetectorError",
     "Distance",
     "Ensemble",
+    "Environment",
     "Equivalence",
     "Event",
     "Exit",
@@ -59,11 +73,15 @@ __all__ = [
     "Message",
     "NgramModel",
     "ParseStats",
+    "PhaseError",
+    "PhaseMarkers",
     "Profile",
+    "RunMetadata",
     "Shift",
     "Signal",
     "Stide",
     "StraceParseError",
+    "StraceProfile",
     "Summary",
     "SummaryRow",
     "SummaryTable",
@@ -73,14 +91,20 @@ __all__ = [
     "TStide",
     "Unparsed",
     "benchmark_adfa",
+    "capture",
+    "capture_condition",
+    "capture_series",
+    "collect_metadata",
     "compare_tables",
     "count_table",
+    "cut_to_phase",
     "decode_string",
     "distribution_distance",
     "equivalence",
     "evaluate_scores",
     "events_to_frame",
     "fd_paths",
+    "find_markers",
     "iter_events",
     "iter_trace",
     "load_adfa",
@@ -91,6 +115,7 @@ __all__ = [
     "parse_line",
     "profile_events",
     "read_csv",
+    "read_metadata",
     "read_parquet",
     "read_summary",
     "read_trace",
@@ -99,6 +124,7 @@ __all__ = [
     "split_args",
     "syscall_name",
     "timing_table",
+    "workload_command",
     "write_csv",
     "write_parquet",
 ]
