@@ -19,6 +19,7 @@ rate and rewards many consistent shifts). Ask for more runs to test many syscall
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from itertools import combinations
@@ -181,6 +182,14 @@ def cliffs_delta(baseline, treated) -> float:
     return float((np.count_nonzero(x > y) - np.count_nonzero(x < y)) / (x.size * y.size))
 
 
+@functools.lru_cache(maxsize=32)
+def _subsets(n: int, k: int) -> np.ndarray:
+    """Every k-subset of range(n), one per row (C(n, k) x k), read-only: shared between calls."""
+    subsets = np.array(list(combinations(range(n), k)), dtype=np.intp).reshape(-1, k)
+    subsets.flags.writeable = False
+    return subsets
+
+
 @dataclass(frozen=True, slots=True)
 class RankTest:
     """A two-sided Mann-Whitney U test of treated runs against baseline runs.
@@ -229,7 +238,7 @@ def rank_test(baseline, treated) -> RankTest:
             float(mannwhitneyu(top, rest, method=method).pvalue),
             method,
         )
-    picks = np.array(list(combinations(range(len(pooled)), len(x))), dtype=np.intp)
+    picks = _subsets(len(pooled), len(x))
     distance = np.abs(ranks[picks].sum(axis=1) - len(x) * (len(x) + 1) / 2 - len(x) * len(y) / 2)
     observed = abs(u - len(x) * len(y) / 2)
     p_value = np.count_nonzero(distance >= observed - _TIE) / len(distance)
@@ -388,8 +397,7 @@ def distribution_distance(
     exact = total <= max_permutations
     if exact:
         labels = np.zeros((total, n), dtype=bool)
-        for row, picked in enumerate(combinations(range(n), n_a)):
-            labels[row, list(picked)] = True
+        np.put_along_axis(labels, _subsets(n, n_a), True, axis=1)
     else:
         rng = np.random.default_rng(seed)
         ranks = np.argsort(rng.random((max_permutations, n)), axis=1)

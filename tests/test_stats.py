@@ -495,6 +495,11 @@ def test_real_runs_double_the_reads(dd_runs):
         assert 1.8 < shifts[name].ratio < 2
     assert not shifts["mmap"].significant
     assert not shifts["openat"].significant
+    timing = compare_tables(
+        timing_table(dd_runs["normal"]), timing_table(dd_runs["double"]), pseudo_count=0.0
+    )
+    calls = next(shift for shift in timing if shift.name == "calls")
+    assert (200.0, True) == (calls.difference, calls.significant)
 
 
 @pytest.mark.strace
@@ -526,3 +531,25 @@ def test_real_repeats_are_identical_and_timing_comparable(dd_runs):
     assert (timing["calls"] > 200).all()
     assert (timing["rate"] > 0).all()
     assert (timing["latency_median"] < timing["latency_p99"]).all()
+
+
+positive_runs = st.lists(
+    st.lists(st.integers(min_value=0, max_value=30), min_size=3, max_size=3).filter(any),
+    min_size=2,
+    max_size=4,
+).map(lambda rows: pd.DataFrame(rows, columns=["a", "b", "c"]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(positive_runs, positive_runs)
+def test_distribution_distance_is_symmetric_with_a_probability(baseline, treated):
+    """Swapping the conditions keeps every number; divergences in [0, 1], 0 < p <= 1."""
+    forward = distribution_distance(baseline, treated)
+    backward = distribution_distance(treated, baseline)
+
+    assert pytest.approx(forward.between) == backward.between
+    assert pytest.approx(forward.within) == backward.within
+    assert pytest.approx(forward.p_value) == backward.p_value
+    assert 0 <= forward.within <= 1
+    assert 0 <= forward.between <= 1
+    assert 0 < forward.p_value <= 1
