@@ -52,6 +52,7 @@ __all__ = [
 FORMAT_VERSION = 1
 
 Trace = Sequence[str]
+ArrayOrFloat = np.ndarray | float
 
 
 class DetectorError(SyscallLabError):
@@ -79,9 +80,11 @@ class Vocabulary:
         return len(self.names) + 1
 
     def id(self, name: str) -> int:
+        """The id of ``name``; 0 if it was not seen in training."""
         return self._ids.get(name, 0)
 
     def encode(self, trace: Trace) -> np.ndarray:
+        """The ids of a trace's calls, as int64."""
         get = self._ids.get
         return np.fromiter((get(name, 0) for name in trace), dtype=np.int64, count=len(trace))
 
@@ -308,7 +311,7 @@ class TStide(Stide):
 
     The default 1e-5 was chosen on normal traces only: on ADFA-LD's training traces (5-fold
     held out), 1e-3 keeps 91 common windows and scores the median normal trace 0.71, so 5.6% of
-    normal traces tie at 1.0; 1e-5 keeps 8,730 windows (those seen at least 3 times in ~250k).
+    normal traces tie at 1.0; 1e-5 keeps 8,730 windows (those seen at least 3 times in ~240k).
     """
 
     name: ClassVar[str] = "t-stide"
@@ -556,7 +559,9 @@ class NgramModel(Detector):
             p = np.where(seen > 0, self._interpolate(count, seen, types, p), p)
         return p
 
-    def _interpolate(self, count, seen, types, lower):  # type: ignore[no-untyped-def]
+    def _interpolate(
+        self, count: ArrayOrFloat, seen: ArrayOrFloat, types: ArrayOrFloat, lower: ArrayOrFloat
+    ) -> ArrayOrFloat:
         """P(call | context) from the context's counts and the lower-order probability.
 
         Witten-Bell: (c(h,w) + T(h) P') / (c(h) + T(h)); Kneser-Ney with discount D:
@@ -654,6 +659,10 @@ class Ensemble(Detector):
     def params(self) -> dict[str, Any]:
         return {"folds": self.folds, "seed": self.seed}
 
+    def __repr__(self) -> str:
+        members = ", ".join(repr(m) for m in self.members)
+        return f"Ensemble([{members}], folds={self.folds}, seed={self.seed})"
+
     def fit(self, traces: Sequence[Trace]) -> Ensemble:
         if len(traces) < self.folds:
             raise DetectorError(f"{self.name}: needs at least {self.folds} training traces")
@@ -712,7 +721,7 @@ class Ensemble(Detector):
 
 def default_members() -> list[Detector]:
     """The ensemble's members, chosen before any attack trace was scored."""
-    return [Stide(6), TStide(6), FrequencyKnn(1), NgramModel(5)]
+    return [Stide(), TStide(), FrequencyKnn(), NgramModel()]
 
 
 DETECTORS: dict[str, type[Detector]] = {
