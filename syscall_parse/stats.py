@@ -12,9 +12,11 @@ Each function returns a frozen record holding the decision and the numbers behin
 are deterministic: every resampling draws from ``numpy.random.default_rng(seed)``.
 
 With 5 runs per condition the smallest two-sided exact rank-test p-value is 2/252 ~ 0.0079
-(complete separation); after Holm over m tests a shift is only significant at 0.05 when
-m <= 6, hence Benjamini-Hochberg is the default correction (it controls the false discovery
-rate and rewards many consistent shifts). Ask for more runs to test many syscalls with Holm.
+(complete separation); after Holm over m testable columns a shift is only significant at
+0.05 when m <= 6, hence Benjamini-Hochberg is the default correction (it controls the false
+discovery rate and rewards many consistent shifts). Columns no labelling of the runs could make
+significant (a count equal in every run) stay out of the family (see :func:`compare_tables`).
+Ask for more runs to test many syscalls with Holm.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ CORRECTIONS = ("bh", "holm", "none")
 """Multiple-testing corrections :func:`adjust_p_values` knows."""
 
 EXACT_LIMIT = 50_000
-"""Largest number of labellings a rank test or a permutation test enumerates exactly."""
+"""Largest number of labellings :func:`rank_test` enumerates exactly (with ties)."""
 
 # Tolerance when comparing permuted statistics with the observed one: sums of the same floats in
 # another order differ in the last bits, and an exact tie must count as "at least as extreme".
