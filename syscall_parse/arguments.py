@@ -50,7 +50,7 @@ def _walk(text: str, start: int):
     """Yield ``(kind, position, end)`` of the structural tokens from ``start`` at depth 0.
 
     ``kind`` is ``","`` for a top-level separator, ``")"`` for the bracket closing the list
-    (then the walk stops), ``"<"`` for a top-level fd decoration spanning ``position:end``.
+    (then the walk stops), ``"<"`` for an fd decoration (at any depth) at ``position:end``.
     """
     stack: list[str] = []
     search = _TOKEN.search
@@ -67,8 +67,7 @@ def _walk(text: str, start: int):
                 decoration = _DECORATION.match(text, at)
                 if decoration is not None:
                     pos = decoration.end()
-                    if not stack:
-                        yield "<", at, pos
+                    yield "<", at, pos
             continue
         if first in _OPEN:
             stack.append(_OPEN[first])
@@ -154,7 +153,7 @@ def _unescape_path(text: str) -> str:
 
 
 def fd_paths(args: str | list[str]) -> list[str]:
-    """Paths named by the top-level ``-y``/``-yy`` fd decorations of an argument list.
+    """Paths named by the ``-y``/``-yy`` fd decorations of an argument list (not in strings).
 
     ``fd_paths('3</tmp/a\\74b\\76>, AT_FDCWD</srv>, 4<pipe:[5]>')`` => ``['/tmp/a<b>', '/srv']``:
     only decorations holding a path (starting with ``/``) count; ``(deleted)`` and the device

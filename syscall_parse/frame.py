@@ -153,9 +153,24 @@ def _atomic_write(path: str | os.PathLike[str], write) -> None:
         raise
 
 
+_TEXT = ("string", "category")
+
+
+def _escape(values: Sequence[object]) -> list[object]:
+    # A text starting with a backslash gets one more, so that no text reads as the null '\N'.
+    return [v if not isinstance(v, str) or not v.startswith("\\") else "\\" + v for v in values]
+
+
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write an event frame as CSV (nulls as ``\\N``), atomically."""
-    _atomic_write(path, lambda temp: frame.to_csv(temp, index=False, na_rep=_NULL))
+    """Write an event frame as CSV, atomically.
+
+    Nulls are written as ``\\N``; a text that starts with a backslash gets one more.
+    """
+    escaped = frame.copy()
+    for name in frame.columns:
+        if DTYPES.get(name) in _TEXT:
+            escaped[name] = pd.array(_escape(frame[name].astype(object).tolist()), dtype=object)
+    _atomic_write(path, lambda temp: escaped.to_csv(temp, index=False, na_rep=_NULL))
 
 
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
@@ -172,7 +187,7 @@ def _parse_cell(text: str | None, dtype: str) -> object:
         return float(text)
     if dtype == "boolean":
         return text == "True"
-    return text
+    return text[1:] if text.startswith("\\") else text
 
 
 def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -23,8 +23,15 @@ N = 7  # the line number every case is parsed with
 
 def call(name, args, ret, retval, **fields):
     """A whole Syscall on line N."""
-    return Syscall(pid=fields.pop("pid", None), name=name, args=args, ret=ret, retval=retval,
-                   lines=(N, N), **fields)  # fmt: skip
+    return Syscall(
+        pid=fields.pop("pid", None),
+        name=name,
+        args=args,
+        ret=ret,
+        retval=retval,
+        lines=(N, N),
+        **fields,
+    )
 
 
 # fmt: off
