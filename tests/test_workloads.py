@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -55,10 +56,17 @@ def test_bad_arguments_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, condition: str, scale: float,
     bounds: Bounds, message: str,
 ) -> None:  # fmt: skip
-    """Arguments the workload cannot honour raise ValueError before any work or limit."""
+    """Arguments the workload cannot honour raise ValueError before any work or limit (a bad
+    scale once lowered this test process's RLIMIT_AS, and pytest then ran out of memory)."""
     monkeypatch.setenv("TMPDIR", str(tmp_path))
+    limits = [resource.getrlimit(which) for which in (resource.RLIMIT_AS, resource.RLIMIT_FSIZE)]
+
     with pytest.raises(ValueError, match=message):
         run_workload(condition, scale=scale, bounds=bounds)
+    assert limits == [
+        resource.getrlimit(which) for which in (resource.RLIMIT_AS, resource.RLIMIT_FSIZE)
+    ]
+    assert [] == list(tmp_path.iterdir())
 
 
 def test_cli_reports_bad_scale_in_one_line(tmp_path: Path) -> None:

@@ -222,6 +222,8 @@ def run_workload(
 ) -> None:
     """Run one workload in this process, between the phase markers, under ``bounds``.
 
+    The limits stay lowered in this process afterwards (a workload is a process of its own).
+
     ``loop`` repeats the measured work until SIGTERM (for an untraced ambient stressor).
     Raises ``ValueError`` for an unknown condition, a bad scale, or caps the workload cannot fit in.
     """
@@ -231,6 +233,8 @@ def run_workload(
         raise ValueError(
             f"unknown condition {condition!r}; one of {', '.join(CONDITIONS)}"
         ) from None
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, got {scale!r}")
     if workload.disk > bounds.disk:
         raise ValueError(f"{condition} needs {workload.disk} bytes of disk, cap is {bounds.disk}")
     if workload.buffer * 2 > bounds.memory:
