@@ -7,9 +7,10 @@ Everything outside (interpreter start-up: ~1,200 calls; clean-up) is not the wor
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from workloads.markers import PHASE_END, PHASE_START
@@ -46,16 +47,25 @@ def _is_marker(name: str | None, args: str | None, path: str) -> bool:
     return name in MARKER_SYSCALLS and args is not None and f'"{path}"' in args
 
 
-def _markers(found: dict[str, list[int]], where: str) -> PhaseMarkers:
+def _markers(
+    found: dict[str, list[int]], where: str, lines: Sequence[int] | None = None
+) -> PhaseMarkers:
+    """Check one start before one end; ``found`` holds lines, or row positions into ``lines``."""
     starts, ends = found[PHASE_START], found[PHASE_END]
+
+    def at(indexes: list[int]) -> list[int]:
+        return [int(lines[i]) for i in indexes[:5]] if lines is not None else indexes[:5]
+
     if len(starts) != 1 or len(ends) != 1:
         raise PhaseError(
             f"{where}: expected one start and one end phase marker ({PHASE_START}, {PHASE_END}), "
-            f"found {len(starts)} start(s) at lines {starts[:5]} and {len(ends)} end(s) at lines "
-            f"{ends[:5]}; was it traced from a workload (python -m workloads)?"
+            f"found {len(starts)} start(s) at lines {at(starts)} and {len(ends)} end(s) at lines "
+            f"{at(ends)}; was it traced from a workload (python -m workloads)?"
         )
     if not starts[0] < ends[0]:
-        raise PhaseError(f"{where}: end marker (line {ends[0]}) before start (line {starts[0]})")
+        raise PhaseError(
+            f"{where}: end marker (line {at(ends)[0]}) before start (line {at(starts)[0]})"
+        )
     return PhaseMarkers(starts[0], ends[0])
 
 
@@ -70,24 +80,31 @@ def find_markers(events: Iterable[Event], *, where: str = "trace") -> PhaseMarke
     return _markers(found, where)
 
 
-def find_frame_markers(frame: pd.DataFrame, *, where: str = "trace") -> PhaseMarkers:
-    """The lines of the phase markers in an event table (``syscall_parse.schema``)."""
-    calls = frame[frame["syscall"].isin(MARKER_SYSCALLS).fillna(False).astype(bool)]
+def _frame_positions(frame: pd.DataFrame, where: str) -> tuple[int, int]:
+    """Row positions of the start and end markers in an event table."""
+    is_stat = frame["syscall"].isin(MARKER_SYSCALLS).to_numpy(dtype=bool)
     found: dict[str, list[int]] = {PHASE_START: [], PHASE_END: []}
-    for line, args in zip(calls["line"].tolist(), calls["args"].tolist(), strict=True):
-        for path, lines in found.items():
+    for position in np.flatnonzero(is_stat):
+        args = frame["args"].iat[position]
+        for path, positions in found.items():
             if _is_marker("stat", None if args is pd.NA else args, path):
-                lines.append(int(line))
-    return _markers(found, where)
+                positions.append(int(position))
+    markers = _markers(found, where, frame["line"].to_numpy())
+    return markers.start, markers.end
+
+
+def find_frame_markers(frame: pd.DataFrame, *, where: str = "trace") -> PhaseMarkers:
+    """The source lines of the phase markers in an event table (``syscall_parse.schema``)."""
+    start, end = _frame_positions(frame, where)
+    return PhaseMarkers(int(frame["line"].iat[start]), int(frame["line"].iat[end]))
 
 
 def cut_to_phase(frame: pd.DataFrame, *, where: str = "trace") -> pd.DataFrame:
     """The rows strictly between the phase markers, all columns and dtypes kept, index reset.
 
-    Rows are selected by source line, so a call that started before the end marker but resumed
-    after it (another thread) is kept when its first line is inside. Raises PhaseError (a
-    ValueError) naming ``where`` when the markers are missing, repeated or out of order.
+    Rows are cut by position in the table: source order for one log, time order for a merged
+    ``-ff`` set (whose line numbers restart in each file). Raises PhaseError (a ValueError)
+    naming ``where`` when the markers are missing, repeated or out of order.
     """
-    markers = find_frame_markers(frame, where=where)
-    inside = (frame["line"] > markers.start) & (frame["line"] < markers.end)
-    return frame.loc[inside].reset_index(drop=True)
+    start, end = _frame_positions(frame, where)
+    return frame.iloc[start + 1 : end].reset_index(drop=True)

@@ -348,3 +348,12 @@ def test_result_records_are_frozen() -> None:
         meta.status = "failed"  # type: ignore[misc]
     with pytest.raises(ValueError, match="status 'done'"):
         dataclasses.replace(meta, status="done")
+
+
+@pytest.mark.strace
+def test_phase_cut_of_a_separate_files_capture(strace, tmp_path) -> None:
+    """With -ff the per-pid logs are merged by time and cut by position: same phase counts."""
+    result = capture_condition("memory", scale=0.25, out_dir=tmp_path, measure_untraced=False,
+                               profile=StraceProfile(separate_files=True))  # fmt: skip
+
+    assert {"mmap": 16, "munmap": 16} == phase_counts(result)
