@@ -40,9 +40,11 @@ from .metadata import Environment, RunMetadata, collect_metadata, read_metadata
 from .phase import PhaseError, PhaseMarkers, cut_to_phase, find_markers
 from .profile import Profile, SyscallCount, profile_events
 from .stats import (
+    Comparison,
     Distance,
     Equivalence,
     Shift,
+    compare_conditions,
     compare_tables,
     distribution_distance,
     equivalence,
@@ -59,6 +61,7 @@ __all__ = [
     "AnalysisError",
     "CaptureError",
     "CaptureResult",
+    "Comparison",
     "DetectionResult",
     "Detector",
     "DetectorError",
@@ -95,6 +98,7 @@ __all__ = [
     "capture_condition",
     "capture_series",
     "collect_metadata",
+    "compare_conditions",
     "compare_tables",
     "count_table",
     "cut_to_phase",

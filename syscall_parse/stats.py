@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -31,10 +32,11 @@ import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import false_discovery_control, mannwhitneyu, rankdata
 
-from .analysis import AnalysisError, share_table
+from .analysis import AnalysisError, count_table, ngram_table, share_table, timing_table
 
 __all__ = [
     "CORRECTIONS",
+    "Comparison",
     "Distance",
     "Equivalence",
     "RankTest",
@@ -42,6 +44,7 @@ __all__ = [
     "Shift",
     "adjust_p_values",
     "cliffs_delta",
+    "compare_conditions",
     "compare_tables",
     "distribution_distance",
     "equivalence",
@@ -476,4 +479,75 @@ def equivalence(
         outside=tuple(outside),
         worst=worst,
         worst_relative=float(worst_relative),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Everything :func:`compare_conditions` measured for one pair of conditions.
+
+    ``shifts`` per syscall (counts), ``timing`` per metric of
+    :data:`~syscall_parse.analysis.TIMING_COLUMNS` (ratio without pseudo-count); ``distance``
+    on syscall counts and ``ngram_distance`` on n-gram counts (None when some run made no call
+    at all, e.g. a CPU-bound phase: a run without calls has no distribution);
+    ``ngram_differences`` the n-grams whose mean share differs most; ``equivalence`` of the
+    count tables (the check for controls and ambient runs).
+    """
+
+    baseline_runs: tuple[str, ...]
+    runs: tuple[str, ...]
+    shifts: tuple[Shift, ...]
+    distance: Distance | None
+    ngram: int
+    ngram_distance: Distance | None
+    ngram_differences: tuple[ShareDifference, ...]
+    timing: tuple[Shift, ...]
+    equivalence: Equivalence
+    alpha: float
+    correction: str
+    seed: int
+
+
+def _has_calls(*tables: pd.DataFrame) -> bool:
+    return all(bool((table.sum(axis=1) > 0).all()) for table in tables)
+
+
+def compare_conditions(
+    baseline: Mapping[str, pd.DataFrame],
+    treated: Mapping[str, pd.DataFrame],
+    *,
+    ngram: int = 3,
+    alpha: float = 0.05,
+    correction: str = "bh",
+    top: int = 10,
+    seed: int = 0,
+) -> Comparison:
+    """Compare two conditions given as run name -> event table (cut to the phase) mappings.
+
+    Counts all calls (not only returned ones: a call interrupted by the end of the phase is
+    still behaviour). Every test uses ``seed``; the same inputs give the same record.
+    """
+    counts = count_table(baseline), count_table(treated)
+    grams = ngram_table(baseline, ngram), ngram_table(treated, ngram)
+    with_calls = _has_calls(*counts)
+    return Comparison(
+        baseline_runs=tuple(baseline),
+        runs=tuple(treated),
+        shifts=compare_tables(*counts, alpha=alpha, correction=correction, seed=seed),
+        distance=distribution_distance(*counts, seed=seed) if with_calls else None,
+        ngram=ngram,
+        ngram_distance=(distribution_distance(*grams, seed=seed) if _has_calls(*grams) else None),
+        ngram_differences=share_differences(*grams, top=top) if _has_calls(*grams) else (),
+        timing=compare_tables(
+            timing_table(baseline),
+            timing_table(treated),
+            alpha=alpha,
+            correction=correction,
+            pseudo_count=0.0,
+            seed=seed,
+        ),
+        equivalence=equivalence(*counts, alpha=alpha, seed=seed),
+        alpha=alpha,
+        correction=correction,
+        seed=seed,
     )
