@@ -29,6 +29,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -349,6 +350,24 @@ def _count_files(folder: Path) -> int:
     return sum(len(files) for _, _, files in os.walk(folder))
 
 
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """In the main thread, SIGTERM ends a capture like Ctrl-C: the group is killed, the run
+    marked ``killed``, and KeyboardInterrupt raised (so a killed harness leaves nothing)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def capture(
     command: Sequence[str],
     *,
@@ -368,8 +387,8 @@ def capture(
 
     A command that exits non-zero is a complete run (its status is in the metadata). Raises
     CaptureError when strace is missing, ptrace is refused, or the command does not exist (then
-    the run folder, if made, says ``failed``). On Ctrl-C the group is killed, the run is marked
-    ``killed``, and KeyboardInterrupt goes on.
+    the run folder, if made, says ``failed``). On Ctrl-C (or SIGTERM, in the main thread) the
+    group is killed, the run is marked ``killed``, and KeyboardInterrupt goes on.
     """
     strace = find_strace()
     if not command:
@@ -392,7 +411,7 @@ def capture(
     write_metadata(run_dir, metadata)
     outcome: dict[str, object] = {"status": "failed"}
     try:
-        with _ambient_load(ambient, temp, env) as ambient_argv:
+        with _sigterm_interrupts(), _ambient_load(ambient, temp, env) as ambient_argv:
             outcome["ambient_argv"] = ambient_argv
             if measure_untraced:
                 outcome["untraced_seconds"] = _timed(command, env, timeout)

@@ -182,8 +182,10 @@ def test_timeout_kills_the_group_and_leaves_no_files(strace, tmp_path) -> None:
 
 
 @pytest.mark.strace
-def test_sigint_kills_the_group_and_marks_the_run_killed(strace, tmp_path) -> None:
-    """Ctrl-C during a capture: the CLI exits 130, no child survives, the run says killed."""
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_kills_the_group_and_marks_the_run_killed(strace, tmp_path, sig) -> None:
+    """Ctrl-C or SIGTERM during a capture: the CLI exits 130, no child survives, the run says
+    killed, its temporary folder is gone."""
     token = f"{os.getpid()}{time.monotonic_ns()}"
     cli = subprocess.Popen(
         [*CLI, "capture", "--label", "ctrl-c", "--out", str(tmp_path), "--no-untraced", "--",
@@ -193,7 +195,7 @@ def test_sigint_kills_the_group_and_marks_the_run_killed(strace, tmp_path) -> No
     deadline = time.monotonic() + 30
     while not any(tmp_path.glob("*/tmp/syscall-lab-workload-*")) and time.monotonic() < deadline:
         time.sleep(0.02)
-    cli.send_signal(signal.SIGINT)
+    cli.send_signal(sig)
     _, stderr = cli.communicate(timeout=30)
     (run_dir,) = tmp_path.iterdir()
 
