@@ -1,0 +1,271 @@
+"""Hypothesis strategies for strace events, and renderers that print them as strace does.
+
+``render_*`` functions write the text strace 6.x writes for an event, so tests can check
+``parse(render(event)) == event``. Values are drawn so that the text round-trips exactly:
+times have whole microseconds and are built from the text the way strace prints them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from hypothesis import strategies as st
+
+from syscall_parse.events import Exit, Signal, Syscall
+
+__all__ = [
+    "Prefix",
+    "c_string",
+    "calls",
+    "prefixes",
+    "render_call",
+    "render_exit",
+    "render_signal",
+    "traces",
+]
+
+NAMES = ["read", "write", "openat", "close", "mmap", "futex", "wait4", "clone3", "execve",
+         "newfstatat", "rt_sigaction", "_llseek", "syscall_0x3e7", "pread64"]  # fmt: skip
+ERRNOS = [
+    ("ENOENT", "No such file or directory"),
+    ("EAGAIN", "Resource temporarily unavailable"),
+    ("EINTR", "Interrupted system call"),
+    ("ECHILD", "No child processes"),
+]
+RESTARTS = [
+    ("ERESTARTSYS", "To be restarted if SA_RESTART is set"),
+    ("ERESTART_RESTARTBLOCK", "Interrupted by signal"),
+    ("ERESTARTNOHAND", "To be restarted if no handler"),
+    ("ERESTARTNOINTR", "To be restarted"),
+]
+SIGNALS = ["SIGCHLD", "SIGUSR1", "SIGALRM", "SIGSEGV", "SIGRT_3"]
+
+_SIMPLE = {9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 34: '\\"', 92: "\\\\"}
+
+
+def c_string(data: bytes, truncated: bool = False) -> str:
+    """``data`` as strace prints a string: C escapes, the shortest octal unless a digit follows."""
+    out = ['"']
+    for index, byte in enumerate(data):
+        if byte in _SIMPLE:
+            out.append(_SIMPLE[byte])
+        elif 32 <= byte < 127:
+            out.append(chr(byte))
+        else:
+            following = data[index + 1 : index + 2]
+            octal_next = bool(following) and 48 <= following[0] <= 55
+            out.append(f"\\{byte:03o}" if octal_next else f"\\{byte:o}")
+    out.append('"...' if truncated else '"')
+    return "".join(out)
+
+
+_PATH_TEXT = st.lists(
+    st.sampled_from([*"abcxyz019 ,()[]{}-_.", "\\74", "\\76"]), min_size=1, max_size=12
+).map(lambda parts: "/" + "".join(parts))
+
+_ATOMS = st.one_of(
+    st.integers(-(2**31), 2**31).map(str),
+    st.integers(0, 2**48).map(hex),
+    st.sampled_from(["NULL", "O_RDONLY|O_CLOEXEC", "AT_FDCWD", "S_IFREG|0644", "0644", "..."]),
+    st.builds(c_string, st.binary(max_size=12), st.booleans()),
+    st.builds(lambda fd, path: f"{fd}<{path}>", st.integers(0, 99), _PATH_TEXT),
+    st.builds(lambda path: f"AT_FDCWD<{path}>", _PATH_TEXT),
+    st.builds(lambda n: f"0x7ffc6eed3820 /* {n} vars */", st.integers(0, 99)),
+    st.just("5<TCP:[127.0.0.1:41853->127.0.0.1:38814]>"),
+    st.just("11</dev/null<char 1:3>>"),
+)
+
+_VALUES = st.recursive(
+    _ATOMS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda items: "[" + ", ".join(items) + "]"),
+        st.lists(st.tuples(st.sampled_from(["fd", "st_mode", "tv_sec"]), inner), max_size=3).map(
+            lambda fields: "{" + ", ".join(f"{k}={v}" for k, v in fields) + "}"
+        ),
+        st.lists(st.sampled_from(["CHLD", "TTOU", "RTMIN"]), max_size=3).map(
+            lambda bits: "~[" + " ".join(bits) + "]"
+        ),
+        st.builds(lambda v: f"makedev({v}, 0x3)", inner),
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def _results(draw):
+    """(ret, retval, errno, errno_text, note, returned) of a call."""
+    kind = draw(st.sampled_from(["int", "hex", "fd", "errno", "restart", "noreturn", "note"]))
+    if kind == "int":
+        value = draw(st.integers(0, 2**40))
+        return str(value), value, None, None, None, True
+    if kind == "hex":
+        value = draw(st.integers(0, 2**63 - 1))
+        return hex(value), value, None, None, None, True
+    if kind == "fd":
+        fd = draw(st.integers(0, 999))
+        return f"{fd}<{draw(_PATH_TEXT)}>", fd, None, None, None, True
+    if kind == "errno":
+        name, text = draw(st.sampled_from(ERRNOS))
+        return "-1", -1, name, text, None, True
+    if kind == "restart":
+        name, text = draw(st.sampled_from(RESTARTS))
+        return "?", None, name, text, None, True
+    if kind == "noreturn":
+        return "?", None, None, None, None, False
+    note = draw(st.sampled_from(["(Timeout)", "(in [3], left {tv_sec=0, tv_nsec=5})",
+                                 "/* 19752 in strace's PID NS */", "(INJECTED)"]))  # fmt: skip
+    return "0", 0, None, None, note, True
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """How strace prefixes lines: pid style (None, "o", "stderr"), timestamps, -n/-i."""
+
+    pid_style: str | None
+    clock: str | None  # None, "tt", "ttt"
+    relative: bool
+    scno_ip: bool
+
+
+prefixes = st.builds(
+    Prefix,
+    st.sampled_from([None, "o", "stderr"]),
+    st.sampled_from([None, "tt", "ttt"]),
+    st.booleans(),
+    st.booleans(),
+)
+
+
+@st.composite
+def _clock(draw, clock: str | None) -> tuple[str, float | None]:
+    """The text of an absolute timestamp and the value parsed from it."""
+    micros = draw(st.integers(0, 999_999))
+    if clock == "tt":
+        seconds = draw(st.integers(0, 86_399))
+        h, rest = divmod(seconds, 3600)
+        m, s = divmod(rest, 60)
+        return f"{h:02d}:{m:02d}:{s:02d}.{micros:06d} ", seconds + float(f"0.{micros:06d}")
+    if clock == "ttt":
+        text = f"{draw(st.integers(1_600_000_000, 1_900_000_000))}.{micros:06d}"
+        return text + " ", float(text)
+    return "", None
+
+
+@st.composite
+def _relative(draw, prefix: Prefix) -> tuple[str, float | None]:
+    if not prefix.relative:
+        return "", None
+    text = f"{draw(st.integers(0, 99))}.{draw(st.integers(0, 999_999)):06d}"
+    if prefix.clock is not None:
+        return f"(+ {text:>13}) ", float(text)
+    return f"{text:>13} ", float(text)
+
+
+def _pid_text(pid: int | None, prefix: Prefix) -> str:
+    if pid is None or prefix.pid_style is None:
+        return ""
+    return f"{pid:<5} " if prefix.pid_style == "o" else f"[pid {pid:>5}] "
+
+
+@st.composite
+def calls(draw, prefix: Prefix, pid: int | None = None, line: int = 1):
+    """(Syscall, its prefix text, its argument texts): a call as parsed from one line."""
+    if prefix.pid_style is None:
+        pid = None
+    elif pid is None:
+        pid = draw(st.integers(1, 4_000_000))
+    clock_text, time = draw(_clock(prefix.clock))
+    relative_text, relative = draw(_relative(prefix))
+    head = _pid_text(pid, prefix) + clock_text + relative_text
+    if prefix.scno_ip:
+        head += f"[{draw(st.integers(0, 450)):>4}] [{draw(st.integers(0, 2**47)):016x}] "
+    name = draw(st.sampled_from(NAMES))
+    pieces = draw(st.lists(_VALUES, max_size=5))
+    args = ", ".join(pieces)
+    ret, retval, errno, errno_text, note, returned = draw(_results())
+    duration = None
+    if returned and draw(st.booleans()):
+        duration = float(f"0.{draw(st.integers(0, 999_999)):06d}")
+    call = Syscall(pid, name, args, ret, retval, errno, errno_text, note, duration, time,
+                   relative, returned, (line, line))  # fmt: skip
+    return call, head, pieces
+
+
+def _result_text(call: Syscall) -> str:
+    text = f" = {call.ret}"
+    if call.errno is not None:
+        text += f" {call.errno} ({call.errno_text})"
+    if call.note is not None:
+        text += f" {call.note}"
+    if call.duration is not None:
+        text += f" <{call.duration:.6f}>"
+    return text
+
+
+def render_call(call: Syscall, head: str) -> str:
+    """The line of a whole call, padded like strace to column 40."""
+    start = f"{head}{call.name}({call.args})"
+    return f"{start:<39}{_result_text(call)}\n"
+
+
+def render_signal(signal: Signal, head: str) -> str:
+    return f"{head}--- {signal.signal} {signal.info} ---\n"
+
+
+def render_exit(event: Exit, head: str) -> str:
+    if event.status is not None:
+        return f"{head}+++ exited with {event.status} +++\n"
+    core = " (core dumped)" if event.core_dumped else ""
+    return f"{head}+++ killed by {event.signal}{core} +++\n"
+
+
+_O = Prefix("o", None, False, False)
+
+
+@st.composite
+def traces(draw):
+    """(lines, expected events) of a ``-f -o`` log of several pids.
+
+    Every pid makes one call; some are split into ``<unfinished ...>`` and
+    ``<... resumed>`` halves with the other pids' lines in between; a signal and the exits
+    of every pid follow.
+    """
+    pids = draw(st.lists(st.integers(100, 99_999), min_size=1, max_size=5, unique=True))
+    prefix = draw(prefixes.map(lambda p: replace(p, pid_style="o")))
+    entries, resumes, expected = [], [], []
+    for pid in pids:
+        call, head, pieces = draw(calls(prefix, pid))
+        split = draw(st.booleans())
+        if not split:
+            entries.append((render_call(call, head), call, None))
+            continue
+        cut = draw(st.integers(0, len(pieces)))
+        partial = ", ".join(pieces[:cut]) + (", " if 0 < cut < len(pieces) else "")
+        rest = call.args[len(partial) :]
+        entries.append((f"{head}{call.name}({partial} <unfinished ...>\n", call, "entry"))
+        resumed = f"{head}<... {call.name} resumed>{rest})"
+        resumes.append((f"{resumed:<39}{_result_text(call)}\n", call, "exit"))
+    lines: list[str] = []
+    entry_line: dict[int, int] = {}
+    for text, call, part in entries + resumes[::-1]:
+        lines.append(text)
+        number = len(lines)
+        if part == "entry":
+            entry_line[call.pid] = number
+            continue
+        first = entry_line.get(call.pid, number) if part == "exit" else number
+        expected.append(replace(call, lines=(first, number)))
+    signal_pid = pids[0]
+    signal = Signal(signal_pid, draw(st.sampled_from(SIGNALS)), "{si_signo=SIGCHLD, si_code=0}")
+    lines.append(render_signal(signal, _pid_text(signal_pid, _O)))
+    expected.append(replace(signal, lines=(len(lines), len(lines))))
+    for pid in pids:
+        killed = draw(st.booleans())
+        event = (
+            Exit(pid, None, draw(st.sampled_from(SIGNALS)), draw(st.booleans()))
+            if killed
+            else Exit(pid, draw(st.integers(0, 255)))
+        )
+        lines.append(render_exit(event, _pid_text(pid, _O)))
+        expected.append(replace(event, lines=(len(lines), len(lines))))
+    return lines, expected
