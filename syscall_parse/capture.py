@@ -3,7 +3,8 @@
 A run folder (under ``out_dir``, default ``runs/``) holds the raw log(s) (``trace.log``, or
 ``trace.log.PID`` with ``-ff``), the command's ``stdout.txt`` and ``stderr.txt`` (strace's own
 messages land there too) and ``metadata.json`` (see ``syscall_parse.metadata``). The command runs
-with ``TMPDIR`` set to the folder's ``tmp/``, which is removed afterwards.
+with ``TMPDIR`` set to the folder's ``tmp/`` (removed afterwards; files left there are counted in
+``leftover_files``) and ``PYTHONHASHSEED=0``.
 
 The traced command runs in its own session and process group: on timeout or Ctrl-C the whole
 group, strace included, gets SIGTERM, then SIGKILL after a grace period.
@@ -121,8 +122,8 @@ class StraceProfile:
 class Ambient:
     """An untraced load beside the traced command: a condition of ``backend`` (python/stress-ng).
 
-    After the run the load is stopped, the disks synced, and ``settle`` waits (at most
-    ``settle_timeout`` seconds) until the CPU and IO pressure are calm again.
+    The load starts ``warmup`` seconds before the runs. After the run it is stopped, the disks
+    synced, and ``settle`` waits (at most ``settle_timeout`` seconds) until IO pressure is calm.
     """
 
     condition: str

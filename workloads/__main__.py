@@ -15,7 +15,11 @@ def main(argv: list[str] | None = None) -> int:
         description="Run one workload between the phase markers (stat of /syscall-lab-phase/start "
         "and /syscall-lab-phase/end). Its temporary folder is made under $TMPDIR and removed.",
     )
-    parser.add_argument("condition", choices=list(CONDITIONS))
+    parser.add_argument(
+        "condition",
+        choices=list(CONDITIONS),
+        help="; ".join(f"{name}: {workload.description}" for name, workload in CONDITIONS.items()),
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="work multiplier (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data (default 0)")
     parser.add_argument(
