@@ -1,0 +1,811 @@
+"""The vectorized fast path of the strace parser: the same tables and profiles, at C speed.
+
+``read_trace_fast(path)`` returns exactly the frame of ``frame.read_trace(path)`` and
+``profile_file(path)`` exactly the ``Profile`` of ``profile_events(iter_trace(path))``, but
+lines are classified in bulk: the log is read in byte chunks cut at newlines, each chunk becomes
+an Arrow string array and two RE2 patterns (``pyarrow.compute.extract_regex``) split the common
+line shapes of ``strace -f -o FILE [-ttt] [-T] [-y]`` into columns. Chunks are parsed on all
+cores (a process pool) when the log is big.
+
+Exactness comes first: any line the fast patterns do not classify with certainty (signals,
+exits, messages, notes after the result, escaped or non-ASCII bytes, other prefix layouts...)
+goes through the reference ``lines.parse_line``; split calls are joined per pid with vectorized
+numpy operations that reproduce ``stream.iter_events``. The few situations whose state handling
+is not vectorized (a ``<... resumed>`` half whose name differs from its pid's pending call,
+``superseded by execve``, pid-less split calls of a stderr trace, a call line cut by a raw
+newline, compressed or ``-ff`` inputs) make the whole log go through the reference parser, so
+the result is still exact, only slower.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import InputError
+from .events import Exit, Message, Signal, Syscall, Unparsed
+from .lines import Continuation, OpenCall, Resumed, SummaryLine, Unfinished, parse_line
+from .profile import Profile, SyscallCount
+from .schema import COLUMNS
+
+__all__ = ["CHUNK_BYTES", "profile_file", "read_trace_fast"]
+
+CHUNK_BYTES = 8 << 20
+"""Bytes per chunk: big enough to amortise the per-call cost of the Arrow kernels, small
+enough that a chunk's arrays (a few times its size) stay well under the memory budget."""
+
+# Logs smaller than this are parsed in this process: a pool costs more than it saves.
+_POOL_MIN_BYTES = 4 * CHUNK_BYTES
+
+# Line codes of a chunk table.
+_WHOLE, _UNFINISHED, _RESUMED, _SIGNAL, _EXIT, _MESSAGE, _UNPARSED, _SKIP = range(8)
+
+# The prefix of an -f -o line, with an optional -ttt epoch time, then a call or a resumed half:
+# '4730  1795869296.749720 brk(' => pid 4730, time, name 'brk';
+# '4730  <... futex resumed>' => rname 'futex'. Other prefixes (-t, -r, -i, -n, -Y) fall back.
+_HEAD = (
+    r"^(?P<head>(?P<pid>\d+) +(?:(?P<time>[1-9]\d{8,}\.\d+) )?"
+    r"(?:(?P<name>[a-z_][a-z0-9_]*(?:#64)?)\("
+    r"|<\.\.\. (?P<rname>[a-z_][a-z0-9_]*(?:#64)?) resumed>))"
+)
+# The end of a call that returned, through the newline: ') = 0 <0.000012>',
+# ')      = -1 ENOENT (No such file or directory)', ') = ? ERESTARTSYS (To be restarted...)',
+# ') = 3</tmp/a b.txt>', ') = ?'. Notes, (deleted), escaped paths and E??? fall back.
+_TAIL = (
+    r"(?P<tail>\) += (?:(?P<eret>-1|\?) (?P<errno>E[A-Z0-9_]+) \((?P<etext>[^)]*)\)"
+    r"|(?P<val>\?|(?P<hex>0x[0-9a-fA-F]+)|(?P<dec>-?\d+)(?:<[^<>\\()\"=]*>)?))"
+    r"(?: <(?P<dur>\d+\.\d+)>)?\n)$"
+)
+_UNFINISHED_END = " <unfinished ...>\n"
+
+
+class _NeedsReference(Exception):
+    """A log whose state handling the fast path does not reproduce: use the reference."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """Where one chunk of the log lies: byte range and the number of lines before it."""
+
+    start: int
+    stop: int
+    first_line: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading chunks
+
+
+def _check_plain(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a log file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: permission denied")
+
+
+def _plain_path(source) -> Path | None:
+    """The path of a plain (uncompressed, single) log, or None: the reference reads it."""
+    if isinstance(source, list | tuple) or str(source) == "-":
+        return None
+    path = Path(source)
+    _check_plain(path)
+    if path.suffix in (".gz", ".xz", ".bz2"):
+        return None
+    return path
+
+
+def _chunk_bounds(path: Path, size: int) -> Iterator[tuple[int, int]]:
+    """Byte ranges of about ``size`` bytes, each ending after a newline (or at the end)."""
+    total = path.stat().st_size
+    start = 0
+    with path.open("rb") as handle:
+        while start < total:
+            stop = start + size
+            if stop >= total:
+                yield start, total
+                return
+            handle.seek(stop)
+            while True:
+                block = handle.read(1 << 16)
+                if not block:
+                    yield start, total
+                    return
+                at = block.find(b"\n")
+                if at >= 0:
+                    stop += at + 1
+                    break
+                stop += len(block)
+            yield start, stop
+            start = stop
+
+
+def _read(path: Path, start: int, stop: int) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(start)
+        data = handle.read(stop - start)
+    if data and not data.endswith(b"\n"):
+        data += b"\n"  # the last line of a log cut short: a line all the same
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# One chunk to a table of line records
+
+
+def _lines(data: bytes) -> tuple[pa.StringArray, np.ndarray, np.ndarray]:
+    """The chunk as an Arrow array of lines (each with its '\\n'), and which lines are unsafe.
+
+    Unsafe lines hold bytes the reference treats specially (non-ASCII, ESC colour codes,
+    '\\r'): they always go through ``parse_line``. Returns (lines, unsafe mask, line starts).
+    """
+    raw = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(raw == 10)
+    offsets = np.empty(len(ends) + 1, np.int64)
+    offsets[0] = 0
+    offsets[1:] = ends + 1
+    bad = (raw > 127) | (raw == 27) | (raw == 13)
+    if bad.any():
+        per_line = np.add.reduceat(bad.astype(np.int32), offsets[:-1]) if len(ends) else bad[:0]
+        unsafe = per_line > 0
+        clean = raw.copy()
+        clean[raw > 127] = 1  # keeps the array valid UTF-8; those lines are parsed slowly
+        data = clean.tobytes()
+    else:
+        unsafe = np.zeros(len(ends), bool)
+    lines = pa.Array.from_buffers(
+        pa.large_string(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return lines, unsafe, offsets
+
+
+def _substrings(lines: pa.LargeStringArray, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
+    """``line[start:stop]`` for each line, as one vectorized copy (through a string_view)."""
+    _, offsets_buf, data_buf = lines.buffers()
+    offsets = np.frombuffer(offsets_buf, np.int64, len(lines) + 1, lines.offset * 8)
+    raw = np.frombuffer(data_buf, np.uint8)
+    begin = offsets[:-1] + starts
+    lengths = (stops - starts).astype(np.int32)
+    views = np.zeros((len(lines), 16), np.uint8)
+    words = views.view(np.int32)
+    words[:, 0] = lengths
+    window = np.minimum(begin[:, None] + np.arange(12), max(len(raw) - 1, 0))
+    inline = raw[window] if len(raw) else np.zeros((len(lines), 12), np.uint8)
+    inline[np.arange(12)[None, :] >= lengths[:, None]] = 0
+    short = lengths <= 12
+    views[short, 4:16] = inline[short]
+    views[~short, 4:8] = inline[~short, :4]
+    words[~short, 3] = begin[~short].astype(np.int32)
+    array = pa.Array.from_buffers(
+        pa.string_view(), len(lines), [None, pa.py_buffer(views), data_buf]
+    )
+    return array.cast(pa.string())
+
+
+def _present(array: pa.Array) -> np.ndarray:
+    """Mask of non-empty strings (RE2 gives '' for a group that did not take part)."""
+    return np.asarray(pc.greater(pc.binary_length(array), 0).fill_null(False))
+
+
+def _int_value(token: str) -> int | None:
+    # The reference's conversion ('0x10' => 16 with 64-bit wrap, '0644' => octal).
+    end = token.find("<")
+    if end >= 0:
+        token = token[:end]
+    if token.startswith("0x"):
+        value = int(token, 16)
+        return value - (1 << 64) if value >= 1 << 63 else value
+    if len(token) > 1 and token[0] == "0":
+        return int(token, 8)
+    return int(token)
+
+
+_FIELDS = (
+    "line", "code", "pid", "time", "relative", "name", "args", "ret", "retval", "errno",
+    "errno_text", "duration", "returned", "signal", "status",
+)  # fmt: skip
+_PROFILE_FIELDS = (
+    "line",
+    "code",
+    "pid",
+    "time",
+    "relative",
+    "name",
+    "errno",
+    "duration",
+    "returned",
+)
+_ARROW_TYPES = {
+    "line": pa.int64(),
+    "code": pa.int8(),
+    "pid": pa.int64(),
+    "time": pa.float64(),
+    "relative": pa.float64(),
+    "name": pa.string(),
+    "args": pa.string(),
+    "ret": pa.string(),
+    "retval": pa.int64(),
+    "errno": pa.string(),
+    "errno_text": pa.string(),
+    "duration": pa.float64(),
+    "returned": pa.bool_(),
+    "signal": pa.string(),
+    "status": pa.int64(),
+}
+
+
+def _record_row(record, number: int) -> dict[str, object]:
+    """The chunk-table row of a record from the reference ``parse_line``."""
+    row: dict[str, object] = {"line": number}
+    if isinstance(record, Syscall):
+        row.update(code=_WHOLE, pid=record.pid, time=record.time, relative=record.relative,
+                   name=record.name, args=record.args, ret=record.ret, retval=record.retval,
+                   errno=record.errno, errno_text=record.errno_text, duration=record.duration,
+                   returned=record.returned)  # fmt: skip
+    elif isinstance(record, Resumed):
+        call = record.call
+        if call.pid is None:
+            raise _NeedsReference("a pid-less resumed call")
+        row.update(code=_RESUMED, pid=call.pid, time=call.time, relative=call.relative,
+                   name=call.name, args=call.args, ret=call.ret, retval=call.retval,
+                   errno=call.errno, errno_text=call.errno_text, duration=call.duration,
+                   returned=call.returned)  # fmt: skip
+    elif isinstance(record, Unfinished):
+        if record.pid is None:
+            raise _NeedsReference("a pid-less unfinished call")
+        row.update(code=_UNFINISHED, pid=record.pid, time=record.time,
+                   relative=record.relative, name=record.name, args=record.args)  # fmt: skip
+    elif isinstance(record, Signal):
+        row.update(code=_SIGNAL, pid=record.pid, time=record.time, relative=record.relative,
+                   args=record.info, signal=record.signal)  # fmt: skip
+    elif isinstance(record, Exit):
+        if record.superseded_by is not None:
+            raise _NeedsReference("a thread execve (superseded by execve)")
+        row.update(code=_EXIT, pid=record.pid, time=record.time, relative=record.relative,
+                   args="core dumped" if record.core_dumped else None, signal=record.signal,
+                   status=record.status)  # fmt: skip
+    elif isinstance(record, Message):
+        row.update(code=_MESSAGE, pid=record.pid, args=record.text)
+    elif isinstance(record, Unparsed):
+        row.update(code=_UNPARSED, args=record.text)
+    elif isinstance(record, Continuation | SummaryLine):
+        row.update(code=_SKIP)
+    elif isinstance(record, OpenCall):
+        raise _NeedsReference("a call line cut by a raw newline")
+    return row
+
+
+def _arrow(values: object, kind: pa.DataType) -> pa.Array:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values.cast(kind)
+    return pa.array(values, kind)
+
+
+def _parse_chunk(data: bytes, first_line: int, full: bool) -> pa.Table:
+    """The line records of one chunk, in line order (``_FIELDS``; ``full=False`` leaves out
+    the text columns a profile does not need)."""
+    lines, unsafe, _ = _lines(data)
+    count = len(lines)
+    if count == 0:
+        fields = _FIELDS if full else _PROFILE_FIELDS
+        return pa.table({f: pa.array([], _ARROW_TYPES[f]) for f in fields})
+    head = pc.extract_regex(lines, _HEAD)
+    matched = np.asarray(head.is_valid()) & ~unsafe
+    name_is_call = _present(head.field("name")) & matched
+    unfinished = name_is_call & np.asarray(pc.ends_with(lines, _UNFINISHED_END))
+    tail = pc.extract_regex(lines, _TAIL)
+    has_tail = np.asarray(tail.is_valid())
+    resumed_name = head.field("rname")
+    is_resumed = _present(resumed_name) & matched
+    head_len = np.asarray(pc.binary_length(head.field("head")).fill_null(0), np.int64)
+    line_len = np.asarray(pc.binary_length(lines), np.int64)
+    if is_resumed.any():
+        # '<... read resumed> <unfinished ...>) = ?' and 4.x's space after 'resumed>'.
+        first_char = _substrings(
+            lines, np.minimum(head_len, line_len), np.minimum(head_len + 1, line_len)
+        )
+        spaced = np.asarray(pc.equal(first_char, " ").fill_null(False))
+        is_resumed &= ~spaced
+    whole = name_is_call & ~unfinished & has_tail
+    resumed = is_resumed & has_tail
+    fast = whole | unfinished | resumed
+
+    codes = np.full(count, _WHOLE, np.int8)
+    codes[unfinished] = _UNFINISHED
+    codes[resumed] = _RESUMED
+    pids = pc.cast(head.field("pid"), pa.int64(), safe=False) if count else pa.array([], pa.int64())
+    pid = np.asarray(pc.if_else(pa.array(fast), pids, None).fill_null(-1), np.int64)
+    name = pc.if_else(pa.array(whole | unfinished), head.field("name"), resumed_name)
+    name = pc.if_else(pa.array(fast), name, None)
+    time_text = head.field("time")
+    time = np.asarray(
+        pc.cast(pc.if_else(pa.array(fast & _present(time_text)), time_text, None), pa.float64()),
+        np.float64,
+    )
+    ended = whole | resumed
+    dur_text = tail.field("dur")
+    duration = np.asarray(
+        pc.cast(pc.if_else(pa.array(ended & _present(dur_text)), dur_text, None), pa.float64()),
+        np.float64,
+    )
+    errno_col = tail.field("errno")
+    has_errno = _present(errno_col) & ended
+    val = tail.field("val")
+    returned = ended & ~np.asarray(pc.equal(val, "?").fill_null(False))
+    returned[unfinished] = False
+
+    columns: dict[str, object] = {
+        "line": np.arange(first_line, first_line + count, dtype=np.int64),
+        "code": codes,
+        "pid": pa.array(pid, mask=~fast),
+        "time": time,
+        "relative": np.full(count, np.nan),
+        "name": name,
+        "duration": np.where(ended, duration, np.nan),
+        "returned": pa.array(returned, mask=~ended),
+        "errno": pc.if_else(pa.array(has_errno), errno_col, None),
+    }
+    if full:
+        tail_len = np.asarray(pc.binary_length(tail.field("tail")).fill_null(0), np.int64)
+        arg_stop = np.where(unfinished, line_len - len(_UNFINISHED_END), line_len - tail_len)
+        arg_stop = np.where(fast, arg_stop, head_len)
+        columns["args"] = pc.if_else(
+            pa.array(fast), _substrings(lines, head_len, np.maximum(arg_stop, head_len)), None
+        )
+        eret = tail.field("eret")
+        ret = pc.if_else(pa.array(has_errno), eret, val)
+        columns["ret"] = pc.if_else(pa.array(ended), ret, None)
+        columns["errno_text"] = pc.if_else(pa.array(has_errno), tail.field("etext"), None)
+        dec = tail.field("dec")
+        dec_present = _present(dec) & ended & ~has_errno
+        octal = dec_present & np.asarray(pc.match_substring_regex(dec, r"^0\d").fill_null(False))
+        decimal = dec_present & ~octal
+        retval = np.asarray(
+            pc.cast(pc.if_else(pa.array(decimal), dec, None), pa.int64()).fill_null(0), np.int64
+        )
+        retval_valid = decimal | (has_errno & np.asarray(pc.equal(eret, "-1").fill_null(False)))
+        retval = np.where(has_errno, -1, retval)
+        special = np.flatnonzero((_present(tail.field("hex")) & ended & ~has_errno) | octal)
+        if len(special):
+            tokens = pc.take(val, pa.array(special)).to_pylist()
+            retval[special] = [_int_value(token) for token in tokens]
+            retval_valid[special] = True
+        columns["retval"] = pa.array(retval, mask=~retval_valid)
+        columns["signal"] = pa.nulls(count, pa.string())
+        columns["status"] = pa.nulls(count, pa.int64())
+    fields = _FIELDS if full else _PROFILE_FIELDS
+    table = pa.table({f: _arrow(columns[f], _ARROW_TYPES[f]) for f in fields})
+    slow = np.flatnonzero(~fast)
+    if len(slow) == 0:
+        return table
+    texts = pc.take(lines, pa.array(slow)).to_pylist()
+    if unsafe.any():
+        # The cleaned array replaced non-ASCII bytes: take those lines from the original bytes.
+        raw_texts = data.split(b"\n")
+        texts = [
+            raw_texts[i].decode("utf-8", "surrogateescape") if unsafe[i] else text
+            for i, text in zip(slow.tolist(), texts, strict=True)
+        ]
+    rows = [_record_row(parse_line(text, first_line + i), first_line + i)
+            for i, text in zip(slow.tolist(), texts, strict=True)]  # fmt: skip
+    extra = pa.table({f: pa.array([row.get(f) for row in rows], _ARROW_TYPES[f]) for f in fields})
+    keep = pa.array(fast)
+    merged = pa.concat_tables([table.filter(keep), extra])
+    return merged.take(pc.sort_indices(merged, [("line", "ascending")]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Chunks on all cores
+
+
+def _chunks(path: Path, size: int) -> Iterator[_Chunk]:
+    first_line = 1
+    with path.open("rb") as handle:
+        for start, stop in _chunk_bounds(path, size):
+            yield _Chunk(start, stop, first_line)
+            handle.seek(start)
+            # Counting newlines of the next chunk here keeps line numbers global.
+            first_line += _count_lines(handle, stop - start)
+
+
+def _count_lines(handle, length: int) -> int:
+    lines = 0
+    last = b""
+    while length > 0:
+        block = handle.read(min(length, 1 << 22))
+        if not block:
+            break
+        lines += block.count(b"\n")
+        last = block
+        length -= len(block)
+    return lines + (1 if last and not last.endswith(b"\n") else 0)
+
+
+def _table_of(path: str, chunk: _Chunk, full: bool) -> pa.Table:
+    return _parse_chunk(_read(Path(path), chunk.start, chunk.stop), chunk.first_line, full)
+
+
+def _map_chunks(path: Path, work, workers: int | None, *extra) -> Iterator[object]:
+    """``work(path, chunk, *extra)`` of every chunk, in order, on ``workers`` processes
+    (None: all cores; small logs in this process). At most two chunks per worker are in flight,
+    so memory does not grow with the log."""
+    chunks = _chunks(path, CHUNK_BYTES)
+    if workers is None:
+        workers = os.cpu_count() or 1 if path.stat().st_size >= _POOL_MIN_BYTES else 1
+    if workers <= 1:
+        for chunk in chunks:
+            yield work(str(path), chunk, *extra)
+        return
+    # forkserver: pyarrow's threads make fork() unsafe in the parent.
+    with ProcessPoolExecutor(workers, mp_context=get_context("forkserver")) as pool:
+        pending: deque[Future] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(work, str(path), chunk, *extra))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+# ---------------------------------------------------------------------------------------------
+# Profile
+
+
+@dataclass(frozen=True, slots=True)
+class _ChunkCounts:
+    """What one chunk adds to a profile; ``first``/``last`` are the state rows (unfinished,
+    resumed, exit) of each pid at the chunk's edges, joined across chunks by ``profile_file``."""
+
+    events: int
+    unparsed: int
+    calls: dict[str, int]
+    errors: dict[str, int]
+    unreturned: dict[str, int]
+    unfinished: dict[str, int]
+    joined: dict[str, int]
+    durations: dict[str, np.ndarray]
+    first: dict[int, tuple[int, str | None]]
+    last: dict[int, tuple[int, str | None]]
+
+
+def _counts(names: list[str | None]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    if not names:
+        return counts
+    result = pc.value_counts(pa.array(names, pa.string()))
+    for name, count in zip(result.field(0).to_pylist(), result.field(1).to_pylist(), strict=True):
+        counts[name] = count
+    return counts
+
+
+def _value_counts(array: pa.Array) -> dict[str, int]:
+    if len(array) == 0:
+        return {}
+    result = pc.value_counts(array)
+    return dict(zip(result.field(0).to_pylist(), result.field(1).to_pylist(), strict=True))
+
+
+def _pairs(code: np.ndarray, pid: np.ndarray, name_ids: np.ndarray):
+    """Adjacent state rows of each pid: (sorted order, same-pid mask, joined mask).
+
+    Raises _NeedsReference when a resumed half follows its pid's unfinished call of another
+    name (the reference then keeps the pending call: not reproduced here)."""
+    order = np.argsort(pid, kind="stable")
+    spid, scode, sname = pid[order], code[order], name_ids[order]
+    same = spid[1:] == spid[:-1]
+    pair = same & (scode[:-1] == _UNFINISHED) & (scode[1:] == _RESUMED)
+    joined = pair & (sname[:-1] == sname[1:])
+    if (pair & ~joined).any():
+        raise _NeedsReference("a resumed call of another name than its pid's pending call")
+    return order, same, joined
+
+
+def _chunk_counts(path: str, chunk: _Chunk) -> _ChunkCounts:
+    table = _table_of(path, chunk, False)
+    code = table["code"].to_numpy()
+    name = table["name"].combine_chunks()
+    ended = (code == _WHOLE) | (code == _RESUMED)
+    returned = np.asarray(table["returned"].fill_null(False)) & ended
+    has_errno = np.asarray(table["errno"].is_valid()) & returned
+    unreturned = ended & ~returned
+    duration = table["duration"].to_numpy()
+    timed = returned & ~np.isnan(duration)
+    encoded = name.dictionary_encode()
+    ids = np.asarray(encoded.indices.fill_null(-1), np.int64)
+    dictionary = encoded.dictionary.to_pylist()
+    durations: dict[str, np.ndarray] = {}
+    if timed.any():
+        timed_ids = ids[timed]
+        timed_values = duration[timed]
+        order = np.argsort(timed_ids, kind="stable")  # line order kept within each name
+        sorted_ids = timed_ids[order]
+        bounds = np.flatnonzero(np.diff(sorted_ids)) + 1
+        for group in np.split(order, bounds):
+            durations[dictionary[timed_ids[group[0]]]] = timed_values[group]
+    state = (code == _UNFINISHED) | (code == _RESUMED) | (code == _EXIT)
+    pid_column = table["pid"].combine_chunks()
+    state &= np.asarray(pid_column.is_valid())
+    rows = np.flatnonzero(state)
+    s_code, s_pid, s_ids = code[rows], np.asarray(pid_column.fill_null(-1))[rows], ids[rows]
+    order, same, joined = _pairs(s_code, s_pid, s_ids)
+    joined_names = [dictionary[i] for i in s_ids[order][1:][joined]]
+    first: dict[int, tuple[int, str | None]] = {}
+    last: dict[int, tuple[int, str | None]] = {}
+    if len(rows):
+        starts = np.concatenate(([0], np.flatnonzero(~same) + 1))
+        stops = np.concatenate((starts[1:] - 1, [len(rows) - 1]))
+        for edge, positions in ((first, starts), (last, stops)):
+            for at in order[positions].tolist():
+                edge[int(s_pid[at])] = (
+                    int(s_code[at]),
+                    dictionary[s_ids[at]] if s_ids[at] >= 0 else None,
+                )
+    return _ChunkCounts(
+        events=int(np.isin(code, (_WHOLE, _RESUMED, _SIGNAL, _EXIT, _MESSAGE)).sum()),
+        unparsed=int((code == _UNPARSED).sum()),
+        calls=_value_counts(name.filter(pa.array(returned))),
+        errors=_value_counts(name.filter(pa.array(has_errno))),
+        unreturned=_value_counts(name.filter(pa.array(unreturned))),
+        unfinished=_value_counts(name.filter(pa.array(code == _UNFINISHED))),
+        joined=_counts(joined_names),
+        durations=durations,
+        first=first,
+        last=last,
+    )
+
+
+def _add(total: dict[str, int], more: dict[str, int], sign: int = 1) -> None:
+    for key, value in more.items():
+        total[key] = total.get(key, 0) + sign * value
+
+
+def profile_file(path: str | os.PathLike[str], *, workers: int | None = None) -> Profile:
+    """The ``Profile`` of a log, equal to ``profile_events(iter_trace(path))``, computed in bulk.
+
+    ``workers`` is the number of processes (default: all cores for logs of 32 MB and more, this
+    process for smaller ones). Memory stays bounded by a few chunks per worker, whatever the
+    size of the log. Compressed, ``-`` and ``-ff`` sources, and logs with the rare states
+    listed in the module docstring, are profiled by the reference parser. Raises InputError
+    for unreadable sources.
+    """
+    plain = _plain_path(path)
+    if plain is not None:
+        try:
+            return _profile_plain(plain, workers)
+        except _NeedsReference:
+            pass
+    from .inputs import iter_trace
+    from .profile import profile_events
+
+    return profile_events(iter_trace(path))
+
+
+def _profile_plain(path: Path, workers: int | None) -> Profile:
+    calls: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    unreturned: dict[str, int] = {}
+    unfinished: dict[str, int] = {}
+    joined: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    pending: dict[int, str | None] = {}
+    events = unparsed = 0
+    for counts in _map_chunks(path, _chunk_counts, workers):
+        assert isinstance(counts, _ChunkCounts)
+        events += counts.events
+        unparsed += counts.unparsed
+        _add(calls, counts.calls)
+        _add(errors, counts.errors)
+        _add(unreturned, counts.unreturned)
+        _add(unfinished, counts.unfinished)
+        _add(joined, counts.joined)
+        for name, values in counts.durations.items():
+            # Summed one by one in line order, as the reference does: float sums are exact
+            # only in the same order.
+            start = seconds.get(name, 0.0)
+            seconds[name] = float(np.cumsum(np.concatenate(([start], values)))[-1])
+        for pid, (code, name) in counts.first.items():
+            if pid in pending and code == _RESUMED:
+                if pending[pid] != name:
+                    raise _NeedsReference("a resumed call of another name across chunks")
+                joined[name] = joined.get(name, 0) + 1  # type: ignore[index]
+        for pid, (code, name) in counts.last.items():
+            if code == _UNFINISHED:
+                pending[pid] = name
+            else:
+                pending.pop(pid, None)
+    _add(unreturned, unfinished)
+    _add(unreturned, joined, -1)
+    events += sum(unfinished.values()) - sum(joined.values())
+    order = sorted(calls, key=lambda name: (-calls[name], name))
+    return Profile(
+        tuple(
+            (name, SyscallCount(calls[name], errors.get(name, 0), seconds.get(name)))
+            for name in order
+        ),
+        events,
+        unparsed,
+        tuple(sorted(((n, c) for n, c in unreturned.items() if c), key=lambda i: (-i[1], i[0]))),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# DataFrame
+
+
+def _frame_table(path: Path, workers: int | None) -> tuple[pa.Table, int]:
+    """All line records of the log (unparsed and skipped lines removed), and the unparsed count."""
+    tables = list(_map_chunks(path, _table_of, workers, True))
+    if not tables:
+        return _parse_chunk(b"", 1, True), 0
+    table = pa.concat_tables(tables)
+    code = table["code"].to_numpy()
+    unparsed = int((code == _UNPARSED).sum())
+    return table.filter(pa.array(code < _UNPARSED)), unparsed
+
+
+def _arrange(table: pa.Table) -> pa.Table:
+    """Join split calls and order rows as ``stream.iter_events`` yields them."""
+    count = table.num_rows
+    code = table["code"].to_numpy()
+    line = table["line"].to_numpy()
+    pid_column = table["pid"].combine_chunks()
+    pid = np.asarray(pid_column.fill_null(-1), np.int64)
+    name = table["name"].combine_chunks()
+    ids = np.asarray(name.dictionary_encode().indices.fill_null(-1), np.int64)
+    state = np.flatnonzero(
+        ((code == _UNFINISHED) | (code == _RESUMED) | (code == _EXIT))
+        & np.asarray(pid_column.is_valid())
+    )
+    order, same, joined = _pairs(code[state], pid[state], ids[state])
+    rows = state[order]  # state rows grouped by pid, in line order within a pid
+    entry = rows[:-1][joined]  # unfinished halves joined with ...
+    exit_half = rows[1:][joined]  # ... the resumed half that follows them
+    is_unfinished = code[rows] == _UNFINISHED
+    # An unfinished call not joined is yielded, as a call that did not return, just before
+    # its pid's next unfinished call or exit, or at the end in line order.
+    followed = np.zeros(len(rows), bool)
+    followed[:-1] = same
+    lone = is_unfinished.copy()
+    lone[:-1] &= ~joined
+    lone_at = np.flatnonzero(lone)
+    trigger = np.where(
+        followed[lone_at],
+        line[rows[np.minimum(lone_at + 1, len(rows) - 1)]],
+        np.iinfo(np.int64).max,
+    )
+    lone_rows = rows[lone_at]
+
+    keep = np.ones(count, bool)
+    keep[code == _UNFINISHED] = False
+    kept = np.flatnonzero(keep)
+    # Sort keys: (yield line, 0 for an unreturned call yielded before that line's event, 1
+    # otherwise, then the call's own line for the calls still pending at the end).
+    key_line = np.concatenate((line[kept], trigger))
+    key_sub = np.concatenate((np.ones(len(kept), np.int8), np.zeros(len(lone_rows), np.int8)))
+    key_own = np.concatenate((line[kept], line[lone_rows]))
+    source = np.concatenate((kept, lone_rows))
+    final = np.lexsort((key_own, key_sub, key_line))
+    source = source[final]
+    is_lone = np.concatenate((np.zeros(len(kept), bool), np.ones(len(lone_rows), bool)))[final]
+
+    out = table.take(pa.array(source))
+    # Joined calls: the entry's first line, time and leading arguments.
+    partner = np.full(count, -1, np.int64)
+    partner[exit_half] = entry
+    taken_partner = partner[source]
+    joined_rows = np.flatnonzero(taken_partner >= 0)
+    columns = {name: out[name].combine_chunks() for name in out.column_names}
+    end_line = columns["line"]
+    if len(joined_rows):
+        entries = pa.array(taken_partner[joined_rows])
+        where = np.zeros(len(source), np.int64)
+        where[joined_rows] = np.arange(len(joined_rows))
+        mask = pa.array(taken_partner >= 0)
+        index = pa.array(where)
+
+        def from_entry(column: str) -> pa.Array:
+            values = pc.take(pc.take(table[column].combine_chunks(), entries), index)
+            return pc.if_else(mask, values, columns[column])
+
+        columns["line"] = from_entry("line")
+        columns["time"] = from_entry("time")
+        columns["relative"] = from_entry("relative")
+        entry_args = pc.take(pc.take(table["args"].combine_chunks(), entries), index)
+        columns["args"] = pc.if_else(
+            mask, pc.binary_join_element_wise(entry_args, columns["args"], ""), columns["args"]
+        )
+    if is_lone.any():
+        lone_mask = pa.array(is_lone)
+        columns["returned"] = pc.if_else(lone_mask, False, columns["returned"])
+        columns["code"] = pc.if_else(lone_mask, pa.scalar(_WHOLE, pa.int8()), columns["code"])
+    columns["end_line"] = end_line
+    return pa.table(columns)
+
+
+_KINDS = {_WHOLE: "syscall", _RESUMED: "syscall", _UNFINISHED: "syscall", _SIGNAL: "signal",
+          _EXIT: "exit", _MESSAGE: "message"}  # fmt: skip
+
+
+def _categorical(array: pa.Array) -> pd.Categorical:
+    """Categories sorted, as an object index: what ``frame.events_to_frame`` builds."""
+    encoded = array.dictionary_encode()
+    dictionary = encoded.dictionary.to_pylist()
+    order = sorted(range(len(dictionary)), key=dictionary.__getitem__)
+    remap = np.empty(len(dictionary), np.int64)
+    remap[order] = np.arange(len(dictionary))
+    codes = np.asarray(encoded.indices.fill_null(-1), np.int64)
+    codes = np.where(codes >= 0, remap[np.maximum(codes, 0)] if len(dictionary) else -1, -1)
+    categories = pd.Index([dictionary[i] for i in order], dtype=object)
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+
+
+def _nullable(array: pa.Array, dtype: str):
+    mask = np.asarray(array.is_null())
+    if dtype == "Int64":
+        return pd.arrays.IntegerArray(np.asarray(array.fill_null(0), np.int64), mask)
+    return pd.arrays.BooleanArray(np.asarray(array.fill_null(False), bool), mask)
+
+
+def _to_frame(table: pa.Table, unparsed: int) -> pd.DataFrame:
+    code = table["code"].to_numpy()
+    kind_names = np.array([_KINDS.get(c, "") for c in range(8)], dtype=object)
+    signal = table["signal"].combine_chunks()
+    syscall_rows = np.isin(code, (_WHOLE, _RESUMED, _UNFINISHED))
+    string = pd.StringDtype()
+    frame = pd.DataFrame(
+        {
+            "line": table["line"].to_numpy(),
+            "end_line": table["end_line"].to_numpy(),
+            "pid": _nullable(table["pid"].combine_chunks(), "Int64"),
+            "kind": _categorical(pa.array(kind_names[code], pa.string())),
+            "time": np.asarray(table["time"].to_numpy(zero_copy_only=False), np.float64),
+            "relative": np.asarray(table["relative"].to_numpy(zero_copy_only=False), np.float64),
+            "syscall": _categorical(
+                pc.if_else(pa.array(syscall_rows), table["name"].combine_chunks(), None)
+            ),
+            "args": table["args"].combine_chunks().to_pandas(types_mapper=lambda _: string),
+            "ret": table["ret"].combine_chunks().to_pandas(types_mapper=lambda _: string),
+            "retval": _nullable(table["retval"].combine_chunks(), "Int64"),
+            "errno": _categorical(table["errno"].combine_chunks()),
+            "errno_text": table["errno_text"]
+            .combine_chunks()
+            .to_pandas(types_mapper=lambda _: string),
+            "duration": np.asarray(table["duration"].to_numpy(zero_copy_only=False), np.float64),
+            "returned": _nullable(table["returned"].combine_chunks(), "boolean"),
+            "signal": _categorical(signal),
+            "status": _nullable(table["status"].combine_chunks(), "Int64"),
+        },
+        columns=list(COLUMNS),
+    )
+    frame.attrs["unparsed_lines"] = unparsed
+    return frame
+
+
+def read_trace_fast(path: str | os.PathLike[str], *, workers: int | None = None) -> pd.DataFrame:
+    """The frame of ``frame.read_trace(path)`` (same rows, values, dtypes and
+    ``attrs["unparsed_lines"]``), built with vectorized operations on ``workers`` processes
+    (default: all cores for logs of 32 MB and more). Sources the fast path does not read
+    (compressed, ``-``, ``-ff`` sets) and logs with the rare states listed in the module
+    docstring go through ``read_trace``. Raises InputError for unreadable sources.
+    """
+    plain = _plain_path(path)
+    if plain is not None:
+        try:
+            table, unparsed = _frame_table(plain, workers)
+            return _to_frame(_arrange(table), unparsed)
+        except _NeedsReference:
+            pass
+    from .frame import read_trace
+
+    return read_trace(path)
