@@ -45,6 +45,9 @@ _SIMPLE_ESCAPES = {
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 
+# Fast path: with no string, bracket, comment or decoration before it, the first ')' closes.
+_PLAIN = re.compile(r'[^"()\[\]{}<>/]*\)')
+
 
 def _walk(text: str, start: int):
     """Yield ``(kind, position, end)`` of the structural tokens from ``start`` at depth 0.
@@ -87,6 +90,9 @@ def find_close(text: str, start: int = 0) -> int:
 
     ``find_close('f("a) = 1", 2) = 0', 2)`` => 13.
     """
+    plain = _PLAIN.match(text, start)
+    if plain is not None:
+        return plain.end() - 1
     for kind, pos, _ in _walk(text, start):
         if kind == ")":
             return pos
