@@ -4,6 +4,9 @@ Synthetic per-run tables with known answers, null controls showing the tests do 
 and Hypothesis properties (p-values in [0, 1], symmetric divergence, antisymmetric shifts).
 """
 
+# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
+# ruff: noqa: SIM300
+
 from __future__ import annotations
 
 import math
@@ -68,7 +71,7 @@ def test_rank_test_complete_separation_is_2_over_252(baseline, treated, method):
     test = rank_test(baseline, treated)
     u, p_value, used = test.statistic, test.p_value, test.method
 
-    assert SEPARATED == pytest.approx(p_value)
+    assert pytest.approx(SEPARATED) == p_value
     assert method == used
     assert (25.0 if treated[0] > baseline[0] else 0.0) == u
 
@@ -154,7 +157,7 @@ def test_compare_tables_complete_separation():
         read.difference,
     )
     assert pytest.approx(113 / 103) == read.ratio
-    assert SEPARATED == pytest.approx(read.p_value)
+    assert pytest.approx(SEPARATED) == read.p_value
     assert (1.0, "up", 25.0) == (read.effect, read.direction, read.statistic)
     assert read.ci[0] <= 10.0 <= read.ci[1]
     assert read.ci[0] > 0
@@ -210,7 +213,7 @@ def test_compare_tables_leaves_untestable_columns_out_of_the_family():
     shifts = {shift.name: shift for shift in compare_tables(baseline, treated, correction="holm")}
 
     assert (True, True) == (shifts["read"].in_family, shifts["read"].significant)
-    assert SEPARATED == pytest.approx(shifts["read"].p_adjusted)
+    assert pytest.approx(SEPARATED) == shifts["read"].p_adjusted
     assert 1.0 == rank_test([5] * 5, [5, 5, 5, 5, 6]).p_min
     assert (False, 1.0) == (shifts["futex"].in_family, shifts["futex"].p_adjusted)
     assert not any(shifts[f"setup{i}"].in_family for i in range(20))
@@ -314,7 +317,7 @@ def test_distribution_distance_separated_conditions():
     distance = distribution_distance(baseline, treated)
 
     assert (True, 252) == (distance.exact, distance.permutations)
-    assert SEPARATED == pytest.approx(distance.p_value)
+    assert pytest.approx(SEPARATED) == distance.p_value
     assert distance.between > 10 * distance.within
     assert distance.ratio == pytest.approx(distance.between / distance.within)
     assert 0 < distance.centroid < distance.between
@@ -493,7 +496,7 @@ def test_real_runs_double_the_reads(dd_runs):
             shifts[name].direction,
             shifts[name].effect,
         )
-        assert SEPARATED == pytest.approx(shifts[name].p_value)
+        assert pytest.approx(SEPARATED) == shifts[name].p_value
         assert 100 == shifts[name].difference
         assert 1.8 < shifts[name].ratio < 2
     assert not shifts["mmap"].significant
@@ -505,7 +508,7 @@ def test_real_runs_double_the_reads(dd_runs):
     # depends on the wall-clock metrics beside it in the family, which follow the machine's load.
     calls = next(shift for shift in timing if shift.name == "calls")
     assert (200.0, "up") == (calls.difference, calls.direction)
-    assert SEPARATED == pytest.approx(calls.p_value)
+    assert pytest.approx(SEPARATED) == calls.p_value
 
 
 @pytest.mark.strace
@@ -516,7 +519,7 @@ def test_real_runs_distances_separate_conditions_not_repeats(dd_runs):
     for index in (0, 1):
         shifted = distribution_distance(tables["normal"][index], tables["double"][index])
         repeated = distribution_distance(tables["normal"][index], tables["again"][index])
-        assert SEPARATED == pytest.approx(shifted.p_value)
+        assert pytest.approx(SEPARATED) == shifted.p_value
         assert shifted.between > repeated.between
         assert repeated.p_value > 0.2
     top = share_differences(tables["normal"][1], tables["double"][1], top=2)
@@ -569,13 +572,13 @@ def test_compare_conditions_of_real_runs(dd_runs):
 
     assert tuple(dd_runs["double"]) == shifted.runs
     assert {"read", "write"} <= {shift.name for shift in shifted.shifts if shift.significant}
-    assert SEPARATED == pytest.approx(shifted.distance.p_value)
-    assert SEPARATED == pytest.approx(shifted.ngram_distance.p_value)
+    assert pytest.approx(SEPARATED) == shifted.distance.p_value
+    assert pytest.approx(SEPARATED) == shifted.ngram_distance.p_value
     assert "read write read" in {difference.name for difference in shifted.ngram_differences}
     timing = {shift.name: shift for shift in shifted.timing}
     # slow_calls is left out when no call took 1 ms in any run (0 everywhere is not tested)
     assert set(TIMING_COLUMNS) - {"slow_calls"} <= set(timing) <= set(TIMING_COLUMNS)
-    assert SEPARATED == pytest.approx(timing["calls"].p_value)
+    assert pytest.approx(SEPARATED) == timing["calls"].p_value
     assert (False, True) == (shifted.equivalence.equivalent, repeated.equivalence.identical)
     assert [] == [shift.name for shift in repeated.shifts if shift.significant]
 
