@@ -451,7 +451,8 @@ def equivalence(
     Meant for controls: the same program under the same condition must give the same counts
     (``identical``), or at least differences of medians whose ``1 - 2 * alpha`` bootstrap
     interval lies within +-``margin`` x max(baseline median, 1) for every column
-    (``equivalent``). With few runs a bootstrap interval is narrow; treat it as a screen.
+    (``equivalent``). Meant for count tables: the floor of the bound is one call. With few
+    runs a bootstrap interval is narrow; treat it as a screen, and ``identical`` as the proof.
     """
     if not len(baseline) or not len(treated):
         raise AnalysisError("an equivalence check needs runs in both conditions")
