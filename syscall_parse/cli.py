@@ -281,9 +281,10 @@ def _run_capture(args: argparse.Namespace) -> int:
 _EVALUATE_EPILOG = """\
 protocol (ADFA-LD): fit on Training_Data_Master (833 normal traces), score
 Validation_Data_Master (4,372 normal) and Attack_Data_Master (746 attacks, 6 types).
-Metrics: ROC AUC with a stratified-bootstrap 95%% interval (fixed seed), false alarms at
-90%% detection (FAR@90), detection at 1%% and 10%% false alarms (TPR@1, TPR@10), and
+Metrics: ROC AUC with a stratified-bootstrap 95% interval (fixed seed), false alarms at
+90% detection (FAR@90), detection at 1% and 10% false alarms (TPR@1, TPR@10), and
 TPR@10 per attack type. Rates are fractions in JSON, percentages in the table.
+Detector settings were chosen on normal training traces only, never on attacks.
 
 --json prints one object:
   {"dataset": {"name": "ADFA-LD", "path": DIR, "train": 833, "validation": 4372,
