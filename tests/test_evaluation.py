@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.stats import mannwhitneyu
 
 from syscall_parse.evaluation import (
     AttackDetection,
@@ -116,3 +119,14 @@ def test_evaluate_scores_per_attack_type() -> None:
 def test_bad_scores(normal: list[float], attack: list[float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         auc(normal, attack)
+
+
+scores = st.lists(st.integers(min_value=0, max_value=20).map(float), min_size=1, max_size=30)
+
+
+@given(normal=scores, attack=scores)
+def test_auc_is_mann_whitney_u_over_pairs(normal: list[float], attack: list[float]) -> None:
+    """AUC = U / (n_attack * n_normal) with scipy's U, and swapping the classes gives 1 - AUC."""
+    u = mannwhitneyu(attack, normal, alternative="two-sided").statistic
+    assert u / (len(attack) * len(normal)) == pytest.approx(auc(normal, attack))
+    assert 1 - auc(normal, attack) == pytest.approx(auc(attack, normal))
