@@ -32,13 +32,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import InputError
+from .errors import InputError, SyscallLabError
 from .events import Exit, Message, Signal, Syscall, Unparsed
 from .lines import Continuation, OpenCall, Resumed, SummaryLine, Unfinished, parse_line
 from .profile import Profile, SyscallCount
 from .schema import COLUMNS
 
-__all__ = ["CHUNK_BYTES", "profile_file", "read_trace_fast"]
+__all__ = ["CHUNK_BYTES", "FastPathUnsupported", "profile_file", "read_trace_fast"]
 
 CHUNK_BYTES = 8 << 20
 """Bytes per chunk: big enough to amortise the per-call cost of the Arrow kernels, small
@@ -69,8 +69,9 @@ _TAIL = (
 _UNFINISHED_END = " <unfinished ...>\n"
 
 
-class _NeedsReference(Exception):
-    """A log whose state handling the fast path does not reproduce: use the reference."""
+class FastPathUnsupported(SyscallLabError):
+    """A log whose state handling the fast path does not reproduce (raised only with
+    ``fallback=False``; by default such logs go through the reference parser)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,14 +257,14 @@ def _record_row(record, number: int) -> dict[str, object]:
     elif isinstance(record, Resumed):
         call = record.call
         if call.pid is None:
-            raise _NeedsReference("a pid-less resumed call")
+            raise FastPathUnsupported("a pid-less resumed call")
         row.update(code=_RESUMED, pid=call.pid, time=call.time, relative=call.relative,
                    name=call.name, args=call.args, ret=call.ret, retval=call.retval,
                    errno=call.errno, errno_text=call.errno_text, duration=call.duration,
                    returned=call.returned)  # fmt: skip
     elif isinstance(record, Unfinished):
         if record.pid is None:
-            raise _NeedsReference("a pid-less unfinished call")
+            raise FastPathUnsupported("a pid-less unfinished call")
         row.update(code=_UNFINISHED, pid=record.pid, time=record.time,
                    relative=record.relative, name=record.name, args=record.args)  # fmt: skip
     elif isinstance(record, Signal):
@@ -271,7 +272,7 @@ def _record_row(record, number: int) -> dict[str, object]:
                    args=record.info, signal=record.signal)  # fmt: skip
     elif isinstance(record, Exit):
         if record.superseded_by is not None:
-            raise _NeedsReference("a thread execve (superseded by execve)")
+            raise FastPathUnsupported("a thread execve (superseded by execve)")
         row.update(code=_EXIT, pid=record.pid, time=record.time, relative=record.relative,
                    args="core dumped" if record.core_dumped else None, signal=record.signal,
                    status=record.status)  # fmt: skip
@@ -282,7 +283,7 @@ def _record_row(record, number: int) -> dict[str, object]:
     elif isinstance(record, Continuation | SummaryLine):
         row.update(code=_SKIP)
     elif isinstance(record, OpenCall):
-        raise _NeedsReference("a call line cut by a raw newline")
+        raise FastPathUnsupported("a call line cut by a raw newline")
     return row
 
 
@@ -324,8 +325,7 @@ def _parse_chunk(data: bytes, first_line: int, full: bool) -> pa.Table:
     codes = np.full(count, _WHOLE, np.int8)
     codes[unfinished] = _UNFINISHED
     codes[resumed] = _RESUMED
-    pids = pc.cast(head.field("pid"), pa.int64(), safe=False) if count else pa.array([], pa.int64())
-    pid = np.asarray(pc.if_else(pa.array(fast), pids, None).fill_null(-1), np.int64)
+    pid = pc.cast(pc.if_else(pa.array(fast), head.field("pid"), None), pa.int64())
     name = pc.if_else(pa.array(whole | unfinished), head.field("name"), resumed_name)
     name = pc.if_else(pa.array(fast), name, None)
     time_text = head.field("time")
@@ -348,7 +348,7 @@ def _parse_chunk(data: bytes, first_line: int, full: bool) -> pa.Table:
     columns: dict[str, object] = {
         "line": np.arange(first_line, first_line + count, dtype=np.int64),
         "code": codes,
-        "pid": pa.array(pid, mask=~fast),
+        "pid": pid,
         "time": time,
         "relative": np.full(count, np.nan),
         "name": name,
@@ -436,13 +436,15 @@ def _table_of(path: str, chunk: _Chunk, full: bool) -> pa.Table:
     return _parse_chunk(_read(Path(path), chunk.start, chunk.stop), chunk.first_line, full)
 
 
-def _map_chunks(path: Path, work, workers: int | None, *extra) -> Iterator[object]:
+def _map_chunks(
+    path: Path, work, workers: int | None, chunk_bytes: int, *extra
+) -> Iterator[object]:
     """``work(path, chunk, *extra)`` of every chunk, in order, on ``workers`` processes
     (None: all cores; small logs in this process). At most two chunks per worker are in flight,
     so memory does not grow with the log."""
-    chunks = _chunks(path, CHUNK_BYTES)
+    chunks = _chunks(path, chunk_bytes)
     if workers is None:
-        workers = os.cpu_count() or 1 if path.stat().st_size >= _POOL_MIN_BYTES else 1
+        workers = (os.cpu_count() or 1) if path.stat().st_size >= _POOL_MIN_BYTES else 1
     if workers <= 1:
         for chunk in chunks:
             yield work(str(path), chunk, *extra)
@@ -499,7 +501,7 @@ def _value_counts(array: pa.Array) -> dict[str, int]:
 def _pairs(code: np.ndarray, pid: np.ndarray, name_ids: np.ndarray):
     """Adjacent state rows of each pid: (sorted order, same-pid mask, joined mask).
 
-    Raises _NeedsReference when a resumed half follows its pid's unfinished call of another
+    Raises FastPathUnsupported when a resumed half follows its pid's unfinished call of another
     name (the reference then keeps the pending call: not reproduced here)."""
     order = np.argsort(pid, kind="stable")
     spid, scode, sname = pid[order], code[order], name_ids[order]
@@ -507,7 +509,7 @@ def _pairs(code: np.ndarray, pid: np.ndarray, name_ids: np.ndarray):
     pair = same & (scode[:-1] == _UNFINISHED) & (scode[1:] == _RESUMED)
     joined = pair & (sname[:-1] == sname[1:])
     if (pair & ~joined).any():
-        raise _NeedsReference("a resumed call of another name than its pid's pending call")
+        raise FastPathUnsupported("a resumed call of another name than its pid's pending call")
     return order, same, joined
 
 
@@ -570,28 +572,37 @@ def _add(total: dict[str, int], more: dict[str, int], sign: int = 1) -> None:
         total[key] = total.get(key, 0) + sign * value
 
 
-def profile_file(path: str | os.PathLike[str], *, workers: int | None = None) -> Profile:
+def profile_file(
+    path: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+    fallback: bool = True,
+) -> Profile:
     """The ``Profile`` of a log, equal to ``profile_events(iter_trace(path))``, computed in bulk.
 
     ``workers`` is the number of processes (default: all cores for logs of 32 MB and more, this
     process for smaller ones). Memory stays bounded by a few chunks per worker, whatever the
     size of the log. Compressed, ``-`` and ``-ff`` sources, and logs with the rare states
-    listed in the module docstring, are profiled by the reference parser. Raises InputError
-    for unreadable sources.
+    listed in the module docstring, are profiled by the reference parser, or raise
+    FastPathUnsupported with ``fallback=False``. Raises InputError for unreadable sources.
     """
     plain = _plain_path(path)
     if plain is not None:
         try:
-            return _profile_plain(plain, workers)
-        except _NeedsReference:
-            pass
+            return _profile_plain(plain, workers, chunk_bytes)
+        except FastPathUnsupported:
+            if not fallback:
+                raise
+    elif not fallback:
+        raise FastPathUnsupported(f"{path}: not a plain log file")
     from .inputs import iter_trace
     from .profile import profile_events
 
     return profile_events(iter_trace(path))
 
 
-def _profile_plain(path: Path, workers: int | None) -> Profile:
+def _profile_plain(path: Path, workers: int | None, chunk_bytes: int) -> Profile:
     calls: dict[str, int] = {}
     errors: dict[str, int] = {}
     unreturned: dict[str, int] = {}
@@ -600,7 +611,7 @@ def _profile_plain(path: Path, workers: int | None) -> Profile:
     seconds: dict[str, float] = {}
     pending: dict[int, str | None] = {}
     events = unparsed = 0
-    for counts in _map_chunks(path, _chunk_counts, workers):
+    for counts in _map_chunks(path, _chunk_counts, workers, chunk_bytes):
         assert isinstance(counts, _ChunkCounts)
         events += counts.events
         unparsed += counts.unparsed
@@ -617,7 +628,7 @@ def _profile_plain(path: Path, workers: int | None) -> Profile:
         for pid, (code, name) in counts.first.items():
             if pid in pending and code == _RESUMED:
                 if pending[pid] != name:
-                    raise _NeedsReference("a resumed call of another name across chunks")
+                    raise FastPathUnsupported("a resumed call of another name across chunks")
                 joined[name] = joined.get(name, 0) + 1  # type: ignore[index]
         for pid, (code, name) in counts.last.items():
             if code == _UNFINISHED:
@@ -643,9 +654,9 @@ def _profile_plain(path: Path, workers: int | None) -> Profile:
 # DataFrame
 
 
-def _frame_table(path: Path, workers: int | None) -> tuple[pa.Table, int]:
+def _frame_table(path: Path, workers: int | None, chunk_bytes: int) -> tuple[pa.Table, int]:
     """All line records of the log (unparsed and skipped lines removed), and the unparsed count."""
-    tables = list(_map_chunks(path, _table_of, workers, True))
+    tables = list(_map_chunks(path, _table_of, workers, chunk_bytes, True))
     if not tables:
         return _parse_chunk(b"", 1, True), 0
     table = pa.concat_tables(tables)
@@ -792,20 +803,31 @@ def _to_frame(table: pa.Table, unparsed: int) -> pd.DataFrame:
     return frame
 
 
-def read_trace_fast(path: str | os.PathLike[str], *, workers: int | None = None) -> pd.DataFrame:
+def read_trace_fast(
+    path: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+    fallback: bool = True,
+) -> pd.DataFrame:
     """The frame of ``frame.read_trace(path)`` (same rows, values, dtypes and
     ``attrs["unparsed_lines"]``), built with vectorized operations on ``workers`` processes
     (default: all cores for logs of 32 MB and more). Sources the fast path does not read
     (compressed, ``-``, ``-ff`` sets) and logs with the rare states listed in the module
-    docstring go through ``read_trace``. Raises InputError for unreadable sources.
+    docstring go through ``read_trace``, or raise FastPathUnsupported with ``fallback=False``.
+    ``chunk_bytes`` sets the size of the pieces the log is cut into. Raises InputError for
+    unreadable sources.
     """
     plain = _plain_path(path)
     if plain is not None:
         try:
-            table, unparsed = _frame_table(plain, workers)
+            table, unparsed = _frame_table(plain, workers, chunk_bytes)
             return _to_frame(_arrange(table), unparsed)
-        except _NeedsReference:
-            pass
+        except FastPathUnsupported:
+            if not fallback:
+                raise
+    elif not fallback:
+        raise FastPathUnsupported(f"{path}: not a plain log file")
     from .frame import read_trace
 
     return read_trace(path)
