@@ -9,8 +9,8 @@ scorer whose ``update(name)`` gives the score of the trace so far; after the las
 - ``TStide``: Warrender et al. 1999, windows rarer than a threshold count as unseen too.
 - ``FrequencyKnn``: cosine distance of the trace's tf-idf syscall profile to its nearest
   normal neighbour; ``NgramKnn`` the same on profiles of 3-call windows.
-- ``NgramModel``: an n-gram language model with Witten-Bell interpolation; mean negative
-  log-likelihood per call.
+- ``NgramModel``: an n-gram language model (interpolated Kneser-Ney or Witten-Bell); mean
+  negative log-likelihood per call.
 - ``Ensemble``: the mean of the members' scores, each first turned into a standardised
   ``-log`` tail probability against out-of-fold normal scores (cross-fitted on the training
   traces, so no test trace and no attack is ever used to calibrate).
@@ -212,15 +212,21 @@ def load_detector(path: Path | str) -> Detector:
         raise InputError(f"{path}: not a detector model file: {exc}") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: not a detector model file")
-    return _from_dict(data, str(path))
+    try:
+        return _from_dict(data, str(path))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(
+            f"{path}: malformed detector model ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 class _WindowStream:
     """Running share of windows missing from a set: the streaming form of (t-)STIDE."""
 
     def __init__(self, detector: Stide) -> None:
-        self._vocab = detector.vocabulary
         self._known = detector._known_set()
+        assert detector.vocabulary is not None
+        self._vocab = detector.vocabulary
         self._n = detector.n
         self._base = self._vocab.size
         self._modulus = self._base**self._n

@@ -26,6 +26,7 @@ from syscall_parse.detectors import (
     load_detector,
     make_detector,
 )
+from syscall_parse.errors import InputError
 
 # Two "programs" of normal behaviour, repeated with small variations.
 NORMAL = [
@@ -191,3 +192,19 @@ def test_too_long_windows_are_refused() -> None:
     """Windows must pack into 64 bits: 40 calls over 4 ids do not."""
     with pytest.raises(DetectorError, match="64 bits"):
         Stide(40).fit(NORMAL)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json", "not a detector model file"),
+        ("[1, 2]", "not a detector model file"),
+        ('{"format_version": 1, "detector": "stide", "params": {"n": 3}}', "malformed"),
+    ],
+    ids=["not-json", "not-object", "no-state"],
+)
+def test_load_rejects_a_file_that_is_not_a_model(tmp_path, text: str, message: str) -> None:
+    path = tmp_path / "model.json"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        load_detector(path)
