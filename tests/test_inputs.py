@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import gzip
+import io
 import lzma
 import os
+import sys
 
 import pytest
 
@@ -31,6 +33,12 @@ def test_compressed_logs_read_transparently(tmp_path, name, compress):
     path = tmp_path / name
     path.write_bytes(compress(LOG * 3))
     assert [LOG.decode()] * 3 == list(read_lines(path))
+
+
+def test_stdin_is_dash(monkeypatch):
+    """'-' reads standard input."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(LOG * 2)))
+    assert 2 == sum(isinstance(e, Syscall) for e in iter_trace("-"))
 
 
 def test_non_utf8_bytes_survive(tmp_path):

@@ -63,6 +63,13 @@ CASES = [
      call("write", '1, "hi\\n", 3', "3", 3), "n-i"),
     ("[????????????????] +++ exited with 0 +++", Exit(None, 0, lines=(N, N)), "i-unknown"),
     ("\x1b[1;32mgetpid\x1b[0m() = 5", call("getpid", "", "5", 5), "ansi-colour"),
+    ("[system_u:system_r:unconfined_t:s0] getpid() = 5", call("getpid", "", "5", 5),
+     "secontext"),
+    # Known ambiguity: -ttt with precision:s looks like a -f -o pid; the pid reading wins.
+    ("1795867066 getpid() = 5", call("getpid", "", "5", 5, pid=1795867066), "bare-number-pid"),
+    ("read#64(3, 0x1, 2) = 2", call("read#64", "3, 0x1, 2", "2", 2), "x32-name"),
+    ("syscall_999(0x1) = -1 E??? (errno 527)",
+     call("syscall_999", "0x1", "-1", -1, errno="E???", errno_text="errno 527"), "old-errno"),
     # --- arguments and the closing parenthesis
     ('openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3',
      call("openat", 'AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC', "3", 3), "openat"),

@@ -43,6 +43,8 @@ CASES = [
         ["-f", "-s", "256", "-yy", "-X", "verbose", "-o", "trace.log"], "python", id="f-yy-Xv"
     ),
     pytest.param(["-f"], "python", id="f-stderr-python"),
+    pytest.param(["-f", "-k", "-o", "trace.log"], "cat-missing", id="f-k-stack-frames"),
+    pytest.param(["-e", "write=1,2", "-o", "trace.log"], "ls", id="write-dumps-ls"),
     pytest.param(["-o", "trace.log"], "ls", id="plain-ls"),
     pytest.param(["-f", "-t", "-r", "-o", "trace.log"], "ls", id="t-r-ls"),
     pytest.param([], "cat-missing", id="stderr-cat-missing"),
@@ -72,6 +74,8 @@ def test_profile_equals_strace_table(run_strace, tmp_path, options, program):
     assert stats.unparsed == []
     assert sum(calls for calls, _ in table.counts().values()) == table.total.calls
     _check_option_facts(options, events)
+    if "-k" in options or "write=1,2" in options:
+        assert stats.continuations > 0
 
 
 def _check_option_facts(options: list[str], events: list) -> None:
