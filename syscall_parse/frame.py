@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
 from .events import Event, Exit, Message, Signal, Syscall
 from .inputs import iter_trace
 from .schema import COLUMNS, DTYPES
@@ -190,12 +191,19 @@ def _parse_cell(text: str | None, dtype: str) -> object:
     return text[1:] if text.startswith("\\") else text
 
 
-def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a CSV written by ``write_csv`` back into exactly the frame that was written."""
-    raw = pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[_NULL], na_filter=True)
+def _check_columns(path: str | os.PathLike[str], raw: pd.DataFrame) -> None:
     missing = [name for name in COLUMNS if name not in raw.columns]
     if missing:
-        raise ValueError(f"{path}: not an event table, missing columns {missing}")
+        raise InputError(f"{path}: not an event table, missing columns {', '.join(missing)}")
+
+
+def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a CSV written by ``write_csv`` back into exactly the frame that was written.
+
+    Raises InputError when the file lacks a column of the schema.
+    """
+    raw = pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[_NULL], na_filter=True)
+    _check_columns(path, raw)
     columns = {}
     for name in COLUMNS:
         dtype = DTYPES[name]
@@ -207,6 +215,7 @@ def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
 def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a Parquet event table with the schema's dtypes."""
     raw = pd.read_parquet(path)
+    _check_columns(path, raw)
     columns = {
         name: [None if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
                for v in raw[name].astype(object).tolist()]

@@ -84,9 +84,11 @@ def iter_events(
 ) -> Iterator[Event]:
     """Yield the events of strace output lines, joining ``<unfinished ...>`` calls.
 
-    ``pid`` is the pid of lines without a pid prefix (the suffix of a ``-ff`` file; in stderr
-    mode, the initial process, learnt from the first ``[pid N]`` line that resumes one of its
-    calls when not given). A joined call is yielded at its resumed half; an unfinished call
+    ``pid`` is the pid of lines without a pid prefix (the suffix of a ``-ff`` file). When it
+    is not given, an unprefixed line (stderr mode prints none while one tracee is alive)
+    belongs to the only pid seen in prefixes and not yet exited; before any prefix, to the
+    initial process, whose pid is learnt from the ``[pid N]`` line resuming its split call
+    (until then it is None). A joined call is yielded at its resumed half; an unfinished call
     never resumed is yielded with ``returned=False`` when its pid exits or at the end.
     ``Unparsed`` lines are yielded too and listed in ``stats``; ``strict=True`` raises
     ``StraceParseError`` on them instead.

@@ -9,6 +9,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
+from syscall_parse.errors import InputError
 from syscall_parse.events import Exit, Message, Signal, Syscall, Unparsed
 from syscall_parse.frame import (
     events_to_frame,
@@ -95,3 +96,13 @@ def test_read_trace_counts_unparsed(tmp_path):
     assert [5, 5] == frame["pid"].tolist()
     assert 1 == frame.attrs["unparsed_lines"]
     assert [(2, "noise")] == stats.unparsed
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_reading_a_table_that_is_not_events_is_input_error(tmp_path, suffix):
+    """A table without the schema's columns is refused with the columns it lacks."""
+    path = tmp_path / f"other{suffix}"
+    other = pd.DataFrame({"line": [1]})
+    other.to_csv(path) if suffix == ".csv" else other.to_parquet(path)
+    with pytest.raises(InputError, match="missing columns end_line"):
+        (read_csv if suffix == ".csv" else read_parquet)(path)
