@@ -138,10 +138,6 @@ _SUMMARY_ROW = re.compile(
 _NUMBER_IN_ROW = re.compile(r"\d")
 
 
-def _number(token: str) -> float:
-    return float(token)
-
-
 def _clock(hms: str, frac: str | None) -> float:
     hours, minutes, seconds = hms.split(":")
     value = int(hours) * 3600 + int(minutes) * 60 + int(seconds)
@@ -241,6 +237,12 @@ def parse_line(text: str, number: int = 0, *, strict: bool = False) -> Record:
 
     ``number`` is the 1-based line number stored in the record. Lines that are not strace
     output become ``Unparsed``; with ``strict=True`` they raise ``StraceParseError`` instead.
+
+    Conventions: times are seconds (``-t``/``-tt`` since midnight); a group stop
+    (``--- stopped by SIGSTOP ---``) is a Signal with ``info="stopped"``; ``-1 (errno N)``
+    has ``errno="ERRNO_N"`` and no text; a ``<detached ...>`` call has ``ret=None``,
+    ``note="<detached ...>"`` and ``returned=False``; a ``-Y`` comm and ``-n``/``-i``
+    prefixes are dropped; a leading bare integer is read as a ``-f -o`` pid.
     """
     line = text.rstrip("\r\n")
     if "\x1b" in line:
