@@ -373,8 +373,142 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+_RUN_DESCRIPTION = """\
+The main job: capture every condition under strace, analyse, and write the data set and the
+markdown report. Conditions: normal, cpu, memory, io (python -m workloads, cut to the measured
+phase) and normal-control (a second batch of normal), interleaved over --repeats; then normal
+beside untraced cpu, memory and io stress (normal-under-*); then stress-ng's own stressors
+(stress-ng-cpu, -memory, -io) unless --no-stress-ng or stress-ng is missing. The same defaults
+as `pytest experiments/`.
+
+Writes, under the current folder unless told otherwise: OUT/experiment.json, OUT/datasets/
+CONDITION/RUN.{csv,parquet,json} (events and metadata per run), OUT/runs/RUN/ (raw strace
+logs), and REPORT with its figures (PNG) beside it. Prints the report's path, then its Findings.
+Progress goes to stderr when it is a terminal. Exit status: 0 done; 2 on an error (strace
+missing, ptrace refused, a run that did not complete, bad settings); 130 interrupted."""
+
+
+def _add_run(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "run",
+        help="the main job: capture every condition, analyse, write the report",
+        description=_RUN_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--repeats", type=int, default=5, help="runs per condition (default 5)")
+    parser.add_argument("--scale", type=float, default=1.0, help="workload scale (default 1)")
+    parser.add_argument("--seed", type=int, default=0, help="workload and test seed (default 0)")
+    parser.add_argument(
+        "--backend",
+        choices=["python", "stress-ng"],
+        default="python",
+        help="what makes the stressed conditions cpu, memory, io (default python)",
+    )
+    parser.add_argument(
+        "--out",
+        default="runs/experiments",
+        metavar="DIR",
+        help="folder of the data set and raw logs (default runs/experiments)",
+    )
+    parser.add_argument(
+        "--report",
+        default="reports/REPORT.md",
+        metavar="PATH",
+        help="the markdown report; figures go beside it (default reports/REPORT.md)",
+    )
+    parser.add_argument(
+        "--no-stress-ng", action="store_true", help="leave out the stress-ng-* conditions"
+    )
+    return parser
+
+
+def _progress_bar():
+    """A callback drawing a rich progress bar on stderr (a no-op off a terminal), and its bar."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        disable=not sys.stderr.isatty(),
+        transient=True,
+    )
+    task = bar.add_task("capturing", total=None)
+
+    def progress(condition: str, index: int, total: int) -> None:
+        bar.update(task, description=condition, completed=index, total=total)
+
+    return bar, progress
+
+
+def _finish_report(analysis, report: str) -> int:
+    from .report import extract_section, write_report
+
+    path = write_report(analysis, report)
+    print(f"report: {path}")
+    print()
+    print(extract_section(path.read_text(encoding="utf-8"), "Findings"), end="")
+    return 0
+
+
+def _run_run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .experiment import ExperimentSettings, analyse_experiment, check_settings, run_experiment
+
+    settings = ExperimentSettings(
+        repeats=args.repeats,
+        scale=args.scale,
+        seed=args.seed,
+        backend=args.backend,
+        stress_ng=not args.no_stress_ng,
+        out_dir=Path(args.out),
+    )
+    check_settings(settings)
+    bar, progress = _progress_bar()
+    with bar:
+        data = run_experiment(settings, progress=progress)
+    print(f"data: {settings.out_dir} ({len(data.runs)} runs)")
+    return _finish_report(analyse_experiment(data, seed=args.seed), args.report)
+
+
+def _add_report(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "report",
+        help="re-render the report from a saved experiment, without capturing",
+        description="Load the experiment that `syscall-lab run` (or `pytest experiments/`) "
+        "stored in DIR (experiment.json and datasets/), analyse it again and write the "
+        "markdown report and its figures. Prints the report's path, then its Findings. "
+        "Exit status: 0 done; 2 when DIR is not an experiment or cannot be read.",
+    )
+    parser.add_argument("dir", metavar="DIR", help="the experiment folder (holds experiment.json)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="reports/REPORT.md",
+        metavar="PATH",
+        help="the markdown report; figures go beside it (default reports/REPORT.md)",
+    )
+    return parser
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from .experiment import analyse_experiment, load_experiment
+
+    data = load_experiment(args.dir)
+    return _finish_report(analyse_experiment(data, seed=data.settings.seed), args.output)
+
+
 # (add, run) of every command, in the order `syscall-lab --help` lists them.
 COMMANDS: list[tuple[AddCommand, RunCommand]] = [
+    (_add_run, _run_run),
+    (_add_report, _run_report),
     (_add_capture, _run_capture),
     (_add_parse, _run_parse),
     (_add_profile, _run_profile),
