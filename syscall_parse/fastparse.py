@@ -19,7 +19,9 @@ the result is still exact, only slower.
 
 from __future__ import annotations
 
+import itertools
 import os
+import warnings
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -171,27 +173,31 @@ def _lines(data: bytes) -> tuple[pa.StringArray, np.ndarray, np.ndarray]:
     return lines, unsafe, offsets
 
 
-def _substrings(lines: pa.LargeStringArray, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
-    """``line[start:stop]`` for each line, as one vectorized copy (through a string_view)."""
-    _, offsets_buf, data_buf = lines.buffers()
-    offsets = np.frombuffer(offsets_buf, np.int64, len(lines) + 1, lines.offset * 8)
+def _views(data_buf: pa.Buffer, begin: np.ndarray, lengths: np.ndarray) -> pa.Array:
+    """``data[begin:begin + length]`` for each row, as one vectorized copy (a string_view
+    array over the buffer, cast to plain strings)."""
     raw = np.frombuffer(data_buf, np.uint8)
-    begin = offsets[:-1] + starts
-    lengths = (stops - starts).astype(np.int32)
-    views = np.zeros((len(lines), 16), np.uint8)
+    count = len(begin)
+    lengths = lengths.astype(np.int32)
+    padded = np.concatenate((raw, np.zeros(12, np.uint8)))
+    inline = np.lib.stride_tricks.sliding_window_view(padded, 12)[np.clip(begin, 0, len(raw))]
+    views = np.empty((count, 16), np.uint8)
+    views[:, 4:16] = np.where(np.arange(12) < lengths[:, None], inline, 0)
     words = views.view(np.int32)
     words[:, 0] = lengths
-    window = np.minimum(begin[:, None] + np.arange(12), max(len(raw) - 1, 0))
-    inline = raw[window] if len(raw) else np.zeros((len(lines), 12), np.uint8)
-    inline[np.arange(12)[None, :] >= lengths[:, None]] = 0
-    short = lengths <= 12
-    views[short, 4:16] = inline[short]
-    views[~short, 4:8] = inline[~short, :4]
-    words[~short, 3] = begin[~short].astype(np.int32)
-    array = pa.Array.from_buffers(
-        pa.string_view(), len(lines), [None, pa.py_buffer(views), data_buf]
-    )
+    # Longer strings: 4-byte prefix (already in place), buffer 0, offset into it.
+    long = lengths > 12
+    words[:, 2] = np.where(long, 0, words[:, 2])
+    words[:, 3] = np.where(long, begin, words[:, 3])
+    array = pa.Array.from_buffers(pa.string_view(), count, [None, pa.py_buffer(views), data_buf])
     return array.cast(pa.string())
+
+
+def _substrings(lines: pa.LargeStringArray, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
+    """``line[start:stop]`` for each line."""
+    _, offsets_buf, data_buf = lines.buffers()
+    offsets = np.frombuffer(offsets_buf, np.int64, len(lines) + 1, lines.offset * 8)
+    return _views(data_buf, offsets[:-1] + starts, stops - starts)
 
 
 def _present(array: pa.Array) -> np.ndarray:
@@ -216,17 +222,7 @@ _FIELDS = (
     "line", "code", "pid", "time", "relative", "name", "args", "ret", "retval", "errno",
     "errno_text", "duration", "returned", "signal", "status",
 )  # fmt: skip
-_PROFILE_FIELDS = (
-    "line",
-    "code",
-    "pid",
-    "time",
-    "relative",
-    "name",
-    "errno",
-    "duration",
-    "returned",
-)
+_PROFILE_FIELDS = ("line", "code", "pid", "name", "errno", "duration", "returned")
 _ARROW_TYPES = {
     "line": pa.int64(),
     "code": pa.int8(),
@@ -293,11 +289,16 @@ def _arrow(values: object, kind: pa.DataType) -> pa.Array:
     return pa.array(values, kind)
 
 
-def _parse_chunk(data: bytes, first_line: int, full: bool) -> pa.Table:
+def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Table:
     """The line records of one chunk, in line order (``_FIELDS``; ``full=False`` leaves out
-    the text columns a profile does not need)."""
+    the text columns a profile does not need). ``first_line`` is the number of the first
+    line, or an array of the numbers of every line."""
     lines, unsafe, _ = _lines(data)
     count = len(lines)
+    if isinstance(first_line, np.ndarray):
+        numbers = first_line
+    else:
+        numbers = np.arange(first_line, first_line + count, dtype=np.int64)
     if count == 0:
         fields = _FIELDS if full else _PROFILE_FIELDS
         return pa.table({f: pa.array([], _ARROW_TYPES[f]) for f in fields})
@@ -346,7 +347,7 @@ def _parse_chunk(data: bytes, first_line: int, full: bool) -> pa.Table:
     returned[unfinished] = False
 
     columns: dict[str, object] = {
-        "line": np.arange(first_line, first_line + count, dtype=np.int64),
+        "line": numbers,
         "code": codes,
         "pid": pid,
         "time": time,
@@ -397,11 +398,147 @@ def _parse_chunk(data: bytes, first_line: int, full: bool) -> pa.Table:
             raw_texts[i].decode("utf-8", "surrogateescape") if unsafe[i] else text
             for i, text in zip(slow.tolist(), texts, strict=True)
         ]
-    rows = [_record_row(parse_line(text, first_line + i), first_line + i)
+    rows = [_record_row(parse_line(text, int(numbers[i])), int(numbers[i]))
             for i, text in zip(slow.tolist(), texts, strict=True)]  # fmt: skip
     extra = pa.table({f: pa.array([row.get(f) for row in rows], _ARROW_TYPES[f]) for f in fields})
     keep = pa.array(fast)
     merged = pa.concat_tables([table.filter(keep), extra])
+    return merged.take(pc.sort_indices(merged, [("line", "ascending")]))
+
+
+# ---------------------------------------------------------------------------------------------
+# The lean classifier of profiles: byte arithmetic in numpy for the prefix and name, three
+# anchored patterns on the reversed line for the result. Lines it does not vouch for go
+# through _parse_chunk.
+
+# On the reversed line (which starts with its '\n'): an optional ' <0.000012>' duration, then
+# the result, then ' = ' and the ')' closing the arguments. The same languages as _TAIL.
+_REVERSED_DURATION = r"^\n(?:>\d+\.\d+< )?"
+_REVERSED_VALUE = _REVERSED_DURATION + r"(?:[0-9a-fA-F]+x0|(?:>[^<>\\()\"=]*<)?\d+-?) += \)"
+_REVERSED_ERROR = _REVERSED_DURATION + r"\)[^)]*\( [A-Z0-9_]+E (?:1-|\?) += \)"
+_REVERSED_UNRETURNED = _REVERSED_DURATION + r"\? += \)"
+
+_NAME_MAX = 32
+_UNFINISHED_TAIL = np.frombuffer(_UNFINISHED_END.encode(), np.uint8)
+_RESUMED_OPEN = np.frombuffer(b"<... ", np.uint8)
+_RESUMED_CLOSE = np.frombuffer(b" resumed>", np.uint8)
+
+
+class _Windows:
+    """Fixed-width byte windows of a chunk at many offsets at once: ``self(begin, width)``
+    is the matrix of ``raw[b:b + width]`` for each ``b`` (a strided view, copied per row)."""
+
+    def __init__(self, raw: np.ndarray, widest: int) -> None:
+        self._padded = np.concatenate((raw, np.zeros(widest, np.uint8)))
+        self._size = len(raw)
+        self._views: dict[int, np.ndarray] = {}
+
+    def __call__(self, begin: np.ndarray, width: int) -> np.ndarray:
+        view = self._views.get(width)
+        if view is None:
+            view = np.lib.stride_tricks.sliding_window_view(self._padded, width)
+            self._views[width] = view
+        return view[np.clip(begin, 0, self._size)]
+
+
+def _cast_views(data: pa.Buffer, begin: np.ndarray, lengths: np.ndarray, mask, kind):
+    """The numbers written at ``data[begin:begin + length]`` where ``mask``, else null."""
+    text = _views(data, begin, np.where(mask, lengths, 0))
+    return pc.cast(pc.if_else(pa.array(mask), text, pa.scalar(None, pa.string())), kind)
+
+
+def _lean_table(data: bytes, first_line: int) -> pa.Table:
+    """The profile columns of a chunk (``_PROFILE_FIELDS``), like ``_parse_chunk``."""
+    lines, unsafe, offsets = _lines(data)
+    count = len(lines)
+    if count == 0:
+        return _parse_chunk(data, first_line, False)
+    raw = np.frombuffer(data, np.uint8)
+    buffer = pa.py_buffer(data)
+    window = _Windows(raw, _NAME_MAX + 9)
+    starts, ends = offsets[:-1], offsets[1:] - 1  # ends: the '\n'
+    # '4730  ' or '1234567 ': a pid, padded with spaces to 5 characters, then one space.
+    head = window(starts, 8)
+    digit = (head >= 48) & (head <= 57)
+    pid_len = np.argmin(digit, axis=1)
+    column = np.arange(8)[None, :]
+    gap = np.maximum(6, pid_len + 1)
+    padded = np.all((column < pid_len[:, None]) | (column >= gap[:, None]) | (head == 32), axis=1)
+    ok = (pid_len > 0) & padded & ~unsafe
+    body = starts + gap
+    # '1795869296.749720 ': a -ttt time with microseconds, or no time at all.
+    clock = window(body, 18)
+    clock_digit = (clock >= 48) & (clock <= 57)
+    timed = (
+        clock_digit[:, :10].all(axis=1)
+        & (clock[:, 10] == 46)
+        & clock_digit[:, 11:17].all(axis=1)
+        & (clock[:, 17] == 32)
+        & (clock[:, 0] != 48)
+    )
+    body = np.where(timed, body + 18, body)
+    # 'read(' or '<... read resumed>'.
+    opening = window(body, 5)
+    resumed = (opening == _RESUMED_OPEN).all(axis=1)
+    name_at = np.where(resumed, body + 5, body)
+    word = window(name_at, _NAME_MAX + 9)
+    name_char = ((word >= 97) & (word <= 122)) | ((word >= 48) & (word <= 57)) | (word == 95)
+    name_len = np.argmin(name_char[:, :_NAME_MAX], axis=1)
+    first_ok = ((word[:, 0] >= 97) & (word[:, 0] <= 122)) | (word[:, 0] == 95)
+    rows = np.arange(count)
+    after = word[rows, name_len]
+    close = window(name_at + name_len, 10)
+    resumed_ok = (close[:, :9] == _RESUMED_CLOSE).all(axis=1) & (close[:, 9] != 32)
+    ok &= first_ok & (name_len > 0) & name_char[:, :_NAME_MAX].any(axis=1)
+    ok &= ~name_char[:, :_NAME_MAX].all(axis=1)
+    call = ok & ~resumed & (after == 40)
+    resumed &= ok & resumed_ok
+    unfinished = call & (window(ends - 17, 18) == _UNFINISHED_TAIL).all(axis=1)
+    reversed_lines = pc.binary_reverse(lines.cast(pa.large_binary())).cast(pa.large_string())
+    value = np.asarray(pc.match_substring_regex(reversed_lines, _REVERSED_VALUE))
+    error = np.asarray(pc.match_substring_regex(reversed_lines, _REVERSED_ERROR))
+    question = np.asarray(pc.match_substring_regex(reversed_lines, _REVERSED_UNRETURNED))
+    ended_shape = value | error | question
+    whole = call & ~unfinished & ended_shape
+    resumed &= ended_shape
+    ended = whole | resumed
+    # ' <0.000012>' at the end: seconds with microseconds, read exactly as float() does.
+    tail = window(ends - 20, 20)
+    opener = 19 - np.argmax((tail == 60)[:, ::-1], axis=1)
+    has_duration = (tail[:, 19] == 62) & (tail[rows, np.maximum(opener - 1, 0)] == 32)
+    has_duration &= (tail == 60).any(axis=1) & ended
+    dot = tail[:, 12] == 46  # '<SSSS.uuuuuu>': the dot 7 places before the '>'
+    tail_digit = (tail >= 48) & (tail <= 57)
+    int_len = 12 - (opener + 1)
+    between = (column_20 := np.arange(20)[None, :]) > opener[:, None]
+    int_ok = np.all(~between | (column_20 >= 12) | tail_digit, axis=1) & (int_len >= 1)
+    frac_ok = tail_digit[:, 13:19].all(axis=1)
+    exact = has_duration & dot & int_ok & frac_ok & (int_len <= 10)
+    fast = (whole | unfinished | resumed) & ~(has_duration & ~exact)
+    duration = _cast_views(buffer, ends - 19 + opener, 18 - opener, exact, pa.float64())
+    pid = _cast_views(buffer, starts, pid_len, fast, pa.int64())
+    codes = np.full(count, _WHOLE, np.int8)
+    codes[unfinished] = _UNFINISHED
+    codes[resumed] = _RESUMED
+    names = _views(buffer, name_at, np.where(fast, name_len, 0))
+    numbers = np.arange(first_line, first_line + count, dtype=np.int64)
+    table = pa.table(
+        {
+            "line": numbers,
+            "code": codes,
+            "pid": pid,
+            "name": names,
+            "errno": pc.if_else(pa.array(error & ended), "E", pa.scalar(None, pa.string())),
+            "duration": duration,
+            "returned": pa.array(ended & ~question, mask=~ended),
+        }
+    ).filter(pa.array(fast))
+    slow = np.flatnonzero(~fast)
+    if len(slow) == 0:
+        return table
+    pieces = [data[offsets[i] : offsets[i + 1]] for i in slow.tolist()]
+    rest = _parse_chunk(b"".join(pieces), numbers[slow], False)
+    merged = pa.concat_tables([table, rest])
     return merged.take(pc.sort_indices(merged, [("line", "ascending")]))
 
 
@@ -449,13 +586,19 @@ def _map_chunks(
         for chunk in chunks:
             yield work(str(path), chunk, *extra)
         return
-    # forkserver: pyarrow's threads make fork() unsafe in the parent.
-    with ProcessPoolExecutor(workers, mp_context=get_context("forkserver")) as pool:
+    # fork: workers start at once with the parent's modules (spawn and forkserver re-import
+    # the package, seconds of startup, and re-run unguarded __main__ scripts). The threads
+    # already running (OpenBLAS, Arrow) register at-fork handlers; Python 3.12+ warns about
+    # them all the same, so the warning is silenced while the workers are started.
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
         pending: deque[Future] = deque()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", ".*fork", DeprecationWarning)
+            for chunk in itertools.islice(chunks, 2 * workers):
+                pending.append(pool.submit(work, str(path), chunk, *extra))
         for chunk in chunks:
+            yield pending.popleft().result()
             pending.append(pool.submit(work, str(path), chunk, *extra))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
 
@@ -514,7 +657,7 @@ def _pairs(code: np.ndarray, pid: np.ndarray, name_ids: np.ndarray):
 
 
 def _chunk_counts(path: str, chunk: _Chunk) -> _ChunkCounts:
-    table = _table_of(path, chunk, False)
+    table = _lean_table(_read(Path(path), chunk.start, chunk.stop), chunk.first_line)
     code = table["code"].to_numpy()
     name = table["name"].combine_chunks()
     ended = (code == _WHOLE) | (code == _RESUMED)
