@@ -44,6 +44,7 @@ from .capture import (
     find_strace,
 )
 from .errors import SyscallLabError
+from .fastparse import read_trace_fast
 from .frame import read_parquet, read_trace, write_csv, write_parquet
 from .metadata import Environment, RunMetadata, collect_metadata
 from .phase import cut_to_phase, find_frame_markers
@@ -65,6 +66,7 @@ __all__ = [
     "SelfCheck",
     "analyse_experiment",
     "check_settings",
+    "find_shift",
     "findings",
     "load_experiment",
     "phase_shifts",
@@ -307,7 +309,9 @@ def _phase_times(frame: pd.DataFrame) -> tuple[float, float]:
 
 
 def _events(result: CaptureResult, cut: bool) -> tuple[pd.DataFrame, tuple[float, float] | None]:
-    frame = read_trace(list(result.logs))
+    # One log (-f): the vectorized reader, which gives read_trace's frame twice as fast.
+    logs = result.logs
+    frame = read_trace_fast(logs[0]) if len(logs) == 1 else read_trace(list(logs))
     if not cut:
         return frame, None
     where = str(result.run_dir)
@@ -569,6 +573,23 @@ def phase_shifts(
         base, cond, alpha=analysis.alpha, correction=analysis.correction,
         pseudo_count=0.0, seed=analysis.seed,
     )  # fmt: skip
+
+
+def find_shift(
+    analysis: ExperimentAnalysis, condition: str, syscall: str, baseline: str = "normal"
+) -> Shift:
+    """The count :class:`~syscall_parse.stats.Shift` of ``syscall`` from baseline to condition.
+
+    Raises ExperimentError when the pair was not compared or neither side made the call.
+    """
+    try:
+        comparison = analysis.comparisons[baseline, condition]
+    except KeyError:
+        raise ExperimentError(f"{condition} was not compared with {baseline}") from None
+    for shift in comparison.shifts:
+        if shift.name == syscall:
+            return shift
+    raise ExperimentError(f"neither {baseline} nor {condition} made a {syscall} call")
 
 
 def _describe(condition: str) -> str:
