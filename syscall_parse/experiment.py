@@ -314,8 +314,12 @@ def _events(result: CaptureResult, cut: bool) -> tuple[pd.DataFrame, tuple[float
     frame = read_trace_fast(logs[0]) if len(logs) == 1 else read_trace(list(logs))
     if not cut:
         return frame, None
-    where = str(result.run_dir)
-    return cut_to_phase(frame, where=where), _phase_times(frame)
+    events = cut_to_phase(frame, where=str(result.run_dir))
+    # The categories of what is left, as the stored table has them (read_parquet, read_csv).
+    for name, dtype in events.dtypes.items():
+        if isinstance(dtype, pd.CategoricalDtype):
+            events[name] = events[name].cat.remove_unused_categories()
+    return events, _phase_times(frame)
 
 
 def _jsonable(value: Any) -> Any:
@@ -608,7 +612,13 @@ def _p(value: float) -> str:
 
 def _shift_finding(condition: str, baseline: str, shift: Shift, topic: str) -> Finding:
     verb = {"up": "rises", "down": "falls", "none": "stays"}[shift.direction]
-    verdict = "" if shift.significant else "; not significant"
+    verdict = (
+        ""
+        if shift.significant
+        else "; not significant"
+        if shift.in_family
+        else "; not significant: no test on these runs could be"
+    )
     sentence = (
         f"Under {_describe(condition)} {shift.name} {verb} from {shift.baseline_median:g} to "
         f"{shift.median:g} calls per run (x{shift.ratio:.3g}, Cliff's delta "
@@ -772,7 +782,7 @@ def findings(analysis: ExperimentAnalysis) -> tuple[Finding, ...]:
         found += [
             _shift_finding(condition, baseline, shift, topic)
             for shift in comparison.shifts
-            if shift.in_family
+            if shift.in_family or shift.difference != 0 or shift.effect != 0
         ]
     if ("normal", CONTROL) in analysis.comparisons:
         found.append(
