@@ -4,7 +4,7 @@ Captures (or takes with --log) a log of a real busy program traced with
 ``strace -f -ttt -T -y``: two processes of three threads each, writing, reading, seeking and
 stat-ing small files (names with spaces), with failing stats. Then each path runs in a fresh
 child process, so that its peak resident memory (``ru_maxrss``, and that of its worker
-processes) is its own:
+processes) is its own; "peak - imports" is the growth over the RSS the imports took:
 
 - ``reference frame``: ``frame.read_trace`` (per-line Python), on the first --reference-lines;
 - ``reference profile``: ``profile_events(iter_trace())`` on the same lines;
@@ -80,6 +80,7 @@ CHILD = textwrap.dedent(
     def head(path):
         with open(path, encoding="utf-8", errors="surrogateescape", newline="\\n") as f:
             yield from itertools.islice(f, limit)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
     if name == "reference frame":
         frame.events_to_frame(stream.iter_events(head(log)))
@@ -94,7 +95,8 @@ CHILD = textwrap.dedent(
     seconds = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": own, "worker_peak_mb": kids}))
+    print(json.dumps({"seconds": seconds, "peak_mb": own, "worker_peak_mb": kids,
+                      "import_mb": baseline}))
     """
 )
 
@@ -170,14 +172,19 @@ def main(argv: list[str] | None = None) -> int:
             result = measure(name, log, args.workers, lines, args.repeat)
             rows.append([name, lines, f"{result['seconds']:.2f}",
                          f"{lines / result['seconds']:,.0f}", f"{result['peak_mb']:.0f}",
-                         f"{result['worker_peak_mb']:.0f}"])  # fmt: skip
+                         f"{result['worker_peak_mb']:.0f}",
+                         f"{result['peak_mb'] - result['import_mb']:.0f}"])  # fmt: skip
         load_after = os.getloadavg()
         print(f"log: {log} ({total:,} lines, {log.stat().st_size / 1e6:.0f} MB)")
         print(f"python {platform.python_version()}, {os.cpu_count()} cores, "
               f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}, "
               f"workers {args.workers}, best of {args.repeat}")  # fmt: skip
         print(tabulate(rows, headers=["path", "lines", "seconds", "lines/s", "peak MB",
-                                      "workers' peak MB"]))  # fmt: skip
+                                      "workers' peak MB", "peak - imports MB"]))  # fmt: skip
+        print(
+            "peak MB: ru_maxrss of the measuring process, which imports syscall_parse (numpy,"
+            " pandas, pyarrow, scipy...) before it starts; workers are forked from it."
+        )
     return 0
 
 
