@@ -28,10 +28,13 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]' tox
 
-# Let tox find every CPython 3.10+ that pyenv has, when pyenv is there.
+# Let tox find every CPython 3.10+ that pyenv has: put their bin folders on PATH (tox does not
+# pass PYENV_VERSION on to its interpreter discovery, so pyenv's shims alone are not enough).
 if command -v pyenv >/dev/null; then
-  versions=$(pyenv versions --bare | grep -E '^3\.(1[0-9])\.[0-9]+$' | sort -t. -k2,2n -k3,3n | tr '\n' ':')
-  export PYENV_VERSION="${versions%:}"
+  for version in $(pyenv versions --bare | grep -E '^3\.1[0-9]+\.[0-9]+$'); do
+    PATH="$(pyenv root)/versions/$version/bin:$PATH"
+  done
+  export PATH
 fi
 
 case "${1:-}" in
