@@ -61,6 +61,17 @@ _TIMING_SCALE = {
 }
 
 
+# Headings of the Findings section, by Finding.topic, in the order topics first appear.
+_TOPIC_TITLES = {
+    "shift": "Stressed conditions against normal",
+    "cpu": "Stressed conditions against normal",
+    "stress-ng": "stress-ng stressors",
+    "control": "Controls",
+    "self": "Controls",
+    "ambient": "Ambient stress",
+    "overhead": "Observer overhead",
+    "skipped": "Skipped",
+}
 _SHIFT_HEADERS = ("baseline", "condition", "ratio", "95% CI of Δ", "δ", "p", "p adj", "sig.")
 
 
@@ -131,6 +142,7 @@ def _header(analysis: ExperimentAnalysis, date: str, host: str) -> list[str]:
 
 
 def _findings(records: Sequence[Finding]) -> list[str]:
+    """Findings under a heading per topic; several about one comparison nest under its name."""
     lines = ["## Findings", ""]
     if not records:
         return [*lines, "No finding: the experiment produced no comparison."]
@@ -138,8 +150,28 @@ def _findings(records: Sequence[Finding]) -> list[str]:
         "Each sentence is generated from the statistics below; a shift that is not significant "
         "is reported as such."
     )
-    lines.append("")
-    lines += [f"- {finding.sentence}" for finding in records]
+    groups: dict[str, list[list[Finding]]] = {}
+    for finding in records:
+        title = _TOPIC_TITLES.get(finding.topic, finding.topic)
+        runs = groups.setdefault(title, [])
+        last = runs[-1][-1] if runs else None
+        if last is not None and (last.condition, last.baseline) == (
+            finding.condition,
+            finding.baseline,
+        ):
+            runs[-1].append(finding)
+        else:
+            runs.append([finding])
+    for title, runs in groups.items():
+        lines += ["", f"### {title}", ""]
+        for run in runs:
+            if len(run) == 1:
+                lines.append(f"- {run[0].sentence}")
+                continue
+            first = run[0]
+            name = f"{first.condition} vs {first.baseline}" if first.baseline else first.condition
+            lines.append(f"- **{name}**:")
+            lines += [f"  - {finding.sentence}" for finding in run]
     return lines
 
 

@@ -149,8 +149,13 @@ def analysis() -> ExperimentAnalysis:
 
 
 FIXED_FINDINGS = (
+    Finding("cpu", "cpu", "normal", "CPU: the rate falls (significant).", True),
+    Finding("shift", "cpu", "normal", "CPU: read falls (significant).", True),
     Finding("shift", "memory", "normal", "Memory: mmap rises (significant).", True, {"p": 0.01}),
     Finding("control", "normal-control", "normal", "Control: no shift (not significant).", False),
+    Finding("self", "normal", None, "normal: identical counts.", None),
+    Finding("self", "memory", None, "memory: counts vary.", None),
+    Finding("new-topic", "x", None, "A topic the report has no title for.", None),
 )
 
 ANOMALY = pd.DataFrame(
@@ -210,6 +215,31 @@ def test_not_significant_finding_is_shown(analysis: ExperimentAnalysis) -> None:
         render_report(analysis, date="d", host="h", records=FIXED_FINDINGS), "Findings"
     )
     assert "- Control: no shift (not significant)." in section.splitlines()
+
+
+def test_findings_grouped_by_topic_and_comparison(analysis: ExperimentAnalysis) -> None:
+    """A heading per topic; findings about one comparison nest under its name."""
+    section = extract_section(
+        render_report(analysis, date="d", host="h", records=FIXED_FINDINGS), "Findings"
+    )
+    assert [
+        "### Stressed conditions against normal",
+        "",
+        "- **cpu vs normal**:",
+        "  - CPU: the rate falls (significant).",
+        "  - CPU: read falls (significant).",
+        "- Memory: mmap rises (significant).",
+        "",
+        "### Controls",
+        "",
+        "- Control: no shift (not significant).",
+        "- normal: identical counts.",
+        "- memory: counts vary.",
+        "",
+        "### new-topic",
+        "",
+        "- A topic the report has no title for.",
+    ] == section.splitlines()[4:]
 
 
 def test_no_anomaly_section_without_table(analysis: ExperimentAnalysis) -> None:
