@@ -342,13 +342,19 @@ def _shifts(analysis: ExperimentAnalysis, figures: Mapping[str, str]) -> list[st
     return lines
 
 
+def _divergence(value: float) -> str:
+    """4 decimals, or 2 significant digits below 0.0001 (a tiny within-divergence matters: it
+    is the denominator of the ratio)."""
+    return f"{value:.4f}" if value == 0 or value >= 1e-4 else f"{value:.1e}"
+
+
 def _distance_cells(distance: Distance | None) -> list[str]:
     if distance is None:
         return ["—"] * 4
     exact = "exact" if distance.exact else "sampled"
     return [
-        f"{distance.between:.4f}",
-        f"{distance.within:.4f}",
+        _divergence(distance.between),
+        _divergence(distance.within),
         _number(distance.ratio),
         f"{_p(distance.p_value)} ({distance.permutations} {exact})",
     ]
