@@ -42,7 +42,7 @@ from .schema import COLUMNS
 
 __all__ = ["CHUNK_BYTES", "FastPathUnsupported", "profile_file", "read_trace_fast"]
 
-CHUNK_BYTES = 8 << 20
+CHUNK_BYTES = 4 << 20
 """Bytes per chunk: big enough to amortise the per-call cost of the Arrow kernels, small
 enough that a chunk's arrays (a few times its size) stay well under the memory budget."""
 
@@ -173,14 +173,33 @@ def _lines(data: bytes) -> tuple[pa.StringArray, np.ndarray, np.ndarray]:
     return lines, unsafe, offsets
 
 
-def _views(data_buf: pa.Buffer, begin: np.ndarray, lengths: np.ndarray) -> pa.Array:
+class _Windows:
+    """Fixed-width byte windows of a chunk at many offsets at once: ``self(begin, width)``
+    is the matrix of ``raw[b:b + width]`` for each ``b`` (a strided view, copied per row)."""
+
+    def __init__(self, raw: np.ndarray, widest: int) -> None:
+        self._padded = np.concatenate((raw, np.zeros(widest, np.uint8)))
+        self._size = len(raw)
+        self._views: dict[int, np.ndarray] = {}
+
+    def __call__(self, begin: np.ndarray, width: int) -> np.ndarray:
+        view = self._views.get(width)
+        if view is None:
+            view = np.lib.stride_tricks.sliding_window_view(self._padded, width)
+            self._views[width] = view
+        return view[np.clip(begin, 0, self._size)]
+
+
+def _views(
+    data_buf: pa.Buffer, begin: np.ndarray, lengths: np.ndarray, window: _Windows | None = None
+) -> pa.Array:
     """``data[begin:begin + length]`` for each row, as one vectorized copy (a string_view
-    array over the buffer, cast to plain strings)."""
-    raw = np.frombuffer(data_buf, np.uint8)
+    array over the buffer, cast to plain strings). ``window``: the buffer's ``_Windows``."""
     count = len(begin)
     lengths = lengths.astype(np.int32)
-    padded = np.concatenate((raw, np.zeros(12, np.uint8)))
-    inline = np.lib.stride_tricks.sliding_window_view(padded, 12)[np.clip(begin, 0, len(raw))]
+    if window is None:
+        window = _Windows(np.frombuffer(data_buf, np.uint8), 12)
+    inline = window(begin, 12)
     views = np.empty((count, 16), np.uint8)
     views[:, 4:16] = np.where(np.arange(12) < lengths[:, None], inline, 0)
     words = views.view(np.int32)
@@ -424,26 +443,9 @@ _RESUMED_OPEN = np.frombuffer(b"<... ", np.uint8)
 _RESUMED_CLOSE = np.frombuffer(b" resumed>", np.uint8)
 
 
-class _Windows:
-    """Fixed-width byte windows of a chunk at many offsets at once: ``self(begin, width)``
-    is the matrix of ``raw[b:b + width]`` for each ``b`` (a strided view, copied per row)."""
-
-    def __init__(self, raw: np.ndarray, widest: int) -> None:
-        self._padded = np.concatenate((raw, np.zeros(widest, np.uint8)))
-        self._size = len(raw)
-        self._views: dict[int, np.ndarray] = {}
-
-    def __call__(self, begin: np.ndarray, width: int) -> np.ndarray:
-        view = self._views.get(width)
-        if view is None:
-            view = np.lib.stride_tricks.sliding_window_view(self._padded, width)
-            self._views[width] = view
-        return view[np.clip(begin, 0, self._size)]
-
-
-def _cast_views(data: pa.Buffer, begin: np.ndarray, lengths: np.ndarray, mask, kind):
+def _cast_views(data: pa.Buffer, begin, lengths, mask, kind, window: _Windows) -> pa.Array:
     """The numbers written at ``data[begin:begin + length]`` where ``mask``, else null."""
-    text = _views(data, begin, np.where(mask, lengths, 0))
+    text = _views(data, begin, np.where(mask, lengths, 0), window)
     return pc.cast(pc.if_else(pa.array(mask), text, pa.scalar(None, pa.string())), kind)
 
 
@@ -515,12 +517,12 @@ def _lean_table(data: bytes, first_line: int) -> pa.Table:
     frac_ok = tail_digit[:, 13:19].all(axis=1)
     exact = has_duration & dot & int_ok & frac_ok & (int_len <= 10)
     fast = (whole | unfinished | resumed) & ~(has_duration & ~exact)
-    duration = _cast_views(buffer, ends - 19 + opener, 18 - opener, exact, pa.float64())
-    pid = _cast_views(buffer, starts, pid_len, fast, pa.int64())
+    duration = _cast_views(buffer, ends - 19 + opener, 18 - opener, exact, pa.float64(), window)
+    pid = _cast_views(buffer, starts, pid_len, fast, pa.int64(), window)
     codes = np.full(count, _WHOLE, np.int8)
     codes[unfinished] = _UNFINISHED
     codes[resumed] = _RESUMED
-    names = _views(buffer, name_at, np.where(fast, name_len, 0))
+    names = _views(buffer, name_at, np.where(fast, name_len, 0), window)
     numbers = np.arange(first_line, first_line + count, dtype=np.int64)
     table = pa.table(
         {
