@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import InputError, SyscallLabError
+from .errors import SyscallLabError
 from .events import Exit, Message, Signal, Syscall, Unparsed
 from .lines import Continuation, OpenCall, Resumed, SummaryLine, Unfinished, parse_line
 from .profile import Profile, SyscallCount
@@ -89,21 +89,15 @@ class _Chunk:
 # Reading chunks
 
 
-def _check_plain(path: Path) -> None:
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a log file")
-    if not os.access(path, os.R_OK):
-        raise InputError(f"{path}: permission denied")
-
-
 def _plain_path(source) -> Path | None:
-    """The path of a plain (uncompressed, single) log, or None: the reference reads it."""
+    """The path of a plain log file (one readable, uncompressed file), or None: then the
+    reference reads the source (``-``, ``-ff`` sets and prefixes, compressed files) or
+    raises its InputError (missing, directory, unreadable)."""
     if isinstance(source, list | tuple) or str(source) == "-":
         return None
     path = Path(source)
-    _check_plain(path)
+    if not path.is_file() or not os.access(path, os.R_OK):
+        return None
     if path.suffix in (".gz", ".xz", ".bz2"):
         return None
     return path
@@ -726,11 +720,13 @@ def profile_file(
 ) -> Profile:
     """The ``Profile`` of a log, equal to ``profile_events(iter_trace(path))``, computed in bulk.
 
-    ``workers`` is the number of processes (default: all cores for logs of 32 MB and more, this
+    ``workers`` is the number of processes (default: all cores for logs of 16 MB and more, this
     process for smaller ones). Memory stays bounded by a few chunks per worker, whatever the
-    size of the log. Compressed, ``-`` and ``-ff`` sources, and logs with the rare states
-    listed in the module docstring, are profiled by the reference parser, or raise
-    FastPathUnsupported with ``fallback=False``. Raises InputError for unreadable sources.
+    size of the log; ``chunk_bytes`` sets the size of the pieces the log is cut into. Other
+    sources than a plain file (compressed, ``-``, ``-ff`` sets) are profiled by the reference
+    parser; so are plain logs with the rare states listed in the module docstring, unless
+    ``fallback=False``: then they raise FastPathUnsupported. Raises InputError for missing or
+    unreadable sources.
     """
     plain = _plain_path(path)
     if plain is not None:
@@ -739,8 +735,6 @@ def profile_file(
         except FastPathUnsupported:
             if not fallback:
                 raise
-    elif not fallback:
-        raise FastPathUnsupported(f"{path}: not a plain log file")
     from .inputs import iter_trace
     from .profile import profile_events
 
@@ -957,11 +951,11 @@ def read_trace_fast(
 ) -> pd.DataFrame:
     """The frame of ``frame.read_trace(path)`` (same rows, values, dtypes and
     ``attrs["unparsed_lines"]``), built with vectorized operations on ``workers`` processes
-    (default: all cores for logs of 32 MB and more). Sources the fast path does not read
-    (compressed, ``-``, ``-ff`` sets) and logs with the rare states listed in the module
-    docstring go through ``read_trace``, or raise FastPathUnsupported with ``fallback=False``.
-    ``chunk_bytes`` sets the size of the pieces the log is cut into. Raises InputError for
-    unreadable sources.
+    (default: all cores for logs of 16 MB and more). Sources the fast path does not read
+    (compressed, ``-``, ``-ff`` sets) go through ``read_trace``; so do plain logs with the rare
+    states listed in the module docstring, unless ``fallback=False``: then they raise
+    FastPathUnsupported. ``chunk_bytes`` sets the size of the pieces the log is cut into.
+    Raises InputError for missing or unreadable sources.
     """
     plain = _plain_path(path)
     if plain is not None:
@@ -971,8 +965,6 @@ def read_trace_fast(
         except FastPathUnsupported:
             if not fallback:
                 raise
-    elif not fallback:
-        raise FastPathUnsupported(f"{path}: not a plain log file")
     from .frame import read_trace
 
     return read_trace(path)

@@ -218,3 +218,11 @@ def test_empty_and_missing_logs(tmp_path):
         profile_file(tmp_path / "missing.log")
     with pytest.raises(InputError, match="no such file"):
         read_trace_fast(tmp_path / "missing.log")
+
+
+@pytest.mark.strace
+def test_ff_prefix_goes_to_the_reference(run_strace, tmp_path):
+    """A -ff prefix (no file of that name) is read as the reference reads the file set."""
+    prefix = tmp_path / "ff"
+    run_strace(["-ff", "-ttt", "-T", "-o", str(prefix)], [sys.executable, str(TRACEE)])
+    assert_same(prefix)
