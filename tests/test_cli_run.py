@@ -10,6 +10,7 @@ the report from the saved data.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -160,3 +161,27 @@ def test_run_without_strace_is_one_line_exit_2(tmp_path: Path) -> None:
     assert result.stderr.startswith("syscall-lab run: ")
     assert "strace" in result.stderr
     assert "" == result.stdout
+
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def _subparsers():
+    from syscall_parse.cli import build_parser
+
+    parser = build_parser()
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return parser, action.choices
+
+
+def test_readme_documents_every_command(monkeypatch) -> None:
+    """The README's command reference has a section per command, whose usage is the real one
+    (argparse's usage at 80 columns), and the top-level --help block lists every command."""
+    monkeypatch.setenv("COLUMNS", "80")
+    readme = README.read_text(encoding="utf-8")
+    parser, commands = _subparsers()
+    assert parser.format_help().rstrip() in readme
+    for name, sub in commands.items():
+        section = readme.split(f"\n### syscall-lab {name}\n", 1)
+        assert 2 == len(section), f"no README section for {name}"
+        assert sub.format_usage().rstrip() in section[1].split("\n### ", 1)[0], name
