@@ -806,6 +806,7 @@ def _frame_table(path: Path, workers: int | None, chunk_bytes: int) -> tuple[pa.
 
 def _arrange(table: pa.Table) -> pa.Table:
     """Join split calls and order rows as ``stream.iter_events`` yields them."""
+    table = table.combine_chunks()
     count = table.num_rows
     code = table["code"].to_numpy()
     line = table["line"].to_numpy()
@@ -850,31 +851,19 @@ def _arrange(table: pa.Table) -> pa.Table:
     is_lone = np.concatenate((np.zeros(len(kept), bool), np.ones(len(lone_rows), bool)))[final]
 
     out = table.take(pa.array(source))
-    # Joined calls: the entry's first line, time and leading arguments.
+    columns = {name: out[name].combine_chunks() for name in out.column_names}
+    end_line = columns["line"]
+    # Joined calls: the entry's first line, time and relative time, and leading arguments.
     partner = np.full(count, -1, np.int64)
     partner[exit_half] = entry
     taken_partner = partner[source]
-    joined_rows = np.flatnonzero(taken_partner >= 0)
-    columns = {name: out[name].combine_chunks() for name in out.column_names}
-    end_line = columns["line"]
-    if len(joined_rows):
-        entries = pa.array(taken_partner[joined_rows])
-        where = np.zeros(len(source), np.int64)
-        where[joined_rows] = np.arange(len(joined_rows))
-        mask = pa.array(taken_partner >= 0)
-        index = pa.array(where)
-
-        def from_entry(column: str) -> pa.Array:
-            values = pc.take(pc.take(table[column].combine_chunks(), entries), index)
-            return pc.if_else(mask, values, columns[column])
-
-        columns["line"] = from_entry("line")
-        columns["time"] = from_entry("time")
-        columns["relative"] = from_entry("relative")
-        entry_args = pc.take(pc.take(table["args"].combine_chunks(), entries), index)
-        columns["args"] = pc.if_else(
-            mask, pc.binary_join_element_wise(entry_args, columns["args"], ""), columns["args"]
-        )
+    joined_rows = taken_partner >= 0
+    if joined_rows.any():
+        first = pa.array(np.where(joined_rows, taken_partner, source))
+        for column in ("line", "time", "relative"):
+            columns[column] = table[column].take(first).combine_chunks()
+        head = table["args"].take(pa.array(taken_partner, mask=~joined_rows)).fill_null("")
+        columns["args"] = pc.binary_join_element_wise(head, columns["args"], "")
     if is_lone.any():
         lone_mask = pa.array(is_lone)
         columns["returned"] = pc.if_else(lone_mask, False, columns["returned"])
