@@ -3,9 +3,11 @@
 ``read_trace_fast(path)`` returns exactly the frame of ``frame.read_trace(path)`` and
 ``profile_file(path)`` exactly the ``Profile`` of ``profile_events(iter_trace(path))``, but
 lines are classified in bulk: the log is read in byte chunks cut at newlines, each chunk becomes
-an Arrow string array and two RE2 patterns (``pyarrow.compute.extract_regex``) split the common
-line shapes of ``strace -f -o FILE [-ttt] [-T] [-y]`` into columns. Chunks are parsed on all
-cores (a process pool) when the log is big.
+an Arrow string array; numpy byte arithmetic reads the prefix and syscall name of the layout of
+``strace -f -o FILE [-ttt] [-T] [-y]`` (pid padded to 5 columns, -ttt with microseconds), and
+RE2 patterns (``pyarrow.compute``) read the result: extracted into columns for a frame, only
+matched, on the reversed line, for a profile. Chunks are parsed on all cores (a process pool
+of forked workers) when the log is big.
 
 Exactness comes first: any line the fast patterns do not classify with certainty (signals,
 exits, messages, notes after the result, escaped or non-ASCII bytes, other prefix layouts...)
@@ -52,14 +54,6 @@ _POOL_MIN_BYTES = 4 * CHUNK_BYTES
 # Line codes of a chunk table.
 _WHOLE, _UNFINISHED, _RESUMED, _SIGNAL, _EXIT, _MESSAGE, _UNPARSED, _SKIP = range(8)
 
-# The prefix of an -f -o line, with an optional -ttt epoch time, then a call or a resumed half:
-# '4730  1795869296.749720 brk(' => pid 4730, time, name 'brk';
-# '4730  <... futex resumed>' => rname 'futex'. Other prefixes (-t, -r, -i, -n, -Y) fall back.
-_HEAD = (
-    r"^(?P<head>(?P<pid>\d+) +(?:(?P<time>[1-9]\d{8,}\.\d+) )?"
-    r"(?:(?P<name>[a-z_][a-z0-9_]*(?:#64)?)\("
-    r"|<\.\.\. (?P<rname>[a-z_][a-z0-9_]*(?:#64)?) resumed>))"
-)
 # The end of a call that returned, through the newline: ') = 0 <0.000012>',
 # ')      = -1 ENOENT (No such file or directory)', ') = ? ERESTARTSYS (To be restarted...)',
 # ') = 3</tmp/a b.txt>', ') = ?'. Notes, (deleted), escaped paths and E??? fall back.
@@ -315,36 +309,29 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Ta
     if count == 0:
         fields = _FIELDS if full else _PROFILE_FIELDS
         return pa.table({f: pa.array([], _ARROW_TYPES[f]) for f in fields})
-    head = pc.extract_regex(lines, _HEAD)
-    matched = np.asarray(head.is_valid()) & ~unsafe
-    name_is_call = _present(head.field("name")) & matched
-    unfinished = name_is_call & np.asarray(pc.ends_with(lines, _UNFINISHED_END))
+    _, offsets_buf, data_buf = lines.buffers()
+    offsets = np.frombuffer(offsets_buf, np.int64, count + 1)
+    starts = offsets[:-1]
+    window = _Windows(np.frombuffer(data_buf, np.uint8), _NAME_MAX + 9)
+    prefix = _prefix(window, starts, offsets[1:] - 1, unsafe)
+    unfinished = prefix.unfinished
     tail = pc.extract_regex(lines, _TAIL)
     has_tail = np.asarray(tail.is_valid())
-    resumed_name = head.field("rname")
-    is_resumed = _present(resumed_name) & matched
-    head_len = np.asarray(pc.binary_length(head.field("head")).fill_null(0), np.int64)
-    line_len = np.asarray(pc.binary_length(lines), np.int64)
-    if is_resumed.any():
-        # '<... read resumed> <unfinished ...>) = ?' and 4.x's space after 'resumed>'.
-        first_char = _substrings(
-            lines, np.minimum(head_len, line_len), np.minimum(head_len + 1, line_len)
-        )
-        spaced = np.asarray(pc.equal(first_char, " ").fill_null(False))
-        is_resumed &= ~spaced
-    whole = name_is_call & ~unfinished & has_tail
-    resumed = is_resumed & has_tail
+    head_len = prefix.head_end() - starts
+    line_len = np.diff(offsets)
+    whole = prefix.call & ~unfinished & has_tail
+    resumed = prefix.resumed & has_tail
     fast = whole | unfinished | resumed
 
     codes = np.full(count, _WHOLE, np.int8)
     codes[unfinished] = _UNFINISHED
     codes[resumed] = _RESUMED
-    pid = pc.cast(pc.if_else(pa.array(fast), head.field("pid"), None), pa.int64())
-    name = pc.if_else(pa.array(whole | unfinished), head.field("name"), resumed_name)
-    name = pc.if_else(pa.array(fast), name, None)
-    time_text = head.field("time")
+    pid = _cast_views(data_buf, starts, prefix.pid_len, fast, pa.int64(), window)
+    name = _views(data_buf, prefix.name_at, np.where(fast, prefix.name_len, 0), window)
+    name = pc.if_else(pa.array(fast), name, pa.scalar(None, pa.string()))
+    clock = fast & prefix.timed
     time = np.asarray(
-        pc.cast(pc.if_else(pa.array(fast & _present(time_text)), time_text, None), pa.float64()),
+        _cast_views(data_buf, prefix.clock_at, np.full(count, 17), clock, pa.float64(), window),
         np.float64,
     )
     ended = whole | resumed
@@ -443,16 +430,28 @@ def _cast_views(data: pa.Buffer, begin, lengths, mask, kind, window: _Windows) -
     return pc.cast(pc.if_else(pa.array(mask), text, pa.scalar(None, pa.string())), kind)
 
 
-def _lean_table(data: bytes, first_line: int) -> pa.Table:
-    """The profile columns of a chunk (``_PROFILE_FIELDS``), like ``_parse_chunk``."""
-    lines, unsafe, offsets = _lines(data)
-    count = len(lines)
-    if count == 0:
-        return _parse_chunk(data, first_line, False)
-    raw = np.frombuffer(data, np.uint8)
-    buffer = pa.py_buffer(data)
-    window = _Windows(raw, _NAME_MAX + 9)
-    starts, ends = offsets[:-1], offsets[1:] - 1  # ends: the '\n'
+@dataclass(frozen=True, slots=True)
+class _Prefix:
+    """Where the parts of each line's prefix lie (absolute offsets into the chunk), and the
+    shape of its body; lines of other shapes are all False in ``call`` and ``resumed``."""
+
+    pid_len: np.ndarray
+    clock_at: np.ndarray  # the -ttt time, where ``timed``
+    timed: np.ndarray
+    name_at: np.ndarray
+    name_len: np.ndarray
+    call: np.ndarray  # 'name(' ...
+    resumed: np.ndarray  # '<... name resumed>' followed by something else than a space
+    unfinished: np.ndarray  # a call ending in ' <unfinished ...>'
+
+    def head_end(self) -> np.ndarray:
+        """Where the arguments start: after 'name(' or '<... name resumed>'."""
+        return self.name_at + self.name_len + np.where(self.resumed, len(_RESUMED_CLOSE), 1)
+
+
+def _prefix(window: _Windows, starts: np.ndarray, ends: np.ndarray, unsafe) -> _Prefix:
+    """The prefix of every line, by byte arithmetic: the layout of ``strace -f -o FILE``
+    with or without ``-ttt`` (microseconds). Any other layout leaves a line to the patterns."""
     # '4730  ' or '1234567 ': a pid, padded with spaces to 5 characters, then one space.
     head = window(starts, 8)
     digit = (head >= 48) & (head <= 57)
@@ -481,8 +480,7 @@ def _lean_table(data: bytes, first_line: int) -> pa.Table:
     name_char = ((word >= 97) & (word <= 122)) | ((word >= 48) & (word <= 57)) | (word == 95)
     name_len = np.argmin(name_char[:, :_NAME_MAX], axis=1)
     first_ok = ((word[:, 0] >= 97) & (word[:, 0] <= 122)) | (word[:, 0] == 95)
-    rows = np.arange(count)
-    after = word[rows, name_len]
+    after = word[np.arange(len(starts)), name_len]
     close = window(name_at + name_len, 10)
     resumed_ok = (close[:, :9] == _RESUMED_CLOSE).all(axis=1) & (close[:, 9] != 32)
     ok &= first_ok & (name_len > 0) & name_char[:, :_NAME_MAX].any(axis=1)
@@ -490,6 +488,23 @@ def _lean_table(data: bytes, first_line: int) -> pa.Table:
     call = ok & ~resumed & (after == 40)
     resumed &= ok & resumed_ok
     unfinished = call & (window(ends - 17, 18) == _UNFINISHED_TAIL).all(axis=1)
+    return _Prefix(pid_len, starts + gap, timed, name_at, name_len, call, resumed, unfinished)
+
+
+def _lean_table(data: bytes, first_line: int) -> pa.Table:
+    """The profile columns of a chunk (``_PROFILE_FIELDS``), like ``_parse_chunk``."""
+    lines, unsafe, offsets = _lines(data)
+    count = len(lines)
+    if count == 0:
+        return _parse_chunk(data, first_line, False)
+    raw = np.frombuffer(data, np.uint8)
+    buffer = pa.py_buffer(data)
+    window = _Windows(raw, _NAME_MAX + 9)
+    starts, ends = offsets[:-1], offsets[1:] - 1  # ends: the '\n'
+    prefix = _prefix(window, starts, ends, unsafe)
+    pid_len, name_at, name_len = prefix.pid_len, prefix.name_at, prefix.name_len
+    call, resumed, unfinished = prefix.call, prefix.resumed, prefix.unfinished
+    rows = np.arange(count)
     reversed_lines = pc.binary_reverse(lines.cast(pa.large_binary())).cast(pa.large_string())
     value = np.asarray(pc.match_substring_regex(reversed_lines, _REVERSED_VALUE))
     error = np.asarray(pc.match_substring_regex(reversed_lines, _REVERSED_ERROR))
