@@ -304,16 +304,17 @@ def load_model(path: Path | str) -> ResourceModel:
         ) from None
 
 
-def read_whole_trace(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]):
-    """The event table of a whole log (the vectorized reader for one plain file)."""
+def read_whole_trace(
+    source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> pd.DataFrame:
+    """The event table of a whole trace: one log (read by the vectorized parser when it is a
+    plain file), or the logs of one ``-ff`` run. Raises InputError when unreadable."""
     from .fastparse import read_trace_fast
     from .frame import read_trace
 
     if isinstance(source, str | os.PathLike):
-        frame = read_trace_fast(source)
-    else:
-        frame = read_trace(list(source))
-    return frame
+        return read_trace_fast(source)
+    return read_trace(list(source))
 
 
 def classify_trace(

@@ -13,9 +13,13 @@ the mean of its scores by those n leave-one-out detectors.
 
 The AUC of a condition takes those normal and control scores as negatives and the condition's
 runs as positives, with a stratified-bootstrap 95% interval
-(:func:`~syscall_parse.evaluation.auc_interval`). With five runs a side the interval is wide:
-the bootstrap resamples five scores, so a single run moves the AUC by 0.04 and an AUC of 1 has
-an interval that can reach down to the 0.7s; read it as a range, not a measurement.
+(:func:`~syscall_parse.evaluation.auc_interval`). With five runs a side that interval says
+little: the bootstrap only resamples the runs it has, so when the scores separate completely
+every resample does too and the interval is [1, 1]. It shows that these runs separate, not
+that a sixth run would; read it as a range over the runs, not a measurement of the detector.
+A condition whose phase makes no syscall (``cpu``) has empty sequences (``empty`` counts
+them): a detector can only score them by convention (STIDE 0, the kNN detectors' empty
+profile at distance 1), so its AUC there says nothing about the stress.
 
 Stress robustness: the alarm threshold is fixed on quiet runs only, the largest leave-one-out
 score of the normal runs (a run is flagged when its score is strictly above). The quiet
@@ -62,7 +66,8 @@ class ConditionDetection:
     """How well one detector separates one condition's runs from quiet normal runs.
 
     ``normal_scores`` are the negatives (normal leave-one-out, then control), ``scores`` the
-    condition's runs; ``auc_ci`` is a stratified-bootstrap 95% interval.
+    condition's runs; ``auc_ci`` is a stratified-bootstrap 95% interval. ``empty`` counts the
+    condition's runs without a syscall in their phase (scored by convention only).
     """
 
     detector: str
@@ -73,6 +78,7 @@ class ConditionDetection:
     n_condition: int
     normal_scores: tuple[float, ...]
     scores: tuple[float, ...]
+    empty: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +116,12 @@ class ConditionsDetection:
 
     def detection_rows(self) -> list[dict[str, Any]]:
         """One dict per (detector, condition): detector, condition, auc, auc_low, auc_high,
-        n_normal, n_condition."""
+        n_normal, n_condition, empty."""
         return [
             {
                 "detector": d.detector, "condition": d.condition, "auc": d.auc,
                 "auc_low": d.auc_ci[0], "auc_high": d.auc_ci[1], "n_normal": d.n_normal,
-                "n_condition": d.n_condition,
+                "n_condition": d.n_condition, "empty": d.empty,
             }
             for d in self.detections
         ]  # fmt: skip
@@ -233,6 +239,7 @@ def detect_conditions(
                     auc_ci=auc_interval(negatives, scores, resamples=resamples, seed=seed),
                     n_normal=int(negatives.size), n_condition=int(scores.size),
                     normal_scores=tuple(map(float, negatives)), scores=tuple(map(float, scores)),
+                    empty=sum(not trace for trace in sequences),
                 )
             )  # fmt: skip
             if condition.startswith(AMBIENT_PREFIX):

@@ -69,6 +69,7 @@ def test_records_are_well_formed(detection: ConditionsDetection) -> None:
         low, high = record.auc_ci
         assert 0.0 <= low <= record.auc <= high <= 1.0
         assert np.isfinite(record.normal_scores + record.scores).all()
+        assert 0 == record.empty  # memory, io and normal phases all make calls
 
 
 def test_ensemble_needs_two_training_runs(detection: ConditionsDetection) -> None:
@@ -101,7 +102,7 @@ def test_rows_and_frames(detection: ConditionsDetection) -> None:
     """The renderable forms hold the records' numbers."""
     frame = detection.detection_frame()
     assert ["detector", "condition", "auc", "auc_low", "auc_high", "n_normal",
-            "n_condition"] == list(frame.columns)  # fmt: skip
+            "n_condition", "empty"] == list(frame.columns)  # fmt: skip
     assert [r.auc for r in detection.detections] == frame["auc"].tolist()
     robust = detection.robustness_frame()
     assert ["detector", "threshold", "quiet_far", "n_quiet", "far_normal-under-cpu",
