@@ -187,6 +187,32 @@ def experiment(pytestconfig: pytest.Config, experiment_data):
     return analysis
 
 
+@pytest.fixture(scope="session")
+def enough_runs(experiment) -> None:
+    """Skip a test of significance when no test on this many runs could reach alpha (2 runs
+    per side: the smallest exact p is 1/3), so that no such test passes or fails vacuously."""
+    from syscall_parse.stats import rank_test
+
+    repeats = experiment.data.settings.repeats
+    smallest = rank_test(list(range(repeats)), list(range(repeats, 2 * repeats))).p_value
+    if smallest > experiment.alpha:
+        pytest.skip(
+            f"with {repeats} runs per condition the smallest attainable p is {smallest:.3f} > "
+            f"alpha {experiment.alpha}: no test could reject; use --syscall-repeats 4 or more"
+        )
+
+
+@pytest.fixture(scope="session")
+def python_backend(experiment_settings) -> None:
+    """Skip tests of the Python workloads' stressed conditions under --syscall-backend stress-ng
+    (they are not captured then)."""
+    if experiment_settings.backend != "python":
+        pytest.skip(
+            f"backend {experiment_settings.backend}: the Python workloads' cpu, memory and io "
+            "conditions are not captured (see the stress-ng-* tests)"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ConditionRuns:
     """One condition's name and its runs (run id -> phase-cut events)."""

@@ -20,12 +20,14 @@ from syscall_parse.experiment import CONTROL
 pytestmark = [pytest.mark.strace, pytest.mark.slow]
 
 
+@pytest.mark.usefixtures("enough_runs")
 def test_normal_against_an_independent_batch_shifts_no_syscall(experiment) -> None:
     """Normal vs normal-control: no syscall count shifts significantly."""
     comparison = experiment.comparisons["normal", CONTROL]
     assert [] == [shift.name for shift in comparison.shifts if shift.significant]
 
 
+@pytest.mark.usefixtures("enough_runs")
 def test_normal_against_an_independent_batch_has_no_distance(experiment) -> None:
     """Normal vs normal-control: the Jensen-Shannon distance is not significant."""
     distance = experiment.comparisons["normal", CONTROL].distance
@@ -45,6 +47,7 @@ def test_condition_counts_identical_over_repeats(condition) -> None:
     assert [counts.iloc[0].tolist()] * len(counts) == counts.to_numpy().tolist()
 
 
+@pytest.mark.usefixtures("python_backend", "enough_runs")
 def test_stressed_conditions_differ_from_their_control(experiment) -> None:
     """The test that finds nothing between normal and its control does find the stressed
     conditions (memory, io): it can reject."""

@@ -16,7 +16,11 @@ import pytest
 
 from syscall_parse.experiment import find_shift
 
-pytestmark = [pytest.mark.strace, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.strace,
+    pytest.mark.slow,
+    pytest.mark.usefixtures("python_backend", "enough_runs"),
+]
 
 
 @pytest.mark.parametrize("syscall", ["write", "read", "fsync", "openat", "unlink"])

@@ -18,7 +18,12 @@ import pytest
 
 from syscall_parse.experiment import STRESS_NG_BASELINE, find_shift
 
-pytestmark = [pytest.mark.strace, pytest.mark.slow, pytest.mark.stress_ng]
+pytestmark = [
+    pytest.mark.strace,
+    pytest.mark.slow,
+    pytest.mark.stress_ng,
+    pytest.mark.usefixtures("enough_runs"),
+]
 
 
 @pytest.fixture

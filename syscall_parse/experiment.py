@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workloads.conditions import CONDITIONS as WORKLOADS
+
 from .analysis import count_table, share_table, timing_table
 from .capture import (
     AMBIENT_STRESS_NG,
@@ -244,6 +246,11 @@ def check_settings(settings: ExperimentSettings) -> None:
         raise ExperimentError(f"unknown backend {settings.backend!r}: python or stress-ng")
     if not settings.conditions or settings.conditions[0] != "normal":
         raise ExperimentError(f"conditions must start with normal, got {settings.conditions}")
+    unknown = [c for c in settings.conditions if c not in WORKLOADS]
+    if unknown:
+        raise ExperimentError(
+            f"unknown condition(s) {', '.join(unknown)}; workloads: {', '.join(WORKLOADS)}"
+        )
     unknown = [c for c in settings.ambient if c not in AMBIENT_STRESS_NG]
     if unknown:
         raise ExperimentError(
@@ -273,7 +280,8 @@ def _plan(settings: ExperimentSettings, have_stress_ng: bool) -> tuple[list[_Pla
         if settings.stress_ng:
             sng = ["cpu", *[c for c in stressed if c != "cpu" and c in STRESS_NG_STRESSORS]]
     else:
-        sng = ["cpu", *[c for c in stressed if c != "cpu"]]
+        sng = ["cpu", *[c for c in stressed if c != "cpu" and c in STRESS_NG_STRESSORS]]
+        skipped += [f"{c}: stress-ng has no stressor for it" for c in stressed if c not in sng]
     if sng and not have_stress_ng:
         skipped.append(
             "stress-ng conditions ("
@@ -391,10 +399,10 @@ def run_experiment(
             backend=planned.backend, label=planned.condition, out_dir=out_dir / "runs",
             repeat=planned.repeat, ambient=planned.ambient,
         )  # fmt: skip
-        if not result.complete:
+        if not result.complete or result.metadata.exit_status != 0:
             raise ExperimentError(
-                f"run {result.run_dir} of {planned.condition} ended {result.metadata.status}"
-                f"{': ' + result.metadata.error if result.metadata.error else ''}"
+                f"run {result.run_dir} of {planned.condition} ended {result.metadata.status} "
+                f"(exit status {result.metadata.exit_status}); see its stderr.txt"
             )
         cut = planned.workload == "normal" or planned.backend == "python"
         events, phase = _events(result, cut)
@@ -473,10 +481,9 @@ def _median(values: list[float]) -> float | None:
     return float(np.median(finite)) if finite else None
 
 
-def _phase_row(run: Run) -> list[float]:
-    assert run.phase is not None
-    start, end = run.phase
-    calls = run.events.loc[(run.events["kind"] == "syscall").fillna(False).to_numpy(dtype=bool)]
+def _phase_row(events: pd.DataFrame, phase: tuple[float, float]) -> list[float]:
+    start, end = phase
+    calls = events.loc[(events["kind"] == "syscall").fillna(False).to_numpy(dtype=bool)]
     times = calls["time"].to_numpy(dtype=np.float64, na_value=np.nan)
     starts = np.sort(np.concatenate([[start], times[np.isfinite(times)], [end]]))
     span = end - start
@@ -489,10 +496,11 @@ def _summary(data: ExperimentData, condition: str) -> ConditionSummary:
     records = [run for run in data.runs if run.condition == condition]
     counts = count_table(runs)
     shares = share_table(counts) if bool((counts.sum(axis=1) > 0).all()) else None
+    rows = [_phase_row(run.events, run.phase) for run in records if run.phase is not None]
     phase = None
-    if all(run.phase is not None for run in records):
+    if len(rows) == len(records):
         phase = pd.DataFrame(
-            np.array([_phase_row(run) for run in records], dtype=np.float64),
+            np.array(rows, dtype=np.float64),
             index=pd.Index(list(runs), dtype=object, name="run"),
             columns=pd.Index(PHASE_COLUMNS, dtype=object, name="metric"),
         )

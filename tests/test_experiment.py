@@ -46,8 +46,9 @@ from syscall_parse.metadata import read_metadata
         ({"conditions": ("io", "normal")}, "conditions must start with normal"),
         ({"conditions": ()}, "conditions must start with normal"),
         ({"ambient": ("gpu",)}, "no ambient load for gpu"),
+        ({"conditions": ("normal", "disk")}, r"unknown condition\(s\) disk; workloads: normal"),
     ],
-    ids=["one-repeat", "zero-scale", "nan-scale", "backend", "order", "empty", "ambient"],
+    ids=["one-repeat", "zero-scale", "nan-scale", "backend", "order", "empty", "ambient", "name"],
 )
 def test_bad_settings_are_refused(changes: dict, message: str, tmp_path: Path) -> None:
     """Settings run_experiment cannot run raise ExperimentError saying what is wrong, before
