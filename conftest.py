@@ -104,8 +104,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )  # fmt: skip
     group.addoption(
         "--syscall-out", type=Path, default=None, metavar="DIR",
-        help="experiment folder (datasets, raw runs, experiment.json, REPORT.md); default: "
-        "a folder under pytest's temporary base",
+        help="experiment folder (datasets, raw runs, experiment.json, REPORT.md), which must not "
+        "hold an earlier experiment; default: a new folder under pytest's temporary base",
     )  # fmt: skip
 
 

@@ -382,11 +382,18 @@ def run_experiment(
     drift in the machine spreads over all of them), then each ambient resource's runs (each
     run starts the load, and stops it, syncs and settles after), then the stress-ng conditions
     (interleaved). ``progress(condition, index, total)`` is called before each run. Raises
-    CaptureError (strace missing, ptrace refused) and ExperimentError (a run that did not
-    complete, or bad settings).
+    CaptureError (strace missing, ptrace refused) and ExperimentError (bad settings, an
+    ``out_dir`` that already holds an experiment, a run that did not complete).
     """
     check_settings(settings)
     out_dir = Path(settings.out_dir)
+    # A data set is one experiment's: never mix runs into (or overwrite) an earlier one.
+    for earlier in (out_dir / EXPERIMENT_FILE, out_dir / "datasets"):
+        if earlier.exists():
+            raise ExperimentError(
+                f"{out_dir} already holds an experiment ({earlier.name}); "
+                "remove it or choose another folder"
+            )
     out_dir.mkdir(parents=True, exist_ok=True)
     environment = collect_metadata(find_strace())
     plan, skipped = _plan(settings, shutil.which("stress-ng") is not None)

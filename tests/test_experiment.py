@@ -174,6 +174,16 @@ def test_load_refuses_a_bad_experiment_file(tmp_path: Path, text: str, message: 
 
 
 @pytest.mark.strace
+def test_an_experiment_is_never_overwritten(small: ExperimentData) -> None:
+    """Running again into a folder that holds an experiment is refused before any capture."""
+    out = small.settings.out_dir
+    before = sorted(path.name for path in (out / "runs").iterdir())
+    with pytest.raises(ExperimentError, match="already holds an experiment"):
+        run_experiment(small.settings)
+    assert before == sorted(path.name for path in (out / "runs").iterdir())
+
+
+@pytest.mark.strace
 def test_load_names_a_missing_run_file(small: ExperimentData, tmp_path: Path) -> None:
     """A data set whose Parquet file is gone cannot be loaded; the error says which file."""
     out = tmp_path / "copy"
