@@ -19,6 +19,10 @@ io_mib         log10(1 + MiB moved by the read/write family: read, write, pread6
 sync_calls     log10(1 + number of fsync, fdatasync, sync_file_range, sync, syncfs, msync)
 ============== ==============================================================================
 
+Left out on purpose: shares and rates of calls. A short C program's start-up alone is a fifth
+``mmap`` and 20,000 calls per second (``date``, ``cat``), so shares and rates would call every
+small tool memory stress; amounts of work do not grow with start-up.
+
 The model is a nearest-centroid classifier on standardized features: each feature is centred
 and divided by its standard deviation over the training runs; a class is the mean of its runs;
 the score of class ``k`` is ``softmax(-d_k^2 / 2)`` over the squared distances ``d_k^2`` to the

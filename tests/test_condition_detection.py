@@ -18,13 +18,12 @@ import pytest
 from syscall_parse.classify import ClassifyError, train_model, training_runs
 from syscall_parse.condition_detection import (
     ConditionsDetection,
+    StressRobustness,
     detect_conditions,
     run_sequences,
 )
 from syscall_parse.errors import SyscallLabError
 from syscall_parse.experiment import ExperimentData, ExperimentSettings, run_experiment
-
-pytestmark = pytest.mark.strace
 
 DETECTORS = ("stide", "frequency-knn", "ngram-lm", "ensemble")
 
@@ -47,6 +46,7 @@ def detection(experiment: ExperimentData) -> ConditionsDetection:
     return detect_conditions(experiment, DETECTORS, resamples=200)
 
 
+@pytest.mark.strace
 def test_memory_and_io_score_above_normal(detection: ConditionsDetection) -> None:
     """Some detector separates memory and io runs from normal ones completely."""
     best = {}
@@ -56,6 +56,7 @@ def test_memory_and_io_score_above_normal(detection: ConditionsDetection) -> Non
     assert 1.0 == best["io"]
 
 
+@pytest.mark.strace
 def test_records_are_well_formed(detection: ConditionsDetection) -> None:
     """One record per detector and condition, AUC inside its interval, scores out of sample."""
     conditions = ("memory", "io", "normal-under-cpu")
@@ -72,12 +73,14 @@ def test_records_are_well_formed(detection: ConditionsDetection) -> None:
         assert 0 == record.empty  # memory, io and normal phases all make calls
 
 
+@pytest.mark.strace
 def test_ensemble_needs_two_training_runs(detection: ConditionsDetection) -> None:
     """With 2 normal runs, leave-one-out leaves 1 to fit: the ensemble cannot cross-fit."""
     assert 1 == len(detection.skipped)
     assert detection.skipped[0].startswith("ensemble: ")
 
 
+@pytest.mark.strace
 def test_stress_robustness(detection: ConditionsDetection) -> None:
     """A false-alarm rate per detector under quiet and ambient runs, at a fixed threshold."""
     assert ["stide", "frequency-knn", "ngram-lm"] == [r.detector for r in detection.robustness]
@@ -91,6 +94,7 @@ def test_stress_robustness(detection: ConditionsDetection) -> None:
                                         <= 2 * record.quiet_far)  # fmt: skip
 
 
+@pytest.mark.strace
 def test_threshold_is_the_largest_quiet_score(detection: ConditionsDetection) -> None:
     """The threshold is the largest leave-one-out score of the normal runs."""
     for robust in detection.robustness:
@@ -98,6 +102,7 @@ def test_threshold_is_the_largest_quiet_score(detection: ConditionsDetection) ->
         assert max(normal.normal_scores) == robust.threshold
 
 
+@pytest.mark.strace
 def test_rows_and_frames(detection: ConditionsDetection) -> None:
     """The renderable forms hold the records' numbers."""
     frame = detection.detection_frame()
@@ -110,6 +115,7 @@ def test_rows_and_frames(detection: ConditionsDetection) -> None:
     assert len(detection.robustness) == len(robust)
 
 
+@pytest.mark.strace
 def test_sequences_are_the_phase_calls(experiment: ExperimentData) -> None:
     """A run's sequence is its cut events' syscall names: memory runs map and unmap."""
     memory = [run.events for run in experiment.runs if run.condition == "memory"]
@@ -119,6 +125,7 @@ def test_sequences_are_the_phase_calls(experiment: ExperimentData) -> None:
     assert calls == [len(s) for s in sequences]
 
 
+@pytest.mark.strace
 def test_needs_two_normal_runs(experiment: ExperimentData) -> None:
     one_normal = dataclasses.replace(
         experiment,
@@ -128,6 +135,7 @@ def test_needs_two_normal_runs(experiment: ExperimentData) -> None:
         detect_conditions(one_normal, ("stide",))
 
 
+@pytest.mark.strace
 def test_training_runs_of_an_experiment(experiment: ExperimentData) -> None:
     """`train` reads an experiment folder: ambient runs of normal train the normal class, and
     a class without runs (no cpu here) is an error."""
@@ -136,3 +144,19 @@ def test_training_runs_of_an_experiment(experiment: ExperimentData) -> None:
     assert all(log.name == "trace.log" and log.is_file() for _, logs in found for log in logs)
     with pytest.raises(ClassifyError, match="no training runs of cpu"):
         train_model(experiment.settings.out_dir)
+
+
+@pytest.mark.parametrize(
+    ("quiet", "ambient", "expected"),
+    [
+        pytest.param(0.0, {}, True, id="no-ambient"),
+        pytest.param(0.0, {"normal-under-io": 0.0}, True, id="both-zero"),
+        pytest.param(0.1, {"normal-under-io": 0.2}, True, id="twice"),
+        pytest.param(0.1, {"normal-under-io": 0.3}, False, id="three-times"),
+        pytest.param(0.0, {"normal-under-io": 0.2, "normal-under-cpu": 0.0}, False, id="one-over"),
+    ],
+)
+def test_within_budget(quiet: float, ambient: dict[str, float], expected: bool) -> None:
+    """Robust when every ambient false-alarm rate is at most twice the quiet one."""
+    record = StressRobustness("stide", 0.0, quiet, 10, ambient, dict.fromkeys(ambient, 5))
+    assert expected == record.within_budget
