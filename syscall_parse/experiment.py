@@ -625,6 +625,16 @@ def _p(value: float) -> str:
     return f"{value:.3f}" if value >= 0.001 else f"{value:.1e}"
 
 
+def _ratio(value: float) -> str:
+    return f"{value:.0f}" if value >= 10 else f"{value:.3g}"
+
+
+def _order(shift: Shift) -> tuple[bool, bool, float]:
+    """Significant first, rises before falls, larger factors first."""
+    size = abs(math.log(shift.ratio)) if 0 < shift.ratio < math.inf else math.inf
+    return (not shift.significant, shift.direction != "up", -size)
+
+
 def _shift_finding(condition: str, baseline: str, shift: Shift, topic: str) -> Finding:
     verb = {"up": "rises", "down": "falls", "none": "stays"}[shift.direction]
     verdict = (
@@ -636,7 +646,7 @@ def _shift_finding(condition: str, baseline: str, shift: Shift, topic: str) -> F
     )
     sentence = (
         f"Under {_describe(condition)} {shift.name} {verb} from {shift.baseline_median:g} to "
-        f"{shift.median:g} calls per run (x{shift.ratio:.3g}, Cliff's delta "
+        f"{shift.median:g} calls per run (x{_ratio(shift.ratio)}, Cliff's delta "
         f"{shift.effect:.2f}, p_adj = {_p(shift.p_adjusted)}, {shift.n} vs "
         f"{shift.n_baseline} runs{verdict})."
     )
@@ -736,7 +746,7 @@ def _ambient_finding(analysis: ExperimentAnalysis, condition: str) -> Finding:
     parts = []
     numbers = {"identical": float(same.identical), "equivalent": float(same.equivalent)}
     for name, label, scale, unit in (
-        ("latency_p99", "p99 latency", 1e6, " us"),
+        ("latency_p99", "p99 latency", 1e3, " ms"),
         ("slow_calls", "calls over 1 ms", 1.0, ""),
     ):
         shift = timing.get(name)
@@ -772,8 +782,9 @@ def _overhead_finding(summary: ConditionSummary) -> Finding | None:
     if summary.overhead is None:
         return None
     sentence = (
-        f"Tracing slows {summary.condition} x{summary.overhead:.2f} (median traced "
-        f"{summary.traced_seconds:.2f} s vs untraced {summary.untraced_seconds:.2f} s)."
+        f"Observer overhead of {summary.condition}: traced / untraced wall time "
+        f"x{summary.overhead:.2f} (median of the runs' ratios; medians "
+        f"{summary.traced_seconds:.2f} s traced, {summary.untraced_seconds:.2f} s untraced)."
     )
     numbers = {
         "overhead": summary.overhead,
@@ -785,7 +796,8 @@ def _overhead_finding(summary: ConditionSummary) -> Finding | None:
 
 def findings(analysis: ExperimentAnalysis) -> tuple[Finding, ...]:
     """The report's sentences, in order: shifts of each stressed condition (significant or
-    not: a shift that is not significant is reported as such), CPU timing, control,
+    not: a shift that is not significant is reported as such; significant rises first, larger
+    factors first), CPU timing, control,
     self-checks, ambient, stress-ng, observer overhead, what was skipped."""
     found: list[Finding] = []
     for (baseline, condition), comparison in analysis.comparisons.items():
@@ -796,7 +808,7 @@ def findings(analysis: ExperimentAnalysis) -> tuple[Finding, ...]:
             found.append(_cpu_finding(analysis, condition))
         found += [
             _shift_finding(condition, baseline, shift, topic)
-            for shift in comparison.shifts
+            for shift in sorted(comparison.shifts, key=_order)
             if shift.in_family or shift.difference != 0 or shift.effect != 0
         ]
     if ("normal", CONTROL) in analysis.comparisons:
