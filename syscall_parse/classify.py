@@ -101,9 +101,9 @@ def _calls(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     return calls.loc[calls["time"].notna().to_numpy(dtype=bool)]
 
 
-def _int_arg(text: str | None, index: int) -> int | None:
+def _int_arg(text: object, index: int) -> int | None:
     # "NULL, 4194304, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0" => 4194304 (index 1)
-    if text is None:
+    if not isinstance(text, str):  # a null (pd.NA) argument text
         return None
     parts = text.split(", ")
     try:
@@ -118,7 +118,7 @@ def _anonymous_bytes(names: np.ndarray, calls: pd.DataFrame, order: np.ndarray) 
     total = 0.0
     for i in np.flatnonzero(ok & np.isin(names, ["mmap", "mmap2"])):
         text = args[i]
-        if text and "MAP_ANONYMOUS" in text and "PROT_NONE" not in text:
+        if isinstance(text, str) and "MAP_ANONYMOUS" in text and "PROT_NONE" not in text:
             total += _int_arg(text, 1) or 0
     for i in np.flatnonzero(ok & (names == "mremap")):
         old, new = _int_arg(args[i], 1), _int_arg(args[i], 2)

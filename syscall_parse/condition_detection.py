@@ -140,12 +140,30 @@ class ConditionsDetection:
         ]  # fmt: skip
 
     def detection_frame(self) -> pd.DataFrame:
-        """:meth:`detection_rows` as a DataFrame (object columns for names)."""
-        return pd.DataFrame(self.detection_rows(), dtype=object).infer_objects()
+        """:meth:`detection_rows` as a DataFrame: names as object, numbers as float64/int64."""
+        dtypes = {"detector": object, "condition": object, "auc": "float64",
+                  "auc_low": "float64", "auc_high": "float64", "n_normal": "int64",
+                  "n_condition": "int64", "empty": "int64"}  # fmt: skip
+        return _frame(self.detection_rows(), dtypes)
 
     def robustness_frame(self) -> pd.DataFrame:
-        """:meth:`robustness_rows` as a DataFrame."""
-        return pd.DataFrame(self.robustness_rows(), dtype=object).infer_objects()
+        """:meth:`robustness_rows` as a DataFrame: one ``far_<condition>`` column (float64)
+        per ambient condition."""
+        ambient = dict.fromkeys(c for r in self.robustness for c in r.ambient_far)
+        dtypes = {"detector": object, "threshold": "float64", "quiet_far": "float64",
+                  "n_quiet": "int64", **{f"far_{c}": "float64" for c in ambient},
+                  "within_budget": "bool"}  # fmt: skip
+        return _frame(self.robustness_rows(), dtypes)
+
+
+def _frame(rows: list[dict[str, Any]], dtypes: dict[str, Any]) -> pd.DataFrame:
+    # Column by column with explicit dtypes: pandas 3 would make the names its str dtype.
+    return pd.DataFrame(
+        {
+            name: pd.Series([row.get(name) for row in rows], dtype=dtype)
+            for name, dtype in dtypes.items()
+        }
+    )
 
 
 def run_sequences(events: Sequence[pd.DataFrame]) -> list[list[str]]:

@@ -109,6 +109,8 @@ def test_rows_and_frames(detection: ConditionsDetection) -> None:
     assert ["detector", "condition", "auc", "auc_low", "auc_high", "n_normal",
             "n_condition", "empty"] == list(frame.columns)  # fmt: skip
     assert [r.auc for r in detection.detections] == frame["auc"].tolist()
+    assert object == frame["detector"].dtype
+    assert "float64" == frame["auc"].dtype
     robust = detection.robustness_frame()
     assert ["detector", "threshold", "quiet_far", "n_quiet", "far_normal-under-cpu",
             "within_budget"] == list(robust.columns)  # fmt: skip
