@@ -2,16 +2,18 @@
 
 Conditions (one folder each under ``<out>/datasets/``, the behavioural category):
 
-- ``normal``, ``cpu``, ``memory``, ``io``: ``python -m workloads CONDITION`` (or, with
-  ``backend="stress-ng"``, the stressed ones as bounded stress-ng stressors), cut to the
-  workload's measured phase.
+- ``normal``, ``cpu``, ``memory``, ``io``: ``python -m workloads CONDITION``, cut to the
+  workload's measured phase (with ``backend="stress-ng"`` only ``normal``: the stressed
+  conditions are then the ``stress-ng-*`` ones).
 - ``normal-control``: a second, independent batch of ``normal`` runs, interleaved with the
   others; normal against it is the control that shows the statistics do not cry wolf.
 - ``normal-under-cpu``, ``normal-under-memory``, ``normal-under-io``: the normal workload traced
-  beside an untraced stress-ng load of that resource (:class:`~syscall_parse.capture.Ambient`).
+  beside an untraced stress-ng load of that resource (:class:`~syscall_parse.capture.Ambient`;
+  the Python workload looping when stress-ng is not installed).
 - ``stress-ng-cpu``, ``stress-ng-memory``, ``stress-ng-io``: stress-ng's own stressors traced
   whole (stress-ng has no phase markers). They are compared with ``stress-ng-cpu``, whose
-  stressor does its work without the kernel, so stress-ng's start-up is in both sides.
+  stressor does its work without the kernel, so stress-ng's start-up is in both sides. Without
+  stress-ng they are skipped, and ``ExperimentData.skipped`` says so.
 
 Layout of ``out_dir``: ``experiment.json`` (format_version, settings, environment, runs),
 ``datasets/<condition>/<run-id>.csv|.parquet|.json`` (events and run metadata) and
@@ -95,7 +97,9 @@ class ExperimentSettings:
     ``conditions`` (first must be ``normal``) are traced ``repeats`` times each, interleaved;
     ``control`` adds ``normal-control``; ``ambient`` lists the resources to trace normal beside
     (``normal-under-X``); ``stress_ng`` adds the ``stress-ng-*`` conditions when stress-ng is
-    installed. ``backend`` is the backend of the stressed ``conditions``.
+    installed. ``backend`` is the backend of the stressed ``conditions``: ``python`` traces the
+    workloads (and the stress-ng conditions when ``stress_ng``), ``stress-ng`` only the
+    ``stress-ng-*`` conditions.
     """
 
     repeats: int = 5
