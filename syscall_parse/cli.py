@@ -377,9 +377,9 @@ _RUN_DESCRIPTION = """\
 The main job: capture every condition under strace, analyse, and write the data set and the
 markdown report. Conditions: normal, cpu, memory, io (python -m workloads, cut to the measured
 phase) and normal-control (a second batch of normal), interleaved over --repeats; then normal
-beside untraced cpu, memory and io stress (normal-under-*); then stress-ng's own stressors
-(stress-ng-cpu, -memory, -io) unless --no-stress-ng or stress-ng is missing. The same defaults
-as `pytest experiments/`.
+beside untraced cpu, memory and io stress (normal-under-*) unless --no-ambient; then
+stress-ng's own stressors (stress-ng-cpu, -memory, -io) unless --no-stress-ng or stress-ng is
+missing. The same defaults as `pytest experiments/`.
 
 Writes, under the current folder unless told otherwise: OUT/experiment.json, OUT/datasets/
 CONDITION/RUN.{csv,parquet,json} (events and metadata per run), OUT/runs/RUN/ (raw strace
@@ -420,6 +420,9 @@ def _add_run(
     )
     parser.add_argument(
         "--no-stress-ng", action="store_true", help="leave out the stress-ng-* conditions"
+    )
+    parser.add_argument(
+        "--no-ambient", action="store_true", help="leave out the normal-under-* conditions"
     )
     return parser
 
@@ -467,13 +470,16 @@ def _run_run(args: argparse.Namespace) -> int:
         backend=args.backend,
         stress_ng=not args.no_stress_ng,
         out_dir=Path(args.out),
+        **({"ambient": ()} if args.no_ambient else {}),
     )
     check_settings(settings)
     bar, progress = _progress_bar()
     with bar:
         data = run_experiment(settings, progress=progress)
+        progress("analysing", len(data.runs), len(data.runs))
+        analysis = analyse_experiment(data, seed=args.seed)
     print(f"data: {settings.out_dir} ({len(data.runs)} runs)")
-    return _finish_report(analyse_experiment(data, seed=args.seed), args.report)
+    return _finish_report(analysis, args.report)
 
 
 def _add_report(
@@ -509,8 +515,9 @@ _CLASSIFY_DESCRIPTION = """\
 Say which resource each trace stresses (normal, cpu, memory, io), with a score per class
 that sums to 1, from features of the whole trace (longest stretch outside syscalls, anonymous
 memory asked for, memory-management calls, bytes read/written, sync calls; see
-syscall_parse.classify). Each LOG is one strace log of any program, captured with timestamps
-(strace -f -ttt -T, as `syscall-lab capture` does).
+syscall_parse.classify). Each LOG is one trace of any program, captured with timestamps
+(strace -f -ttt -T, as `syscall-lab capture` does): a log file (.gz/.xz too), or the PREFIX
+of a strace -ff set, whose PREFIX.PID files are merged into one trace.
 
 Without --model, the default model is used: built once from a fresh capture of the four
 workloads (2 runs each, scale 1, in a temporary folder) and cached in

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from syscall_parse.capture import capture, capture_condition, python_executable
+from syscall_parse.capture import StraceProfile, capture, capture_condition, python_executable
 from syscall_parse.classify import (
     CLASSES,
     FEATURES,
@@ -129,6 +129,18 @@ def test_outside_program_label(
     assert 0 == result.metadata.exit_status
     classification = classify_trace(model, result.logs[0])
     assert expected == classification.label, classification.scores
+
+
+@pytest.mark.strace
+def test_ff_prefix_is_one_trace(model: ResourceModel, outside_dir: Path) -> None:
+    """A strace -ff set (one log per process) is classified whole, from its prefix."""
+    script = f"dd if=/dev/zero of={outside_dir}/ff.out bs=1M count=32 conv=fsync; ls /"
+    separate = StraceProfile(separate_files=True)
+    result = capture(["sh", "-c", script], label="ff", out_dir=outside_dir, profile=separate,
+                     measure_untraced=False)  # fmt: skip
+    assert len(result.logs) >= 2  # sh and dd at least (a shell may exec ls in its place)
+    prefix = result.run_dir / "trace.log"
+    assert "io" == classify_trace(model, prefix).label
 
 
 @pytest.mark.strace
