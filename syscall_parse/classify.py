@@ -128,7 +128,7 @@ def _anonymous_bytes(names: np.ndarray, calls: pd.DataFrame, order: np.ndarray) 
     # (an execve starts a new heap elsewhere, so its first break is no growth).
     pid = calls["pid"].to_numpy(dtype=np.float64, na_value=-1.0)[order]
     sorted_names = names[order]
-    image = np.cumsum(sorted_names == "execve")
+    image = np.cumsum((sorted_names == "execve") & ok[order])  # failed execs keep the image
     retval = calls["retval"].to_numpy(dtype=np.float64, na_value=np.nan)[order]
     brk = (sorted_names == "brk") & np.isfinite(retval)
     b_pid, b_image, b_ret = pid[brk], image[brk], retval[brk]

@@ -42,7 +42,10 @@ FEATURE_LOG = """\
 100 1700000001.000100 write(3</tmp/x>, "\\0\\0"..., 1048576) = 1048576 <0.001000>
 100 1700000001.500000 fsync(3</tmp/x>) = 0 <0.010000>
 100 1700000001.600000 brk(NULL) = 0x1000000 <0.000001>
+100 1700000001.600005 execve("/nope", ["nope"], 0x7ffd5d1e0b18 /* 1 var */) = -1 ENOENT (No such file or directory) <0.000002>
 100 1700000001.600010 brk(0x1100000) = 0x1100000 <0.000001>
+100 1700000001.600012 execve("/bin/true", ["true"], 0x7ffd5d1e0b18 /* 1 var */) = 0 <0.000001>
+100 1700000001.600014 brk(NULL) = 0x9000000 <0.000001>
 100 1700000001.600020 mmap(NULL, 8192, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000400000 <0.000010>
 """  # noqa: E501 - strace lines are long
 
@@ -176,8 +179,10 @@ def test_features_of_known_lines(tmp_path: Path) -> None:
     expected = [
         math.log10(gap),
         gap / wall,
-        math.log10(1 + 4 + 1),  # 4 MiB anonymous mmap + 1 MiB brk growth; PROT_NONE left out
-        math.log10(1 + 4),  # two mmap, two brk
+        # 4 MiB anonymous mmap + 1 MiB brk growth (over a failed exec); not the new image's
+        # heap, nor the PROT_NONE reservation
+        math.log10(1 + 4 + 1),
+        math.log10(1 + 5),  # two mmap, three brk
         math.log10(1 + 1),  # 1 MiB written
         math.log10(1 + 1),  # one fsync
     ]
