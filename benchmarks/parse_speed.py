@@ -81,6 +81,11 @@ CHILD = textwrap.dedent(
         with open(path, encoding="utf-8", errors="surrogateescape", newline="\\n") as f:
             yield from itertools.islice(f, limit)
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    def cpu():
+        return sum(u.ru_utime + u.ru_stime for u in
+                   (resource.getrusage(resource.RUSAGE_SELF),
+                    resource.getrusage(resource.RUSAGE_CHILDREN)))
+    cpu_start = cpu()
     start = time.perf_counter()
     if name == "reference frame":
         frame.events_to_frame(stream.iter_events(head(log)))
@@ -93,10 +98,11 @@ CHILD = textwrap.dedent(
     elif name == "fast profile":
         fastparse.profile_file(log, workers=workers)
     seconds = time.perf_counter() - start
+    cpu_seconds = cpu() - cpu_start
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "peak_mb": own, "worker_peak_mb": kids,
-                      "import_mb": baseline}))
+                      "import_mb": baseline, "cpu_seconds": cpu_seconds}))
     """
 )
 
@@ -171,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, lines in paths:
             result = measure(name, log, args.workers, lines, args.repeat)
             rows.append([name, lines, f"{result['seconds']:.2f}",
-                         f"{lines / result['seconds']:,.0f}", f"{result['peak_mb']:.0f}",
+                         f"{lines / result['seconds']:,.0f}",
+                         f"{lines / result['cpu_seconds']:,.0f}", f"{result['peak_mb']:.0f}",
                          f"{result['worker_peak_mb']:.0f}",
                          f"{result['peak_mb'] - result['import_mb']:.0f}"])  # fmt: skip
         load_after = os.getloadavg()
@@ -179,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python {platform.python_version()}, {os.cpu_count()} cores, "
               f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}, "
               f"workers {args.workers}, best of {args.repeat}")  # fmt: skip
-        print(tabulate(rows, headers=["path", "lines", "seconds", "lines/s", "peak MB",
+        print(tabulate(rows, headers=["path", "lines", "seconds", "lines/s", "lines/CPU-s",
+                                      "peak MB",
                                       "workers' peak MB", "peak - imports MB"]))  # fmt: skip
         print(
             "peak MB: ru_maxrss of the measuring process, which imports syscall_parse (numpy,"
