@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from syscall_parse.detectors import (
     DETECTORS,
@@ -21,6 +23,7 @@ from syscall_parse.detectors import (
     FrequencyKnn,
     NgramKnn,
     NgramModel,
+    SequenceCover,
     Stide,
     TStide,
     load_detector,
@@ -51,6 +54,7 @@ def make_all() -> list[Detector]:
         NgramKnn(),
         NgramModel(3, discount=None),
         NgramModel(4, discount=0.9),
+        SequenceCover(),
         Ensemble([Stide(3), NgramModel(3)], folds=3),
     ]
 
@@ -208,3 +212,56 @@ def test_load_rejects_a_file_that_is_not_a_model(tmp_path, text: str, message: s
     path.write_text(text)
     with pytest.raises(InputError, match=message):
         load_detector(path)
+
+
+@pytest.mark.parametrize(
+    ("trace", "segments"),
+    [
+        (("a", "b", "c"), ["abc"]),
+        (("a", "b", "d", "c"), ["ab", "d", "c"]),
+        (("b", "c", "a", "b"), ["bc", "ab"]),
+        (("c", "b", "a"), ["c", "b", "a"]),
+        (("x", "y"), ["x", "y"]),
+    ],
+    ids=["whole", "unseen-call", "two-pieces", "reversed", "all-unseen"],
+)
+def test_sequence_cover_counts_pieces_per_call(trace: tuple[str, ...], segments: list[str]) -> None:
+    """The score is the number of pieces of a-b-c that make up the trace, over its length."""
+    cover = SequenceCover().fit([("a", "b", "c")])
+    assert len(segments) / len(trace) == cover.score(trace)
+
+
+def test_sequence_cover_empty_trace_scores_zero() -> None:
+    assert 0.0 == SequenceCover().fit(NORMAL).score(())
+
+
+def _least_cover(trace: str, training: list[str]) -> int:
+    """Brute force: fewest pieces of training strings (or single calls) that make up trace."""
+    pieces = {t[i:j] for t in training for i in range(len(t)) for j in range(i + 1, len(t) + 1)}
+    best = [0] + [len(trace)] * len(trace)
+    for end in range(1, len(trace) + 1):
+        for start in range(end):
+            if end - start == 1 or trace[start:end] in pieces:
+                best[end] = min(best[end], best[start] + 1)
+    return best[-1]
+
+
+@given(
+    training=st.lists(st.text("abc", min_size=1, max_size=12), min_size=1, max_size=4),
+    trace=st.text("abcd", min_size=1, max_size=16),
+)
+def test_sequence_cover_greedy_is_a_least_cover(training: list[str], trace: str) -> None:
+    """The left-to-right greedy cover uses as few pieces as the brute-force optimum, and its
+    automaton accepts exactly the substrings of the training traces."""
+    cover = SequenceCover().fit([tuple(t) for t in training])
+    assert _least_cover(trace, training) / len(trace) == pytest.approx(cover.score(tuple(trace)))
+    assert cover.vocabulary is not None
+    assert cover._transitions is not None
+    for start in range(len(trace)):
+        state: int | None = 0
+        for end in range(start + 1, len(trace) + 1):
+            state = cover._transitions[state].get(cover.vocabulary.id(trace[end - 1]))
+            expected = any(trace[start:end] in t for t in training)
+            assert expected == (state is not None)
+            if state is None:
+                break
