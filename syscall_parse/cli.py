@@ -383,7 +383,8 @@ missing. The same defaults as `pytest experiments/`.
 
 Writes, under the current folder unless told otherwise: OUT/experiment.json, OUT/datasets/
 CONDITION/RUN.{csv,parquet,json} (events and metadata per run), OUT/runs/RUN/ (raw strace
-logs), and REPORT with its figures (PNG) beside it. Prints the report's path, then its Findings.
+logs), and REPORT with its figures (PNG) beside it. OUT must not hold an experiment already;
+`syscall-lab report OUT` renders its report again. Prints the report's path, then its Findings.
 Progress goes to stderr when it is a terminal. Exit status: 0 done; 2 on an error (strace
 missing, ptrace refused, a run that did not complete, bad settings); 130 interrupted."""
 
@@ -408,9 +409,8 @@ def _add_run(
     )
     parser.add_argument(
         "--out",
-        default="runs/experiments",
         metavar="DIR",
-        help="folder of the data set and raw logs (default runs/experiments)",
+        help="new folder for the data set and raw logs (default runs/experiment-UTCTIME)",
     )
     parser.add_argument(
         "--report",
@@ -459,17 +459,20 @@ def _finish_report(analysis, report: str) -> int:
 
 
 def _run_run(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
     from pathlib import Path
 
     from .experiment import ExperimentSettings, analyse_experiment, check_settings, run_experiment
 
+    # A fresh folder per run by default: an experiment folder never mixes two runs' data.
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     settings = ExperimentSettings(
         repeats=args.repeats,
         scale=args.scale,
         seed=args.seed,
         backend=args.backend,
         stress_ng=not args.no_stress_ng,
-        out_dir=Path(args.out),
+        out_dir=Path(args.out) if args.out else Path("runs") / f"experiment-{stamp}",
         **({"ambient": ()} if args.no_ambient else {}),
     )
     check_settings(settings)

@@ -136,8 +136,9 @@ def _header(analysis: ExperimentAnalysis, date: str, host: str) -> list[str]:
         "# syscall-lab report",
         "",
         f"Generated {date} on {host} from {len(analysis.data.runs)} traced runs "
-        f"({settings.repeats} per condition). Each table compares conditions over repeated "
-        "runs; the run, never the single call, is the unit of replication.",
+        f"({settings.repeats} per condition) stored in `{settings.out_dir}`. Each table "
+        "compares conditions over repeated runs; the run, never the single call, is the unit "
+        "of replication.",
     ]
 
 
