@@ -1,7 +1,8 @@
 """Which resource a trace stresses (normal, cpu, memory, io), from features of the whole trace.
 
 The features are meant to hold for any program, not only our workloads: no phase markers, no
-syscall of one program's start-up. Two per resource, each an amount of that resource's work:
+syscall of one program's start-up. Each is an amount of one resource's work, or the share of
+the trace's time that work takes:
 
 ============== ==============================================================================
 feature        what it measures
@@ -16,12 +17,15 @@ anonymous_mib  log10(1 + MiB of anonymous memory asked for: successful ``mmap`` 
 memory_calls   log10(1 + number of mmap, munmap, brk, mremap, madvise calls)
 io_mib         log10(1 + MiB moved by the read/write family: read, write, pread64,
                pwrite64, readv, writev, ... sendfile, copy_file_range, splice)
+io_time        share of the wall time spent inside those calls and the sync calls (by ``-T``)
 sync_calls     log10(1 + number of fsync, fdatasync, sync_file_range, sync, syncfs, msync)
 ============== ==============================================================================
 
 Left out on purpose: shares and rates of calls. A short C program's start-up alone is a fifth
 ``mmap`` and 20,000 calls per second (``date``, ``cat``), so shares and rates would call every
-small tool memory stress; amounts of work do not grow with start-up.
+small tool memory stress; amounts of work do not grow with start-up. The share of time inside
+memory calls is left out too: the dynamic loader's mmaps take 5% of a small tool's time, half
+as much as in our memory workload.
 
 The model is a nearest-centroid classifier on standardized features: each feature is centred
 and divided by its standard deviation over the training runs; a class is the mean of its runs;
@@ -29,8 +33,8 @@ the score of class ``k`` is ``softmax(-d_k^2 / 2)`` over the squared distances `
 centroids (the posterior of unit-variance Gaussians with equal priors), so the scores sum to 1.
 
 It needs timestamps (``strace -ttt``, ``-tt`` or ``-t``); without ``-T`` durations the time
-spent inside calls counts as gap. Model files are JSON with ``format_version``, written
-atomically.
+spent inside calls counts as gap and ``io_time`` is 0. Model files are JSON with
+``format_version``, written atomically.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ FEATURES: tuple[str, ...] = (
     "anonymous_mib",
     "memory_calls",
     "io_mib",
+    "io_time",
     "sync_calls",
 )
 MEMORY_SYSCALLS = frozenset({"mmap", "mmap2", "munmap", "brk", "mremap", "madvise"})
@@ -153,15 +158,17 @@ def trace_features(frame: pd.DataFrame, *, where: str = "trace") -> np.ndarray:
     gaps = (s_start[1:] - s_end[:-1])[s_pid[1:] == s_pid[:-1]]
     gap = max(float(gaps.max()) if gaps.size else 0.0, GAP_FLOOR)
     retval = calls["retval"].to_numpy(dtype=np.float64, na_value=np.nan)
-    moved = np.isin(names, list(IO_SYSCALLS)) & (retval > 0)
+    io = np.isin(names, list(IO_SYSCALLS))
+    sync = np.isin(names, list(SYNC_SYSCALLS))
     return np.array(
         [
             math.log10(gap),
             min(gap / wall, 1.0),
             math.log10(1 + _anonymous_bytes(names, calls, order) / MIB),
             math.log10(1 + np.isin(names, list(MEMORY_SYSCALLS)).sum()),
-            math.log10(1 + retval[moved].sum() / MIB),
-            math.log10(1 + np.isin(names, list(SYNC_SYSCALLS)).sum()),
+            math.log10(1 + retval[io & (retval > 0)].sum() / MIB),
+            min(float(duration[io | sync].sum()) / wall, 1.0),
+            math.log10(1 + sync.sum()),
         ],
         dtype=np.float64,
     )

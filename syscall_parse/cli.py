@@ -517,7 +517,8 @@ def _run_report(args: argparse.Namespace) -> int:
 _CLASSIFY_DESCRIPTION = """\
 Say which resource each trace stresses (normal, cpu, memory, io), with a score per class
 that sums to 1, from features of the whole trace (longest stretch outside syscalls, anonymous
-memory asked for, memory-management calls, bytes read/written, sync calls; see
+memory asked for, memory-management calls, bytes read/written, time inside IO calls, sync
+calls; see
 syscall_parse.classify). Each LOG is one trace of any program, captured with timestamps
 (strace -f -ttt -T, as `syscall-lab capture` does): a log file (.gz/.xz too), or the PREFIX
 of a strace -ff set, whose PREFIX.PID files are merged into one trace.

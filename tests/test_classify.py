@@ -184,6 +184,7 @@ def test_features_of_known_lines(tmp_path: Path) -> None:
         math.log10(1 + 4 + 1),
         math.log10(1 + 5),  # two mmap, three brk
         math.log10(1 + 1),  # 1 MiB written
+        (0.001 + 0.01) / wall,  # inside write and fsync
         math.log10(1 + 1),  # one fsync
     ]
     np.testing.assert_allclose(expected, trace_features(read_whole_trace(log)), rtol=1e-6)
