@@ -518,8 +518,7 @@ _CLASSIFY_DESCRIPTION = """\
 Say which resource each trace stresses (normal, cpu, memory, io), with a score per class
 that sums to 1, from features of the whole trace (longest stretch outside syscalls, anonymous
 memory asked for, memory-management calls, bytes read/written, time inside IO calls, sync
-calls; see
-syscall_parse.classify). Each LOG is one trace of any program, captured with timestamps
+calls; see syscall_parse.classify). Each LOG is one trace of any program, captured with timestamps
 (strace -f -ttt -T, as `syscall-lab capture` does): a log file (.gz/.xz too), or the PREFIX
 of a strace -ff set, whose PREFIX.PID files are merged into one trace.
 
