@@ -1,7 +1,7 @@
 """Tests of the experiment: settings checks, a small real capture, its data set, reload, analysis.
 
-One module-scoped experiment (normal, its control and io; 2 repeats at scale 0.25; no ambient,
-no stress-ng) is captured for real and shared: a few seconds.
+One module-scoped experiment (normal, its control, cpu and io, and normal under an ambient CPU
+load; 2 repeats at scale 0.25; no stress-ng) is captured for real and shared: a few seconds.
 """
 
 # The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
@@ -69,15 +69,15 @@ def test_experiment_error_is_a_syscall_lab_error() -> None:
 SMALL = {
     "repeats": 2,
     "scale": 0.25,
-    "conditions": ("normal", "io"),
-    "ambient": (),
+    "conditions": ("normal", "cpu", "io"),
+    "ambient": ("cpu",),
     "stress_ng": False,
 }
 
 
 @pytest.fixture(scope="module")
 def small(strace: str, tmp_path_factory: pytest.TempPathFactory) -> ExperimentData:
-    """A real experiment: normal, normal-control, io; 2 repeats each."""
+    """A real experiment: normal, normal-control, cpu, io, normal-under-cpu; 2 repeats each."""
     settings = ExperimentSettings(out_dir=tmp_path_factory.mktemp("experiment"), **SMALL)
     calls: list[tuple[str, int, int]] = []
     data = run_experiment(settings, progress=lambda *call: calls.append(call))
@@ -87,13 +87,15 @@ def small(strace: str, tmp_path_factory: pytest.TempPathFactory) -> ExperimentDa
 
 @pytest.mark.strace
 def test_runs_are_interleaved_and_progress_reported(small: ExperimentData) -> None:
-    """Runs go normal, normal-control, io, then the next repeat; progress sees each first."""
-    order = [("normal", 0), (CONTROL, 0), ("io", 0), ("normal", 1), (CONTROL, 1), ("io", 1)]
+    """Runs go normal, normal-control, cpu, io, then the next repeat; the ambient runs come
+    after; progress sees each run before it starts."""
+    main = ["normal", CONTROL, "cpu", "io"]
+    order = [(c, r) for r in range(2) for c in main] + [("normal-under-cpu", r) for r in range(2)]
     assert order == [(run.condition, run.repeat) for run in small.runs]
     starts = [run.metadata.start_utc for run in small.runs]
     assert sorted(starts) == starts
     progress = json.loads(small.settings.out_dir.joinpath("progress.json").read_text())
-    assert [[condition, i, 6] for i, (condition, _) in enumerate(order)] == progress
+    assert [[condition, i, 10] for i, (condition, _) in enumerate(order)] == progress
 
 
 @pytest.mark.strace
@@ -108,14 +110,15 @@ def test_control_runs_are_normal_workload_runs(small: ExperimentData) -> None:
 
 @pytest.mark.strace
 def test_events_are_cut_to_the_phase(small: ExperimentData) -> None:
-    """A run's events are its phase: at scale 0.25 normal makes 2 rounds, 32 calls."""
+    """A run's events lie between its markers: at scale 0.25 normal makes 2 rounds, 32 calls;
+    cpu none."""
     for run in small.runs:
         assert run.phase is not None
         start, end = run.phase
         times = run.events["time"].to_numpy(dtype=float)
-        assert start < times.min() <= times.max() < end
-    calls = [len(events) for events in small.runs_of("normal").values()]
-    assert [32, 32] == calls
+        assert ((start < times) & (times < end)).all()
+    assert [32, 32] == [len(events) for events in small.runs_of("normal").values()]
+    assert [0, 0] == [len(events) for events in small.runs_of("cpu").values()]
 
 
 @pytest.mark.strace
@@ -132,7 +135,8 @@ def test_dataset_layout(small: ExperimentData) -> None:
     stored = json.loads((out / EXPERIMENT_FILE).read_text())
     assert FORMAT_VERSION == stored["format_version"]
     assert [run.run_id for run in small.runs] == [entry["run_id"] for entry in stored["runs"]]
-    assert {"normal", CONTROL, "io"} == {p.name for p in (out / "datasets").iterdir()}
+    folders = {p.name for p in (out / "datasets").iterdir()}
+    assert {"normal", CONTROL, "cpu", "io", "normal-under-cpu"} == folders
 
 
 @pytest.mark.strace
@@ -197,8 +201,9 @@ def test_load_names_a_missing_run_file(small: ExperimentData, tmp_path: Path) ->
 def test_analysis_compares_with_normal(small: ExperimentData) -> None:
     """Every condition is compared with normal; summaries and self-checks cover all."""
     analysis = analyse_experiment(small)
-    assert {("normal", CONTROL), ("normal", "io")} == set(analysis.comparisons)
-    assert ["normal", CONTROL, "io"] == list(analysis.summaries)
+    pairs = {("normal", c) for c in (CONTROL, "cpu", "io", "normal-under-cpu")}
+    assert pairs == set(analysis.comparisons)
+    assert ["normal", CONTROL, "cpu", "io", "normal-under-cpu"] == list(analysis.summaries)
     assert {True} == {check.identical for check in analysis.self_checks.values()}
     io = analysis.summaries["io"]
     # scale 0.25: 4 files, each written in 8 chunks.
@@ -229,6 +234,40 @@ def test_findings_of_the_control(small: ExperimentData) -> None:
     assert control.sentence.startswith("Normal vs an independent batch of normal: no signif")
     assert "counts identical in every run" in control.sentence
     assert 0.0 == control.numbers["shifts_significant"]
+
+
+@pytest.mark.strace
+def test_ambient_run_and_its_finding(small: ExperimentData) -> None:
+    """normal-under-cpu runs normal beside an untraced CPU load (recorded in its metadata);
+    its counts are normal's, and the finding says so and gives the latency shifts."""
+    runs = [run for run in small.runs if run.condition == "normal-under-cpu"]
+    assert {"cpu"} == {run.metadata.ambient for run in runs}
+    assert all(run.metadata.ambient_argv for run in runs)
+    analysis = analyse_experiment(small)
+    assert analysis.ambient["normal-under-cpu"].identical
+    (found,) = [f for f in findings(analysis) if f.topic == "ambient"]
+    assert found.sentence.startswith(
+        "Normal under ambient cpu load keeps identical syscall counts; p99 latency "
+    )
+    assert 1.0 == found.numbers["identical"]
+
+
+@pytest.mark.strace
+def test_cpu_finding(small: ExperimentData) -> None:
+    """The cpu phase makes no call; its finding says so, with the rate and the longest gap
+    (here on 2 runs, so not significant)."""
+    analysis = analyse_experiment(small)
+    assert analysis.summaries["cpu"].shares is None
+    (found,) = [f for f in findings(analysis) if f.topic == "cpu"]
+    assert found.sentence.startswith(
+        "CPU stress has no count signature: its phase makes 0 syscalls per run (normal: 32)"
+    )
+    assert (0.0, 0.0, 1.0) == (
+        found.numbers["calls"],
+        found.numbers["rate"],
+        found.numbers["gap_share"],
+    )
+    assert found.significant is False
 
 
 @pytest.mark.strace
@@ -272,8 +311,8 @@ def test_find_shift_errors(small: ExperimentData) -> None:
 @pytest.mark.strace
 def test_runs_of_an_unknown_condition(small: ExperimentData) -> None:
     """Asking for a condition that has no runs names the ones that do."""
-    with pytest.raises(ExperimentError, match="no runs of condition 'cpu'; have normal"):
-        small.runs_of("cpu")
+    with pytest.raises(ExperimentError, match="no runs of condition 'memory'; have normal"):
+        small.runs_of("memory")
 
 
 def test_run_records_are_frozen(tmp_path: Path) -> None:
