@@ -1,7 +1,8 @@
 """The ``syscall-lab`` command line.
 
 Each command is a pair of functions, ``_add_NAME(subparsers) -> ArgumentParser`` and
-``_run_NAME(args) -> int``, listed in ``COMMANDS``. Library errors surface here as one line on stderr and exit status 2.
+``_run_NAME(args) -> int``, listed in ``COMMANDS``. Library errors surface here as one line on
+stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from .errors import SyscallLabError
 __all__ = ["main"]
 
 
-AddCommand = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], argparse.ArgumentParser]
+Subparsers = argparse._SubParsersAction  # argparse's (private) type of add_subparsers()
+AddCommand = Callable[[Subparsers], argparse.ArgumentParser]
 RunCommand = Callable[[argparse.Namespace], int]
 
 
@@ -68,9 +70,16 @@ def _not_strace(command: str, logs: list[str], lines: int) -> int:
     return _NOT_STRACE
 
 
+def _fast(args: argparse.Namespace) -> bool:
+    """Whether the vectorized fast path may read this command's input: one log, and nothing
+    asked of it that only the per-line parser gives (strict errors, the unparsed lines)."""
+    return len(args.logs) == 1 and not args.strict and not args.unparsed
+
+
 def _run_parse(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from .fastparse import read_trace_fast
     from .frame import read_trace, write_csv, write_parquet
     from .stream import ParseStats
 
@@ -79,11 +88,16 @@ def _run_parse(args: argparse.Namespace) -> int:
     if suffix not in writers:
         raise SyscallLabError(f"{args.output}: output must end in .csv or .parquet")
     stats = ParseStats()
-    frame = read_trace(args.logs, stats=stats, strict=args.strict)
-    if stats.events == 0 and stats.unparsed:
-        return _not_strace("parse", args.logs, stats.lines)
+    if _fast(args):
+        frame = read_trace_fast(args.logs[0])
+        unparsed = frame.attrs["unparsed_lines"]
+    else:
+        frame = read_trace(args.logs, stats=stats, strict=args.strict)
+        unparsed = len(stats.unparsed)
+    if frame.empty and unparsed:
+        return _not_strace("parse", args.logs, unparsed)
     writers[suffix](frame, args.output)
-    print(f"wrote {len(frame)} events to {args.output} ({len(stats.unparsed)} unparsed lines)")
+    print(f"wrote {len(frame)} events to {args.output} ({unparsed} unparsed lines)")
     if args.unparsed:
         for number, text in stats.unparsed:
             print(f"{number}: {text}")
@@ -113,14 +127,17 @@ def _run_profile(args: argparse.Namespace) -> int:
 
     from tabulate import tabulate
 
+    from .fastparse import profile_file
     from .inputs import iter_trace
     from .profile import profile_events
     from .stream import ParseStats
 
-    stats = ParseStats()
-    profile = profile_events(iter_trace(args.logs, stats=stats))
-    if stats.events == 0 and stats.unparsed:
-        return _not_strace("profile", args.logs, stats.lines)
+    if len(args.logs) == 1:
+        profile = profile_file(args.logs[0])
+    else:
+        profile = profile_events(iter_trace(args.logs, stats=ParseStats()))
+    if profile.events == 0 and profile.unparsed:
+        return _not_strace("profile", args.logs, profile.unparsed)
     if args.json:
         print(json.dumps(profile.to_json(), indent=2))
         return 0
