@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,9 +41,7 @@ import pandas as pd
 from .detectors import DETECTORS, Detector, Ensemble, make_detector
 from .errors import SyscallLabError
 from .evaluation import auc, auc_interval
-
-if TYPE_CHECKING:
-    from .experiment import ExperimentData
+from .experiment import AMBIENT_PREFIX, CONTROL, STRESS_NG_PREFIX, ExperimentData
 
 __all__ = [
     "DETECTION_DETECTORS",
@@ -54,9 +52,6 @@ __all__ = [
     "run_sequences",
 ]
 
-CONTROL = "normal-control"
-AMBIENT_PREFIX = "normal-under-"
-STRESS_NG_PREFIX = "stress-ng-"
 DETECTION_DETECTORS: tuple[str, ...] = tuple(DETECTORS)
 """Every detector of :mod:`syscall_parse.detectors`, with its default settings."""
 
