@@ -1,4 +1,4 @@
-"""Shared fixtures: running real programs under strace, and Hypothesis settings profiles.
+"""Shared fixtures: running real programs under strace (Hypothesis profiles: the root conftest).
 
 Tests marked ``strace`` take the ``strace`` fixture, which checks once per session that
 strace exists and that ptrace is allowed here, and skips them with the reason otherwise.
@@ -13,13 +13,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
-
-settings.register_profile("ci", max_examples=100, deadline=None)
-settings.register_profile(
-    "dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(scope="session")
