@@ -479,6 +479,7 @@ def _run_run(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
     from pathlib import Path
 
+    from .capture import find_strace
     from .experiment import ExperimentSettings, analyse_experiment, check_settings, run_experiment
 
     # A fresh folder per run by default: an experiment folder never mixes two runs' data.
@@ -493,6 +494,7 @@ def _run_run(args: argparse.Namespace) -> int:
         **({"ambient": ()} if args.no_ambient else {}),
     )
     check_settings(settings)
+    find_strace()  # before any folder is made: a missing strace leaves nothing behind
     bar, progress = _progress_bar()
     with bar:
         data = run_experiment(settings, progress=progress)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -38,11 +37,10 @@ SECTIONS = (
 )
 
 
-def _syscall_lab(*args: str, cwd: Path, env: dict[str, str] | None = None):
+def _syscall_lab(*args: str, cwd: Path):
     return subprocess.run(
         [sys.executable, "-m", "syscall_parse", *args],
         cwd=cwd,
-        env=env,
         capture_output=True,
         text=True,
         timeout=600,
@@ -117,13 +115,13 @@ def test_report_has_every_section_and_generated_findings(job) -> None:
 
 @pytest.mark.strace
 @pytest.mark.slow
-def test_report_rerenders_from_saved_data(job) -> None:
+def test_report_rerenders_from_saved_data(job, monkeypatch, capsys) -> None:
     """`syscall-lab report DIR -o PATH` gives the same report (date line aside) and figures."""
     folder, _ = job
     (out,) = (folder / "runs").iterdir()
-    result = _syscall_lab("report", str(out.relative_to(folder)), "-o", "again/R.md", cwd=folder)
-    assert 0 == result.returncode, result.stderr
-    assert "report: again/R.md" == result.stdout.splitlines()[0]
+    monkeypatch.chdir(folder)
+    assert 0 == main(["report", str(out.relative_to(folder)), "-o", "again/R.md"])
+    assert "report: again/R.md" == capsys.readouterr().out.splitlines()[0]
 
     def body(path: Path) -> list[str]:
         return path.read_text(encoding="utf-8").splitlines()[3:]
@@ -155,15 +153,18 @@ def test_errors_are_one_line_exit_2(argv, message, tmp_path, monkeypatch, capsys
     assert [] == list(tmp_path.iterdir())
 
 
-def test_run_without_strace_is_one_line_exit_2(tmp_path: Path) -> None:
-    """With no strace on PATH the job stops at once: exit 2 and one line naming strace."""
-    env = {**os.environ, "PATH": str(tmp_path / "empty")}
-    result = _syscall_lab("run", cwd=tmp_path, env=env)
-    assert 2 == result.returncode
-    assert 1 == len(result.stderr.splitlines())
-    assert result.stderr.startswith("syscall-lab run: ")
-    assert "strace" in result.stderr
-    assert "" == result.stdout
+def test_run_without_strace_is_one_line_exit_2(tmp_path, monkeypatch, capsys) -> None:
+    """With no strace on PATH the job stops at once: exit 2, one line naming strace, and
+    nothing written."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.chdir(tmp_path)
+    assert 2 == main(["run"])
+    captured = capsys.readouterr()
+    assert 1 == len(captured.err.splitlines())
+    assert captured.err.startswith("syscall-lab run: ")
+    assert "strace" in captured.err
+    assert "" == captured.out
+    assert [] == list(tmp_path.iterdir())
 
 
 README = Path(__file__).parent.parent / "README.md"
