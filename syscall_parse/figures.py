@@ -130,7 +130,10 @@ def plot_log_ratios(comparisons: Mapping[str, Comparison], path: Path, *, top: i
     for row, condition in enumerate(conditions):
         for column, name in enumerate(names):
             if cells[condition].get(name, (0.0, False))[1]:
-                ax.text(column, row, "*", ha="center", va="center", fontsize=12)
+                # White on the darkest cells, where black would not show.
+                dark = abs(values[row, column]) > 0.6 * limit
+                color = "white" if dark else "black"
+                ax.text(column, row, "*", ha="center", va="center", fontsize=12, color=color)
     figure.colorbar(image, ax=ax, label="log2(median / baseline median)")
     ax.set_title("Shift against the baseline (* significant)")
     return _save(figure, path)
