@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .atomic import write_text
 from .errors import InputError, SyscallLabError
 
 __all__ = [
@@ -230,18 +231,8 @@ class ResourceModel:
         }
 
     def save(self, path: Path | str) -> Path:
-        """Write the model as JSON atomically (temporary file beside it, then os.replace)."""
-        path = Path(path)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as stream:
-                json.dump(self.to_dict(), stream, indent=2)
-                stream.write("\n")
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        return path
+        """Write the model as JSON, atomically."""
+        return write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
 
 def fit_model(samples: Iterable[tuple[str, np.ndarray]]) -> ResourceModel:

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -34,6 +32,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import sparse
 
+from .atomic import write_text
 from .errors import InputError, SyscallLabError
 
 __all__ = [
@@ -117,17 +116,6 @@ def _sorted_member(values: np.ndarray, table: np.ndarray) -> np.ndarray:
     return table[at] == values
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class Detector(ABC):
     """Common interface: fit on normal traces, score traces (higher = more anomalous), stream."""
 
@@ -180,7 +168,7 @@ class Detector(ABC):
 
     def save(self, path: Path | str) -> None:
         """Write the fitted model to ``path`` as JSON, atomically."""
-        _atomic_write(Path(path), json.dumps(self.to_dict(), separators=(",", ":")))
+        write_text(path, json.dumps(self.to_dict(), separators=(",", ":")))
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.params().items())

@@ -25,9 +25,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +37,7 @@ import pandas as pd
 from workloads.conditions import CONDITIONS as WORKLOADS
 
 from .analysis import count_table, share_table, timing_table
+from .atomic import write_text
 from .capture import (
     AMBIENT_STRESS_NG,
     STRESS_NG_STRESSORS,
@@ -345,16 +344,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    """Write JSON atomically: a temporary file beside ``path``, then os.replace."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump(_jsonable(data), stream, indent=2, sort_keys=True)
-            stream.write("\n")
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write JSON atomically."""
+    write_text(path, json.dumps(_jsonable(data), indent=2, sort_keys=True) + "\n")
 
 
 def _store(out_dir: Path, run: Run) -> None:

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_path
 from .errors import InputError
 from .events import Event, Exit, Message, Signal, Syscall
 from .inputs import iter_trace
@@ -142,18 +141,6 @@ def read_trace(
     return frame
 
 
-def _atomic_write(path: str | os.PathLike[str], write) -> None:
-    target = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    os.close(fd)
-    try:
-        write(temp)
-        os.replace(temp, target)
-    except BaseException:
-        os.unlink(temp)
-        raise
-
-
 _TEXT = ("string", "category")
 
 
@@ -171,12 +158,14 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     for name in frame.columns:
         if DTYPES.get(name) in _TEXT:
             escaped[name] = pd.array(_escape(frame[name].astype(object).tolist()), dtype=object)
-    _atomic_write(path, lambda temp: escaped.to_csv(temp, index=False, na_rep=_NULL))
+    with atomic_path(path) as temp:
+        escaped.to_csv(temp, index=False, na_rep=_NULL)
 
 
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write an event frame as Parquet, atomically."""
-    _atomic_write(path, lambda temp: frame.to_parquet(temp, index=False))
+    with atomic_path(path) as temp:
+        frame.to_parquet(temp, index=False)
 
 
 def _parse_cell(text: str | None, dtype: str) -> object:

@@ -14,11 +14,11 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_text
 from .errors import InputError
 
 __all__ = [
@@ -132,18 +132,9 @@ def collect_metadata(strace: str = "strace", python: str = sys.executable) -> En
 def write_metadata(run_dir: Path, metadata: RunMetadata) -> Path:
     """Write ``metadata.json`` into ``run_dir`` atomically; return its path."""
     path = Path(run_dir) / METADATA_FILE
-    text = json.dumps(dataclasses.asdict(metadata), indent=2, sort_keys=True) + "\n"
-    fd, temp = tempfile.mkstemp(prefix=f".{METADATA_FILE}.", dir=run_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(
+        path, json.dumps(dataclasses.asdict(metadata), indent=2, sort_keys=True) + "\n"
+    )
 
 
 def _tuples(value: Any) -> Any:
