@@ -7,9 +7,6 @@ runs (2 vs 3) cannot reach significance at all (smallest p 0.2), so it would be 
 cannot fail; the independent control batch is the statistical control.
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import pytest

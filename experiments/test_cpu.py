@@ -10,9 +10,6 @@ returned memory to the kernel mid-loop would show a few brk/mmap/munmap here; th
 test fails and says so.
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import pytest

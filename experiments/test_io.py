@@ -7,9 +7,6 @@ write 128, read 144, openat 32, close 32, fsync 16, unlink 16 per run. Normal wr
 ``open`` (since glibc 2.26); an older libc would show ``open`` instead.
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import pytest

@@ -6,9 +6,6 @@ so glibc's adaptive malloc threshold, which would serve repeated same-size buffe
 heap without a syscall, plays no part). Normal makes neither call in its phase.
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import pytest

@@ -9,9 +9,6 @@ hundreds of times. Other stress-ng versions choose other calls (e.g. ``pwrite``)
 fails there names the call.
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import pytest

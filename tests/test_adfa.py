@@ -4,9 +4,6 @@ The data set is research-use only and never copied: the tests read it from ``$AD
 ``<repo>/../shared/data/adfa-ld`` and are skipped when it is absent.
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import json

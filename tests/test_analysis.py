@@ -3,9 +3,6 @@
 Event tables are built directly in the schema of syscall_parse.schema, with known answers.
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import math

@@ -23,9 +23,14 @@ def test_failed_write_keeps_old_file_and_removes_temp(tmp_path: Path) -> None:
     """An error inside the block leaves the target as it was and removes the temporary file."""
     target = tmp_path / "data.csv"
     target.write_text("complete\n")
-    with pytest.raises(RuntimeError, match="disk on fire"), atomic_path(target) as temp:
-        temp.write_text("half")
-        raise RuntimeError("disk on fire")
+
+    def write_half() -> None:
+        with atomic_path(target) as temp:
+            temp.write_text("half")
+            raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_half()
     assert "complete\n" == target.read_text()
     assert [target] == list(tmp_path.iterdir())
 

@@ -1,8 +1,5 @@
 """Capture under real strace: reproducible phase counts, complete metadata, nothing left behind."""
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import dataclasses

@@ -5,9 +5,6 @@ classify held-out captures of the workloads and of programs outside the project 
 Python mmap loop, stress-ng, ls, cat), all traced with real strace.
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import json

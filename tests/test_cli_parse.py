@@ -1,8 +1,5 @@
 """``syscall-lab parse`` and ``profile``: outputs, one-line errors with exit codes."""
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import json

@@ -5,9 +5,6 @@ ambient load and stress-ng stressors) in an empty folder, as a user would after 
 install, then re-renders the report from the saved data.
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import argparse

@@ -4,9 +4,6 @@ The experiment (2 runs each of normal, memory and io, and of normal under ambien
 captured once per session with real strace.
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import dataclasses

@@ -1,9 +1,6 @@
 """Detectors on small synthetic traces: unseen behaviour scores higher, the three ways of scoring
 (one trace, many, call by call) agree, and models survive a save/load round trip."""
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import json

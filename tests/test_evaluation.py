@@ -1,8 +1,5 @@
 """Detection metrics on small inputs whose values were worked out by hand."""
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import numpy as np

@@ -4,9 +4,6 @@ One module-scoped experiment (normal, its control, cpu and io, and normal under 
 load; 2 repeats at scale 0.25; no stress-ng) is captured for real and shared: a few seconds.
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import dataclasses

@@ -1,8 +1,5 @@
 """Event frames: the schema's dtypes, and CSV/Parquet round trips that are exact."""
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import pandas as pd

@@ -1,8 +1,5 @@
 """Reading logs: plain, compressed, non-UTF-8 bytes, -ff sets, and clear errors for bad paths."""
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import gzip

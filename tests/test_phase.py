@@ -1,8 +1,5 @@
 """The phase cut: rows strictly between the workload's marker syscalls, clear errors otherwise."""
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import glob

@@ -4,9 +4,6 @@ Each test runs pytest in a fresh folder whose conftest.py is the project's root 
 options, the header and the fixtures are the ones ``pytest experiments/`` gets.
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import argparse

@@ -1,8 +1,5 @@
 """``profile_events`` counts like strace -c: returned calls, errors, -T seconds."""
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from syscall_parse.events import Exit, Syscall, Unparsed

@@ -7,9 +7,6 @@ the real :func:`~syscall_parse.experiment.analyse_experiment`. Set
 the diff.
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import math

@@ -4,9 +4,6 @@ Synthetic per-run tables with known answers, null controls showing the tests do 
 and Hypothesis properties (p-values in [0, 1], symmetric divergence, antisymmetric shifts).
 """
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import math

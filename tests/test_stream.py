@@ -1,8 +1,5 @@
 """``iter_events``: joining split calls per pid, attributing unprefixed lines, keeping the rest."""
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import tracemalloc

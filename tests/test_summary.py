@@ -1,8 +1,5 @@
 """Reading strace's own -c/-C table: column sets, blank errors, old fixed widths, 32-bit tables."""
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from syscall_parse.summary import SummaryRow, read_summary

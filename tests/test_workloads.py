@@ -1,8 +1,5 @@
 """The workloads run untraced: bounded memory and disk, no files left, SIGTERM cleans up."""
 
-# The project writes asserts as `expected == actual`, which SIM300 calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import os
