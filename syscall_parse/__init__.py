@@ -1,89 +1,107 @@
-"""syscall-lab's library: parse strace logs into typed events and tables, capture and compare."""
+"""syscall-lab's library: parse strace logs into typed events and tables, capture and compare.
 
-from .adfa import AdfaDataset, AdfaTrace, benchmark_adfa, load_adfa
-from .analysis import AnalysisError, count_table, ngram_table, share_table, timing_table
-from .arguments import decode_string, fd_paths, split_args
-from .capture import (
-    Ambient,
-    CaptureResult,
-    StraceProfile,
-    capture,
-    capture_condition,
-    capture_series,
-    workload_command,
-)
-from .classify import (
-    Classification,
-    ClassifyError,
-    ResourceModel,
-    classify_trace,
-    default_model,
-    fit_model,
-    load_model,
-    trace_features,
-    train_model,
-)
-from .condition_detection import (
-    ConditionDetection,
-    ConditionsDetection,
-    StressRobustness,
-    detect_conditions,
-)
-from .detectors import (
-    Detector,
-    DetectorError,
-    Ensemble,
-    FrequencyKnn,
-    NgramKnn,
-    NgramModel,
-    Stide,
-    TStide,
-    load_detector,
-    make_detector,
-)
-from .errors import CaptureError, InputError, StraceParseError, SyscallLabError
-from .evaluation import DetectionResult, evaluate_scores
-from .events import Event, Exit, Message, Signal, Syscall, Unparsed
-from .experiment import (
-    ExperimentAnalysis,
-    ExperimentData,
-    ExperimentError,
-    ExperimentSettings,
-    Finding,
-    Run,
-    analyse_experiment,
-    find_shift,
-    findings,
-    load_experiment,
-    run_experiment,
-)
-from .frame import (
-    events_to_frame,
-    read_csv,
-    read_parquet,
-    read_trace,
-    write_csv,
-    write_parquet,
-)
-from .inputs import iter_trace, open_log
-from .lines import parse_line
-from .metadata import Environment, RunMetadata, collect_metadata, read_metadata
-from .phase import PhaseError, PhaseMarkers, cut_to_phase, find_markers
-from .profile import Profile, SyscallCount, profile_events
-from .stats import (
-    Comparison,
-    Distance,
-    Equivalence,
-    Shift,
-    compare_conditions,
-    compare_tables,
-    distribution_distance,
-    equivalence,
-    share_differences,
-)
-from .stream import ParseStats, iter_events
-from .summary import Summary, SummaryRow, SummaryTable, read_summary
-from .syscall_table import syscall_name
+The names below load their module on first use (PEP 562): ``import syscall_parse`` costs
+nothing, so light commands (``profile`` reads a log with numpy and pyarrow only) do not pay
+for pandas, scipy and matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# The module of each public name.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "adfa": ("AdfaDataset", "AdfaTrace", "benchmark_adfa", "load_adfa"),
+    "analysis": ("AnalysisError", "count_table", "ngram_table", "share_table", "timing_table"),
+    "arguments": ("decode_string", "fd_paths", "split_args"),
+    "capture": (
+        "Ambient",
+        "CaptureResult",
+        "StraceProfile",
+        "capture",
+        "capture_condition",
+        "capture_series",
+        "workload_command",
+    ),
+    "classify": (
+        "Classification",
+        "ClassifyError",
+        "ResourceModel",
+        "classify_trace",
+        "default_model",
+        "fit_model",
+        "load_model",
+        "trace_features",
+        "train_model",
+    ),
+    "condition_detection": (
+        "ConditionDetection",
+        "ConditionsDetection",
+        "StressRobustness",
+        "detect_conditions",
+    ),
+    "detectors": (
+        "Detector",
+        "DetectorError",
+        "Ensemble",
+        "FrequencyKnn",
+        "NgramKnn",
+        "NgramModel",
+        "Stide",
+        "TStide",
+        "load_detector",
+        "make_detector",
+    ),
+    "errors": ("CaptureError", "InputError", "StraceParseError", "SyscallLabError"),
+    "evaluation": ("DetectionResult", "evaluate_scores"),
+    "events": ("Event", "Exit", "Message", "Signal", "Syscall", "Unparsed"),
+    "experiment": (
+        "ExperimentAnalysis",
+        "ExperimentData",
+        "ExperimentError",
+        "ExperimentSettings",
+        "Finding",
+        "Run",
+        "analyse_experiment",
+        "find_shift",
+        "findings",
+        "load_experiment",
+        "run_experiment",
+    ),
+    "frame": (
+        "events_to_frame",
+        "read_csv",
+        "read_parquet",
+        "read_trace",
+        "write_csv",
+        "write_parquet",
+    ),
+    "inputs": ("iter_trace", "open_log"),
+    "lines": ("parse_line",),
+    "metadata": ("Environment", "RunMetadata", "collect_metadata", "read_metadata"),
+    "phase": ("PhaseError", "PhaseMarkers", "cut_to_phase", "find_markers"),
+    "profile": ("Profile", "SyscallCount", "profile_events"),
+    "stats": (
+        "Comparison",
+        "Distance",
+        "Equivalence",
+        "Shift",
+        "compare_conditions",
+        "compare_tables",
+        "distribution_distance",
+        "equivalence",
+        "share_differences",
+    ),
+    "stream": ("ParseStats", "iter_events"),
+    "summary": ("Summary", "SummaryRow", "SummaryTable", "read_summary"),
+    "syscall_table": ("syscall_name",),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+# A function named like its module: importing the submodule (as syscall_parse.experiment does)
+# would set the package attribute to the module, so the function is bound now (the module
+# needs only the standard library).
+from .capture import capture  # noqa: E402
 
 __all__ = [
     "AdfaDataset",
@@ -188,3 +206,16 @@ __all__ = [
     "write_csv",
     "write_parquet",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -30,9 +30,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -41,6 +41,9 @@ from .events import Exit, Message, Signal, Syscall, Unparsed
 from .lines import Continuation, OpenCall, Resumed, SummaryLine, Unfinished, parse_line
 from .profile import Profile, SyscallCount
 from .schema import COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["CHUNK_BYTES", "FastPathUnsupported", "profile_file", "read_trace_fast"]
 
@@ -893,6 +896,8 @@ _KINDS = {_WHOLE: "syscall", _RESUMED: "syscall", _UNFINISHED: "syscall", _SIGNA
 
 def _categorical(array: pa.Array) -> pd.Categorical:
     """Categories sorted, as an object index: what ``frame.events_to_frame`` builds."""
+    import pandas as pd
+
     encoded = array.dictionary_encode()
     dictionary = encoded.dictionary.to_pylist()
     order = sorted(range(len(dictionary)), key=dictionary.__getitem__)
@@ -905,6 +910,8 @@ def _categorical(array: pa.Array) -> pd.Categorical:
 
 
 def _nullable(array: pa.Array, dtype: str):
+    import pandas as pd
+
     mask = np.asarray(array.is_null())
     if dtype == "Int64":
         return pd.arrays.IntegerArray(np.asarray(array.fill_null(0), np.int64), mask)
@@ -912,6 +919,9 @@ def _nullable(array: pa.Array, dtype: str):
 
 
 def _to_frame(table: pa.Table, unparsed: int) -> pd.DataFrame:
+    # pandas only here: profiles never import it (a third of the memory of a profile run).
+    import pandas as pd
+
     code = table["code"].to_numpy()
     kind_names = np.array([_KINDS.get(c, "") for c in range(8)], dtype=object)
     signal = table["signal"].combine_chunks()
