@@ -591,18 +591,19 @@ def _overhead(analysis: ExperimentAnalysis) -> list[str]:
     ]
 
 
-def _anomaly(table: pd.DataFrame | None) -> list[str]:
-    if table is None:
+def _anomaly(tables: Mapping[str, pd.DataFrame] | None) -> list[str]:
+    if not tables:
         return []
-    rows = [[_cell(value) for value in row] for row in table.itertuples(index=False)]
-    return [
-        "## Anomaly detection",
-        "",
-        _table(rows, [str(column) for column in table.columns]),
-    ]
+    lines = ["## Anomaly detection"]
+    for caption, table in tables.items():
+        rows = [[_cell(value) for value in row] for row in table.itertuples(index=False)]
+        lines += ["", caption, "", _table(rows, [str(column) for column in table.columns])]
+    return lines
 
 
 def _cell(value: object) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return _yes(bool(value))
     if isinstance(value, (float, np.floating)):
         return _number(float(value))
     return str(value)
@@ -619,15 +620,17 @@ def render_report(
     host: str,
     figures: Mapping[str, str] | None = None,
     records: Sequence[Finding] | None = None,
-    anomaly: pd.DataFrame | None = None,
+    anomaly: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """The markdown report of ``analysis``.
 
     ``figures`` maps a figure key (see :data:`syscall_parse.figures.FIGURES`) to the path the
     report links (relative to the report); figures not listed are not linked. ``records`` are
     the findings (default: :func:`~syscall_parse.experiment.findings` of ``analysis``).
-    ``anomaly``, when given, is rendered as the "Anomaly detection" section, one row per
-    detector, columns as they are.
+    ``anomaly``, when given, is rendered as the "Anomaly detection" section: each caption
+    (a sentence saying what the table measures) followed by its table, columns as they are
+    (floats to 3 significant digits, booleans as yes/no), e.g. the frames of
+    :class:`~syscall_parse.condition_detection.ConditionsDetection`.
     """
     figures = dict(figures or {})
     sections: list[list[str]] = [
@@ -675,7 +678,7 @@ def write_report(
     *,
     date: str | None = None,
     host: str | None = None,
-    anomaly: pd.DataFrame | None = None,
+    anomaly: Mapping[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Draw the figures beside ``out``, render the report and write it atomically; its path.
 

@@ -155,9 +155,14 @@ FIXED_FINDINGS = (
     Finding("new-topic", "x", None, "A topic the report has no title for.", None),
 )
 
-ANOMALY = pd.DataFrame(
-    {"detector": ["stide", "ngram-lm"], "AUC": [0.912, 0.95], "FAR@90": [0.2, np.nan]}
-)
+ANOMALY = {
+    "AUC of each detector, normal against memory runs:": pd.DataFrame(
+        {"detector": ["stide", "ngram-lm"], "AUC": [0.912, 0.95], "FAR@90": [0.2, np.nan]}
+    ),
+    "False alarms under ambient load:": pd.DataFrame(
+        {"detector": ["stide"], "far_normal-under-io": [0.0], "within_budget": [True]}
+    ),
+}
 
 
 def _check_golden(name: str, text: str) -> None:
@@ -240,11 +245,15 @@ def test_findings_grouped_by_topic_and_comparison(analysis: ExperimentAnalysis) 
 
 
 def test_no_anomaly_section_without_table(analysis: ExperimentAnalysis) -> None:
-    """The "Anomaly detection" section appears only when a table is passed in."""
+    """The "Anomaly detection" section appears only when tables are passed in, each after its
+    caption."""
     text = render_report(analysis, date="d", host="h", records=())
     assert "" == extract_section(text, "Anomaly detection")
     with_table = render_report(analysis, date="d", host="h", records=(), anomaly=ANOMALY)
-    assert "| stide      | 0.912 | 0.2      |" in extract_section(with_table, "Anomaly detection")
+    section = extract_section(with_table, "Anomaly detection")
+    assert "AUC of each detector, normal against memory runs:" in section
+    assert "| stide      | 0.912 | 0.2      |" in section
+    assert "| stide      | 0                     | yes             |" in section
 
 
 @pytest.mark.parametrize(
