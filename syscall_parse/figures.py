@@ -10,8 +10,6 @@ an :class:`~syscall_parse.experiment.ExperimentAnalysis` supports.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +19,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .atomic import atomic_path
 from .stats import Comparison
 
 if TYPE_CHECKING:
@@ -51,17 +50,10 @@ _PNG_METADATA = {"Software": None}
 
 def _save(figure: Figure, path: Path) -> Path:
     """Render ``figure`` as PNG to ``path`` atomically."""
-    path = Path(path)
     FigureCanvasAgg(figure)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as temp:
         figure.savefig(temp, format="png", dpi=_DPI, metadata=_PNG_METADATA)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def plot_shares(shares: Mapping[str, pd.Series], path: Path, *, top: int = 8) -> Path:

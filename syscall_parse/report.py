@@ -10,9 +10,7 @@ that touches the disk: it draws the figures beside the report and writes both at
 from __future__ import annotations
 
 import math
-import os
 import platform
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +19,7 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
+from .atomic import write_text
 from .experiment import PHASE_COLUMNS, ExperimentAnalysis, Finding, findings, phase_shifts
 from .figures import mean_shares
 from .stats import Comparison, Distance, ShareDifference, Shift
@@ -661,17 +660,6 @@ def extract_section(markdown: str, title: str) -> str:
     return "\n".join(lines).strip() + "\n" if lines else ""
 
 
-def _write_text(path: Path, text: str) -> None:
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(
     analysis: ExperimentAnalysis,
     out: Path | str = DEFAULT_REPORT,
@@ -698,5 +686,5 @@ def write_report(
         figures=figures,
         anomaly=anomaly,
     )
-    _write_text(out, text)
+    write_text(out, text)
     return out

@@ -273,7 +273,8 @@ def test_extract_section(title: str, expected: str) -> None:
 def test_write_report_writes_report_and_figures(
     analysis: ExperimentAnalysis, tmp_path: Path
 ) -> None:
-    """write_report replaces the report whole, draws the PNGs it links, leaves no temp file."""
+    """write_report replaces the report whole, draws the PNGs it links, leaves no temp file;
+    the files get the mode open() would give them."""
     folder = tmp_path / "reports"
     folder.mkdir()
     (folder / "REPORT.md").write_text("old report\n", encoding="utf-8")
@@ -282,9 +283,13 @@ def test_write_report_writes_report_and_figures(
     assert folder / "REPORT.md" == out
     assert text.startswith("# syscall-lab report\n\nGenerated new date on h from 25 traced runs")
     assert sorted(["REPORT.md", *FIGURES.values()]) == sorted(p.name for p in folder.iterdir())
+    umask = os.umask(0)
+    os.umask(umask)
     for name in FIGURES.values():
         assert f"]({name})" in text
         assert PNG_SIGNATURE == (folder / name).read_bytes()[:8]
+    for path in folder.iterdir():
+        assert 0o666 & ~umask == path.stat().st_mode & 0o777, path.name
 
 
 def test_figures_are_reproducible(analysis: ExperimentAnalysis, tmp_path: Path) -> None:
