@@ -149,8 +149,10 @@ def _lines(data: bytes) -> tuple[pa.StringArray, np.ndarray, np.ndarray]:
     offsets = np.empty(len(ends) + 1, np.int64)
     offsets[0] = 0
     offsets[1:] = ends + 1
-    bad = (raw > 127) | (raw == 27) | (raw == 13)
-    if bad.any():
+    # bytes methods scan in C at memory speed: most logs skip the per-byte mask below.
+    clean = data.isascii() and b"\x1b" not in data and b"\r" not in data
+    bad = None if clean else (raw > 127) | (raw == 27) | (raw == 13)
+    if bad is not None and bad.any():
         per_line = np.add.reduceat(bad.astype(np.int32), offsets[:-1]) if len(ends) else bad[:0]
         unsafe = per_line > 0
         clean = raw.copy()
@@ -169,9 +171,10 @@ class _Windows:
     is the matrix of ``raw[b:b + width]`` for each ``b`` (a strided view, copied per row)."""
 
     def __init__(self, raw: np.ndarray, widest: int) -> None:
-        self._padded = np.concatenate((raw, np.zeros(widest, np.uint8)))
+        self._padded = np.concatenate((raw, np.zeros(max(widest, 8), np.uint8)))
         self._size = len(raw)
         self._views: dict[int, np.ndarray] = {}
+        self._words: np.ndarray | None = None
 
     def __call__(self, begin: np.ndarray, width: int) -> np.ndarray:
         view = self._views.get(width)
@@ -179,6 +182,12 @@ class _Windows:
             view = np.lib.stride_tricks.sliding_window_view(self._padded, width)
             self._views[width] = view
         return view[np.clip(begin, 0, self._size)]
+
+    def words(self, begin: np.ndarray) -> np.ndarray:
+        """The 8 bytes at each ``begin`` as one little-endian uint64 (byte 0 lowest)."""
+        if self._words is None:
+            self._words = np.ndarray((self._size + 1,), np.dtype("<u8"), self._padded.data, 0, (1,))
+        return self._words[np.clip(begin, 0, self._size)]
 
 
 def _views(
@@ -414,16 +423,16 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Ta
 # anchored patterns on the reversed line for the result. Lines it does not vouch for go
 # through _parse_chunk.
 
-# On the reversed line (which starts with its '\n'): an optional ' <0.000012>' duration, then
-# the result, then ' = ' and the ')' closing the arguments. The same languages as _TAIL.
-_REVERSED_DURATION = r"^\n(?:>\d+\.\d+< )?"
-_REVERSED_VALUE = _REVERSED_DURATION + r"(?:[0-9a-fA-F]+x0|(?:>[^<>\\()\"=]*<)?\d+-?) += \)"
-_REVERSED_ERROR = _REVERSED_DURATION + r"\)[^)]*\( [A-Z0-9_]+E (?:1-|\?) += \)"
-_REVERSED_UNRETURNED = _REVERSED_DURATION + r"\? += \)"
+# The end of a call that returned: the ')' closing the arguments, ' = ', the result (a value,
+# '-1 ENOENT (...)' or '? ERESTARTSYS (...)', or '?'), an optional ' <0.000012>' duration
+# with 1 to 6 digits of seconds. The languages of _TAIL; RE2 matches a pattern anchored at
+# the end backwards from the end, so only the tail of each line is read.
+_RESULT = (
+    r"\) += (?:0x[0-9a-fA-F]+|-?\d+(?:<[^<>\\()\"=]*>)?|(?:-1|\?) E[A-Z0-9_]+ \([^)]*\)|\?)"
+    r"(?: <\d{1,6}\.\d{6}>)?\n$"
+)
 
 _NAME_MAX = 32
-_UNFINISHED_TAIL = np.frombuffer(_UNFINISHED_END.encode(), np.uint8)
-_RESUMED_OPEN = np.frombuffer(b"<... ", np.uint8)
 _RESUMED_CLOSE = np.frombuffer(b" resumed>", np.uint8)
 
 
@@ -454,44 +463,87 @@ class _Prefix:
 
 def _prefix(window: _Windows, starts: np.ndarray, ends: np.ndarray, unsafe) -> _Prefix:
     """The prefix of every line, by byte arithmetic: the layout of ``strace -f -o FILE``
-    with or without ``-ttt`` (microseconds). Any other layout leaves a line to the patterns."""
+    with or without ``-ttt`` (microseconds). Any other layout leaves a line to the patterns.
+
+    Bytes are read 8 at a time as uint64 words and tested as SIMD-within-a-register lanes
+    (``_lanes``): a few integer operations per line instead of a byte matrix per test."""
     # '4730  ' or '1234567 ': a pid, padded with spaces to 5 characters, then one space.
-    head = window(starts, 8)
-    digit = (head >= 48) & (head <= 57)
-    pid_len = np.argmin(digit, axis=1)
-    column = np.arange(8)[None, :]
+    head = window.words(starts)
+    pid_len = _first_lane(~_lanes(head, 48, 57) & _HIGH)
     gap = np.maximum(6, pid_len + 1)
-    padded = np.all((column < pid_len[:, None]) | (column >= gap[:, None]) | (head == 32), axis=1)
-    ok = (pid_len > 0) & padded & ~unsafe
+    spaces = _SPAN[np.minimum(pid_len, 8), np.minimum(gap, 8)]
+    ok = (pid_len > 0) & (pid_len < 8) & ((_lanes(head, 32, 32) & spaces) == spaces) & ~unsafe
     body = starts + gap
-    # '1795869296.749720 ': a -ttt time with microseconds, or no time at all.
-    clock = window(body, 18)
-    clock_digit = (clock >= 48) & (clock <= 57)
+    # '1795869296.749720 ': a -ttt time with microseconds (not starting with 0), or none.
+    first, second, third = window.words(body), window.words(body + 8), window.words(body + 16)
     timed = (
-        clock_digit[:, :10].all(axis=1)
-        & (clock[:, 10] == 46)
-        & clock_digit[:, 11:17].all(axis=1)
-        & (clock[:, 17] == 32)
-        & (clock[:, 0] != 48)
+        (_lanes(first, 48, 57) == _HIGH)
+        & ((first & 0xFF) != 48)
+        & ((_lanes(second, 48, 57) & _CLOCK_DIGITS) == _CLOCK_DIGITS)
+        & ((_lanes(second, 46, 46) & _CLOCK_DOT) == _CLOCK_DOT)
+        & ((_lanes(third, 48, 57) & 0x80) != 0)
+        & (((third >> 8) & 0xFF) == 32)
     )
     body = np.where(timed, body + 18, body)
     # 'read(' or '<... read resumed>'.
-    opening = window(body, 5)
-    resumed = (opening == _RESUMED_OPEN).all(axis=1)
+    resumed = (window.words(body) & 0xFF_FFFF_FFFF) == _RESUMED_OPEN_WORD
     name_at = np.where(resumed, body + 5, body)
-    word = window(name_at, _NAME_MAX + 9)
-    name_char = ((word >= 97) & (word <= 122)) | ((word >= 48) & (word <= 57)) | (word == 95)
-    name_len = np.argmin(name_char[:, :_NAME_MAX], axis=1)
-    first_ok = ((word[:, 0] >= 97) & (word[:, 0] <= 122)) | (word[:, 0] == 95)
-    after = word[np.arange(len(starts)), name_len]
-    close = window(name_at + name_len, 10)
-    resumed_ok = (close[:, :9] == _RESUMED_CLOSE).all(axis=1) & (close[:, 9] != 32)
-    ok &= first_ok & (name_len > 0) & name_char[:, :_NAME_MAX].any(axis=1)
-    ok &= ~name_char[:, :_NAME_MAX].all(axis=1)
-    call = ok & ~resumed & (after == 40)
+    name_len = np.full(len(starts), _NAME_MAX, np.int64)
+    for k in range(_NAME_MAX // 8 - 1, -1, -1):
+        word = window.words(name_at + 8 * k)
+        name = _lanes(word, 97, 122) | _lanes(word, 48, 57) | _lanes(word, 95, 95)
+        if k == 0:
+            first_ok = (_lanes(word, 97, 122) | _lanes(word, 95, 95)) & 0x80 != 0
+        other = ~name & _HIGH
+        name_len = np.where(other != 0, 8 * k + _first_lane(other), name_len)
+    name_end = name_at + name_len
+    after = window.words(name_end)
+    close = window.words(name_end + 8) & 0xFFFF
+    resumed_ok = (after == _RESUMED_CLOSE_WORD) & ((close & 0xFF) == 62) & ((close >> 8) != 32)
+    ok &= first_ok & (name_len < _NAME_MAX)
+    call = ok & ~resumed & ((after & 0xFF) == 40)
     resumed &= ok & resumed_ok
-    unfinished = call & (window(ends - 17, 18) == _UNFINISHED_TAIL).all(axis=1)
+    unfinished = (
+        call
+        & (window.words(ends - 17) == _UNFINISHED_WORDS[0])
+        & (window.words(ends - 9) == _UNFINISHED_WORDS[1])
+        & ((window.words(ends - 1) & 0xFF) == 62)
+    )
     return _Prefix(pid_len, starts + gap, timed, name_at, name_len, call, resumed, unfinished)
+
+
+_ONES = np.uint64(0x0101_0101_0101_0101)
+_HIGH = np.uint64(0x8080_8080_8080_8080)
+
+
+def _lanes(words: np.ndarray, low: int, high: int) -> np.ndarray:
+    """The high bit of each byte of ``words`` whose value is in [low, high]. Exact for bytes
+    below 128 (no carry crosses a byte); lines' buffers hold only those."""
+    above_low = words + np.uint64((0x80 - low) * 0x0101_0101_0101_0101)
+    above_high = words + np.uint64((0x7F - high) * 0x0101_0101_0101_0101)
+    return above_low & ~above_high & _HIGH
+
+
+def _first_lane(bits: np.ndarray) -> np.ndarray:
+    """The index of the lowest byte whose high bit is set (8 where none)."""
+    lowest = bits & (~bits + np.uint64(1))
+    _, exponent = np.frexp(lowest.astype(np.float64))  # 2**(8 * byte + 7): exponent 8 * byte + 8
+    return np.where(bits == 0, 8, (exponent.astype(np.int64) - 8) >> 3)
+
+
+def _word(text: bytes) -> np.uint64:
+    return np.uint64(int.from_bytes(text, "little"))
+
+
+# _SPAN[a, b]: the high bits of bytes a to b - 1.
+_SPAN = np.array(
+    [[sum(0x80 << 8 * i for i in range(a, b)) for b in range(9)] for a in range(9)], np.uint64
+)
+_CLOCK_DIGITS = _word(b"\x80\x80\x00\x80\x80\x80\x80\x80")  # 'dd.ddddd'
+_CLOCK_DOT = _word(b"\x00\x00\x80\x00\x00\x00\x00\x00")
+_RESUMED_OPEN_WORD = _word(b"<... ")
+_RESUMED_CLOSE_WORD = _word(b" resumed")
+_UNFINISHED_WORDS = (_word(_UNFINISHED_END.encode()[:8]), _word(_UNFINISHED_END.encode()[8:16]))
 
 
 def _lean_table(data: bytes, first_line: int) -> pa.Table:
@@ -505,36 +557,21 @@ def _lean_table(data: bytes, first_line: int) -> pa.Table:
     window = _Windows(raw, _NAME_MAX + 9)
     starts, ends = offsets[:-1], offsets[1:] - 1  # ends: the '\n'
     prefix = _prefix(window, starts, ends, unsafe)
-    pid_len, name_at, name_len = prefix.pid_len, prefix.name_at, prefix.name_len
     call, resumed, unfinished = prefix.call, prefix.resumed, prefix.unfinished
-    rows = np.arange(count)
-    reversed_lines = pc.binary_reverse(lines.cast(pa.large_binary())).cast(pa.large_string())
-    value = np.asarray(pc.match_substring_regex(reversed_lines, _REVERSED_VALUE))
-    error = np.asarray(pc.match_substring_regex(reversed_lines, _REVERSED_ERROR))
-    question = np.asarray(pc.match_substring_regex(reversed_lines, _REVERSED_UNRETURNED))
-    ended_shape = value | error | question
-    whole = call & ~unfinished & ended_shape
-    resumed &= ended_shape
+    result = np.asarray(pc.match_substring_regex(lines, _RESULT))
+    whole = call & ~unfinished & result
+    resumed &= result
     ended = whole | resumed
-    # ' <0.000012>' at the end: seconds with microseconds, read exactly as float() does.
-    tail = window(ends - 20, 20)
-    opener = 19 - np.argmax((tail == 60)[:, ::-1], axis=1)
-    has_duration = (tail[:, 19] == 62) & (tail[rows, np.maximum(opener - 1, 0)] == 32)
-    has_duration &= (tail == 60).any(axis=1) & ended
-    dot = tail[:, 12] == 46  # '<SSSS.uuuuuu>': the dot 7 places before the '>'
-    tail_digit = (tail >= 48) & (tail <= 57)
-    int_len = 12 - (opener + 1)
-    between = (column_20 := np.arange(20)[None, :]) > opener[:, None]
-    int_ok = np.all(~between | (column_20 >= 12) | tail_digit, axis=1) & (int_len >= 1)
-    frac_ok = tail_digit[:, 13:19].all(axis=1)
-    exact = has_duration & dot & int_ok & frac_ok & (int_len <= 10)
-    fast = (whole | unfinished | resumed) & ~(has_duration & ~exact)
-    duration = _cast_views(buffer, ends - 19 + opener, 18 - opener, exact, pa.float64(), window)
-    pid = _cast_views(buffer, starts, pid_len, fast, pa.int64(), window)
+    duration, duration_len = _durations(window, starts, ends, ended)
+    last = raw[ends - 1 - duration_len]  # the last byte of the result
+    error = ended & (last == 41)  # ')': '-1 ENOENT (...)', '? ERESTARTSYS (...)'
+    question = ended & (last == 63)  # '?'
+    fast = whole | unfinished | resumed
+    pid = _cast_views(buffer, starts, prefix.pid_len, fast, pa.int64(), window)
     codes = np.full(count, _WHOLE, np.int8)
     codes[unfinished] = _UNFINISHED
     codes[resumed] = _RESUMED
-    names = _views(buffer, name_at, np.where(fast, name_len, 0), window)
+    names = _views(buffer, prefix.name_at, np.where(fast, prefix.name_len, 0), window)
     numbers = np.arange(first_line, first_line + count, dtype=np.int64)
     table = pa.table(
         {
@@ -542,7 +579,7 @@ def _lean_table(data: bytes, first_line: int) -> pa.Table:
             "code": codes,
             "pid": pid,
             "name": names,
-            "errno": pc.if_else(pa.array(error & ended), "E", pa.scalar(None, pa.string())),
+            "errno": pc.if_else(pa.array(error), "E", pa.scalar(None, pa.string())),
             "duration": duration,
             "returned": pa.array(ended & ~question, mask=~ended),
         }
@@ -554,6 +591,44 @@ def _lean_table(data: bytes, first_line: int) -> pa.Table:
     rest = _parse_chunk(b"".join(pieces), numbers[slow], False)
     merged = pa.concat_tables([table, rest])
     return merged.take(pc.sort_indices(merged, [("line", "ascending")]))
+
+
+_DIGIT_POWERS = 10 ** np.arange(7, -1, -1, dtype=np.int64)
+
+
+def _durations(
+    window: _Windows, starts: np.ndarray, ends: np.ndarray, ended: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The -T duration of each line that ``ended`` (NaN where none), and the length of its
+    ' <S.uuuuuu>' text (0 where none). Only 1 to 6 digits of seconds and exactly 6 of
+    microseconds are read here, as the integer n of microseconds: n / 10**6 is correctly
+    rounded, so it equals float('S.uuuuuu'). Other shapes fail ``_RESULT`` and fall back."""
+    count = len(starts)
+    duration = np.full(count, np.nan)
+    duration_len = np.zeros(count, np.int64)
+    rows = np.flatnonzero(ended & (ends - starts >= 16))
+    tail = window(ends[rows] - 16, 16)  # [' ', '<', 1-6 digits, '.', 6 digits, '>'], right-aligned
+    digit = (tail >= 48) & (tail <= 57)
+    # Seconds: the digits before the '.', back to a '<' that follows a ' '.
+    seconds_len = np.argmin(digit[:, 7::-1], axis=1)
+    opener = 7 - seconds_len
+    at = np.arange(len(rows))
+    shaped = (
+        (tail[:, 15] == 62)
+        & (tail[:, 8] == 46)
+        & digit[:, 9:15].all(axis=1)
+        & (seconds_len >= 1)
+        & (seconds_len <= 6)
+        & (tail[at, opener] == 60)
+        & (tail[at, np.maximum(opener - 1, 0)] == 32)
+    )
+    values = (tail.astype(np.int64) - 48) * np.where(digit, 1, 0)
+    micros = values[:, 9:15] @ _DIGIT_POWERS[2:]
+    whole_seconds = (values[:, :8] * np.where(np.arange(8) > opener[:, None], 1, 0)) @ _DIGIT_POWERS
+    timed = rows[shaped]
+    duration[timed] = (whole_seconds[shaped] * 1_000_000 + micros[shaped]) / 1e6
+    duration_len[timed] = 16 - opener[shaped] + 1
+    return duration, duration_len
 
 
 # ---------------------------------------------------------------------------------------------
