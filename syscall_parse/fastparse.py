@@ -546,15 +546,28 @@ _RESUMED_CLOSE_WORD = _word(b" resumed")
 _UNFINISHED_WORDS = (_word(_UNFINISHED_END.encode()[:8]), _word(_UNFINISHED_END.encode()[8:16]))
 
 
-def _lean_table(data: bytes, first_line: int) -> pa.Table:
-    """The profile columns of a chunk (``_PROFILE_FIELDS``), like ``_parse_chunk``."""
+@dataclass(frozen=True, slots=True)
+class _Lean:
+    """What a profile needs of each line of a chunk, as numpy arrays in line order: its code,
+    pid (-1: none), syscall name (``ids`` into ``names``; -1: none), whether the call ended
+    (returned or ``= ?``), returned, failed, and its -T duration (NaN: none)."""
+
+    code: np.ndarray
+    pid: np.ndarray
+    ids: np.ndarray
+    names: list[str]
+    ended: np.ndarray
+    returned: np.ndarray
+    error: np.ndarray
+    duration: np.ndarray
+
+
+def _lean_lines(data: bytes, first_line: int) -> _Lean:
+    """The profile view of a chunk, like ``_parse_chunk`` but with the result only matched."""
     lines, unsafe, offsets = _lines(data)
     count = len(lines)
-    if count == 0:
-        return _parse_chunk(data, first_line, False)
-    raw = np.frombuffer(data, np.uint8)
-    buffer = pa.py_buffer(data)
-    window = _Windows(raw, _NAME_MAX + 9)
+    _, _, clean_buf = lines.buffers()
+    window = _Windows(np.frombuffer(clean_buf, np.uint8), _NAME_MAX + 9)
     starts, ends = offsets[:-1], offsets[1:] - 1  # ends: the '\n'
     prefix = _prefix(window, starts, ends, unsafe)
     call, resumed, unfinished = prefix.call, prefix.resumed, prefix.unfinished
@@ -563,34 +576,53 @@ def _lean_table(data: bytes, first_line: int) -> pa.Table:
     resumed &= result
     ended = whole | resumed
     duration, duration_len = _durations(window, starts, ends, ended)
-    last = raw[ends - 1 - duration_len]  # the last byte of the result
+    last = window.words(ends - 1 - duration_len) & 0xFF  # the last byte of the result
     error = ended & (last == 41)  # ')': '-1 ENOENT (...)', '? ERESTARTSYS (...)'
-    question = ended & (last == 63)  # '?'
+    returned = ended & (last != 63)  # '?': did not return
     fast = whole | unfinished | resumed
-    pid = _cast_views(buffer, starts, prefix.pid_len, fast, pa.int64(), window)
-    codes = np.full(count, _WHOLE, np.int8)
-    codes[unfinished] = _UNFINISHED
-    codes[resumed] = _RESUMED
-    names = _views(buffer, prefix.name_at, np.where(fast, prefix.name_len, 0), window)
-    numbers = np.arange(first_line, first_line + count, dtype=np.int64)
-    table = pa.table(
-        {
-            "line": numbers,
-            "code": codes,
-            "pid": pid,
-            "name": names,
-            "errno": pc.if_else(pa.array(error), "E", pa.scalar(None, pa.string())),
-            "duration": duration,
-            "returned": pa.array(ended & ~question, mask=~ended),
-        }
-    ).filter(pa.array(fast))
+    code = np.full(count, _SKIP, np.int8)
+    code[whole] = _WHOLE
+    code[unfinished] = _UNFINISHED
+    code[resumed] = _RESUMED
+    pid = np.full(count, -1, np.int64)
+    state = np.flatnonzero(unfinished | resumed)  # only split calls are joined by pid
+    pid[state] = np.asarray(
+        _views(clean_buf, starts[state], prefix.pid_len[state], window).cast(pa.int64())
+    )
+    rows = np.flatnonzero(fast)
+    encoded = _views(clean_buf, prefix.name_at[rows], prefix.name_len[rows], window)
+    encoded = encoded.dictionary_encode()
+    names = encoded.dictionary.to_pylist()
+    ids = np.full(count, -1, np.int64)
+    ids[rows] = np.asarray(encoded.indices, np.int64)
     slow = np.flatnonzero(~fast)
-    if len(slow) == 0:
-        return table
+    if len(slow):
+        numbers = np.arange(first_line, first_line + count, dtype=np.int64)[slow]
+        rest = (code, pid, ids, names, ended, returned, error, duration)
+        _merge_slow(data, offsets, slow, numbers, *rest)
+    return _Lean(code, pid, ids, names, ended, returned, error, duration)
+
+
+def _merge_slow(
+    data, offsets, slow, numbers, code, pid, ids, names, ended, returned, error, duration
+):
+    """Put the reference's reading of the ``slow`` lines (numbered ``numbers``) into the
+    arrays of a ``_Lean``."""
     pieces = [data[offsets[i] : offsets[i + 1]] for i in slow.tolist()]
-    rest = _parse_chunk(b"".join(pieces), numbers[slow], False)
-    merged = pa.concat_tables([table, rest])
-    return merged.take(pc.sort_indices(merged, [("line", "ascending")]))
+    table = _parse_chunk(b"".join(pieces), numbers, False)
+    code[slow] = table["code"].to_numpy()
+    pid[slow] = np.asarray(table["pid"].fill_null(-1), np.int64)
+    index = {name: i for i, name in enumerate(names)}
+    for at, name in zip(slow.tolist(), table["name"].to_pylist(), strict=True):
+        if name is not None:
+            ids[at] = index.setdefault(name, len(names))
+            if ids[at] == len(names):
+                names.append(name)
+    slow_ended = (code[slow] == _WHOLE) | (code[slow] == _RESUMED)
+    ended[slow] = slow_ended
+    returned[slow] = np.asarray(table["returned"].fill_null(False)) & slow_ended
+    error[slow] = np.asarray(table["errno"].is_valid()) & returned[slow]
+    duration[slow] = table["duration"].to_numpy()
 
 
 _DIGIT_POWERS = 10 ** np.arange(7, -1, -1, dtype=np.int64)
@@ -713,23 +745,6 @@ class _ChunkCounts:
     last: dict[int, tuple[int, str | None]]
 
 
-def _counts(names: list[str | None]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    if not names:
-        return counts
-    result = pc.value_counts(pa.array(names, pa.string()))
-    for name, count in zip(result.field(0).to_pylist(), result.field(1).to_pylist(), strict=True):
-        counts[name] = count
-    return counts
-
-
-def _value_counts(array: pa.Array) -> dict[str, int]:
-    if len(array) == 0:
-        return {}
-    result = pc.value_counts(array)
-    return dict(zip(result.field(0).to_pylist(), result.field(1).to_pylist(), strict=True))
-
-
 def _pairs(code: np.ndarray, pid: np.ndarray, name_ids: np.ndarray):
     """Adjacent state rows of each pid: (sorted order, same-pid mask, joined mask).
 
@@ -745,35 +760,37 @@ def _pairs(code: np.ndarray, pid: np.ndarray, name_ids: np.ndarray):
     return order, same, joined
 
 
+def _bincounts(ids: np.ndarray, names: list[str], mask: np.ndarray) -> dict[str, int]:
+    """How many rows of each name ``mask`` selects."""
+    counts = np.bincount(ids[mask], minlength=len(names))
+    return {names[i]: int(counts[i]) for i in np.flatnonzero(counts).tolist()}
+
+
 def _chunk_counts(path: str, chunk: _Chunk) -> _ChunkCounts:
-    table = _lean_table(_read(Path(path), chunk.start, chunk.stop), chunk.first_line)
-    code = table["code"].to_numpy()
-    name = table["name"].combine_chunks()
-    ended = (code == _WHOLE) | (code == _RESUMED)
-    returned = np.asarray(table["returned"].fill_null(False)) & ended
-    has_errno = np.asarray(table["errno"].is_valid()) & returned
-    unreturned = ended & ~returned
-    duration = table["duration"].to_numpy()
-    timed = returned & ~np.isnan(duration)
-    encoded = name.dictionary_encode()
-    ids = np.asarray(encoded.indices.fill_null(-1), np.int64)
-    dictionary = encoded.dictionary.to_pylist()
+    lean = _lean_lines(_read(Path(path), chunk.start, chunk.stop), chunk.first_line)
+    code, ids, names = lean.code, lean.ids, lean.names
+    returned = lean.returned
+    timed = returned & ~np.isnan(lean.duration)
     durations: dict[str, np.ndarray] = {}
     if timed.any():
         timed_ids = ids[timed]
-        timed_values = duration[timed]
-        order = np.argsort(timed_ids, kind="stable")  # line order kept within each name
+        timed_values = lean.duration[timed]
+        # A stable sort keeps line order within each name (radix sort on 16-bit keys).
+        key = timed_ids.astype(np.int16) if len(names) < 1 << 15 else timed_ids
+        order = np.argsort(key, kind="stable")
         sorted_ids = timed_ids[order]
         bounds = np.flatnonzero(np.diff(sorted_ids)) + 1
-        for group in np.split(order, bounds):
-            durations[dictionary[timed_ids[group[0]]]] = timed_values[group]
-    state = (code == _UNFINISHED) | (code == _RESUMED) | (code == _EXIT)
-    pid_column = table["pid"].combine_chunks()
-    state &= np.asarray(pid_column.is_valid())
-    rows = np.flatnonzero(state)
-    s_code, s_pid, s_ids = code[rows], np.asarray(pid_column.fill_null(-1))[rows], ids[rows]
+        for group, name_id in zip(
+            np.split(timed_values[order], bounds),
+            sorted_ids[np.r_[0, bounds]].tolist(),
+            strict=True,
+        ):
+            durations[names[name_id]] = group
+    rows = np.flatnonzero(
+        ((code == _UNFINISHED) | (code == _RESUMED) | (code == _EXIT)) & (lean.pid >= 0)
+    )
+    s_code, s_pid, s_ids = code[rows], lean.pid[rows], ids[rows]
     order, same, joined = _pairs(s_code, s_pid, s_ids)
-    joined_names = [dictionary[i] for i in s_ids[order][1:][joined]]
     first: dict[int, tuple[int, str | None]] = {}
     last: dict[int, tuple[int, str | None]] = {}
     if len(rows):
@@ -783,16 +800,17 @@ def _chunk_counts(path: str, chunk: _Chunk) -> _ChunkCounts:
             for at in order[positions].tolist():
                 edge[int(s_pid[at])] = (
                     int(s_code[at]),
-                    dictionary[s_ids[at]] if s_ids[at] >= 0 else None,
+                    names[s_ids[at]] if s_ids[at] >= 0 else None,
                 )
+    joined_ids = s_ids[order][1:][joined]
     return _ChunkCounts(
         events=int(np.isin(code, (_WHOLE, _RESUMED, _SIGNAL, _EXIT, _MESSAGE)).sum()),
         unparsed=int((code == _UNPARSED).sum()),
-        calls=_value_counts(name.filter(pa.array(returned))),
-        errors=_value_counts(name.filter(pa.array(has_errno))),
-        unreturned=_value_counts(name.filter(pa.array(unreturned))),
-        unfinished=_value_counts(name.filter(pa.array(code == _UNFINISHED))),
-        joined=_counts(joined_names),
+        calls=_bincounts(ids, names, returned),
+        errors=_bincounts(ids, names, lean.error),
+        unreturned=_bincounts(ids, names, lean.ended & ~returned),
+        unfinished=_bincounts(ids, names, code == _UNFINISHED),
+        joined=_bincounts(joined_ids, names, np.ones(len(joined_ids), bool)),
         durations=durations,
         first=first,
         last=last,
