@@ -667,14 +667,18 @@ def _durations(
 # Chunks on all cores
 
 
-def _chunks(path: Path, size: int) -> Iterator[_Chunk]:
+def _chunks(path: Path, size: int, numbered: bool) -> Iterator[_Chunk]:
+    """The chunks of the log; ``numbered=False`` leaves ``first_line`` at 1 in every chunk
+    (counts do not depend on line numbers, and counting them reads the whole log here, in
+    the process that waits on the workers)."""
     first_line = 1
     with path.open("rb") as handle:
         for start, stop in _chunk_bounds(path, size):
             yield _Chunk(start, stop, first_line)
-            handle.seek(start)
-            # Counting newlines of the next chunk here keeps line numbers global.
-            first_line += _count_lines(handle, stop - start)
+            if numbered:
+                handle.seek(start)
+                # Counting newlines of the next chunk here keeps line numbers global.
+                first_line += _count_lines(handle, stop - start)
 
 
 def _count_lines(handle, length: int) -> int:
@@ -700,7 +704,7 @@ def _map_chunks(
     """``work(path, chunk, *extra)`` of every chunk, in order, on ``workers`` processes
     (None: all cores; small logs in this process). At most two chunks per worker are in flight,
     so memory does not grow with the log."""
-    chunks = _chunks(path, chunk_bytes)
+    chunks = _chunks(path, chunk_bytes, work is not _chunk_counts)
     if workers is None:
         workers = (os.cpu_count() or 1) if path.stat().st_size >= _POOL_MIN_BYTES else 1
     if workers <= 1:
