@@ -563,22 +563,23 @@ class _Lean:
 
 
 def _lean_lines(data: bytes, first_line: int) -> _Lean:
-    """The profile view of a chunk, like ``_parse_chunk`` but with the result only matched."""
-    lines, unsafe, offsets = _lines(data)
-    count = len(lines)
-    _, _, clean_buf = lines.buffers()
-    window = _Windows(np.frombuffer(clean_buf, np.uint8), _NAME_MAX + 9)
-    starts, ends = offsets[:-1], offsets[1:] - 1  # ends: the '\n'
+    """The profile view of a chunk, with numpy only (no Arrow: a profile's processes stay
+    small): the prefix as in ``_parse_chunk``, the result checked against the language of
+    ``_RESULT`` by byte positions (``_results``); other lines go through ``parse_line``."""
+    raw = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(raw == 10)  # _read ends every chunk with a newline
+    count = len(ends)
+    starts = np.zeros(count, np.int64)
+    starts[1:] = ends[:-1] + 1
+    clean, unsafe = _ascii(data, raw, starts)
+    window = _Windows(clean, _NAME_MAX + 16)
     prefix = _prefix(window, starts, ends, unsafe)
     call, resumed, unfinished = prefix.call, prefix.resumed, prefix.unfinished
-    result = np.asarray(pc.match_substring_regex(lines, _RESULT))
-    whole = call & ~unfinished & result
-    resumed &= result
-    ended = whole | resumed
-    duration, duration_len = _durations(window, starts, ends, ended)
-    last = window.words(ends - 1 - duration_len) & 0xFF  # the last byte of the result
-    error = ended & (last == 41)  # ')': '-1 ENOENT (...)', '? ERESTARTSYS (...)'
-    returned = ended & (last != 63)  # '?': did not return
+    ended, error, returned, duration = _results(
+        window, data, clean, starts, ends, call & ~unfinished | resumed
+    )
+    whole = call & ~unfinished & ended
+    resumed &= ended
     fast = whole | unfinished | resumed
     code = np.full(count, _SKIP, np.int8)
     code[whole] = _WHOLE
@@ -586,46 +587,174 @@ def _lean_lines(data: bytes, first_line: int) -> _Lean:
     code[resumed] = _RESUMED
     pid = np.full(count, -1, np.int64)
     state = np.flatnonzero(unfinished | resumed)  # only split calls are joined by pid
-    pid[state] = np.asarray(
-        _views(clean_buf, starts[state], prefix.pid_len[state], window).cast(pa.int64())
-    )
-    rows = np.flatnonzero(fast)
-    encoded = _views(clean_buf, prefix.name_at[rows], prefix.name_len[rows], window)
-    encoded = encoded.dictionary_encode()
-    names = encoded.dictionary.to_pylist()
+    # The pid's digits moved to the top of a word of '0's, read as 8 digits.
+    pid_len = prefix.pid_len[state]
+    digits = window.words(starts[state]) & _LOW_BYTES[pid_len]
+    shift = (8 * (8 - pid_len)).astype(np.uint64)
+    pid[state] = _eight_digits((digits << shift) | (_ZEROS & _LOW_BYTES[8 - pid_len]))
     ids = np.full(count, -1, np.int64)
-    ids[rows] = np.asarray(encoded.indices, np.int64)
+    ids[fast], names = _name_ids(window, data, prefix.name_at[fast], prefix.name_len[fast])
     slow = np.flatnonzero(~fast)
     if len(slow):
         numbers = np.arange(first_line, first_line + count, dtype=np.int64)[slow]
         rest = (code, pid, ids, names, ended, returned, error, duration)
-        _merge_slow(data, offsets, slow, numbers, *rest)
+        _merge_slow(data, starts, ends, slow, numbers, *rest)
     return _Lean(code, pid, ids, names, ended, returned, error, duration)
 
 
+def _ascii(data: bytes, raw: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The chunk with bytes above 127 replaced (byte lanes then never carry), and which lines
+    hold bytes the reference treats apart (non-ASCII, ESC colour codes, '\\r')."""
+    if data.isascii() and b"\x1b" not in data and b"\r" not in data:
+        return raw, np.zeros(len(starts), bool)
+    bad = (raw > 127) | (raw == 27) | (raw == 13)
+    unsafe = np.add.reduceat(bad.astype(np.int32), starts) > 0 if len(starts) else bad[:0]
+    return np.where(raw > 127, np.uint8(1), raw), unsafe
+
+
+def _name_ids(window: _Windows, data: bytes, name_at: np.ndarray, name_len: np.ndarray):
+    """Ids of the names at ``name_at`` (``name_len`` bytes, at most 31) and the list of names:
+    each name hashed from its bytes, and every row checked against its hash's first row, so
+    that equal ids are equal names (a collision sends the log to the reference)."""
+    words = []
+    key = np.zeros(len(name_at), np.uint64)
+    for k in range(_NAME_MAX // 8):
+        kept = _LOW_BYTES[np.clip(name_len - 8 * k, 0, 8)]
+        word = window.words(name_at + 8 * k) & kept
+        words.append(word)
+        key = (key ^ word) * np.uint64(0x9E37_79B9_7F4A_7C15)  # multiply: mixes every byte
+    _, first, ids = np.unique(key, return_index=True, return_inverse=True)
+    ids = ids.reshape(-1)
+    for word in words:
+        if (word != word[first][ids]).any():
+            raise FastPathUnsupported("two syscall names with one hash")
+    names = [
+        data[at : at + size].decode()
+        for at, size in zip(name_at[first].tolist(), name_len[first].tolist(), strict=True)
+    ]
+    return ids, names
+
+
+# _LOW_BYTES[n]: a mask of the n lowest bytes of a word.
+_LOW_BYTES = np.array([(1 << 8 * n) - 1 for n in range(9)], np.uint64)
+
+
+def _results(window: _Windows, data: bytes, clean: np.ndarray, starts, ends, candidates):
+    """Which ``candidates`` end in a result of the language of ``_RESULT``, checked by byte
+    positions: the last '=' of the line, ' ' on both sides, spaces back to a ')', then one
+    of '?', 0xHEX, -?DIGITS, -?DIGITS<path>, (-1|?) ERRNO (text), and the optional duration.
+    A line this check does not vouch for (text or path holding one of ``<>\\()"=``, more than
+    40 spaces) goes to ``parse_line``. Returns (ended, error, returned, duration)."""
+    count = len(starts)
+    duration, duration_len = _durations(window, starts, ends, candidates)
+    rows = np.flatnonzero(candidates)
+    line_start = starts[rows]
+    stop = ends[rows] - duration_len[rows]  # the result is clean[s:stop]
+    equals = np.flatnonzero(clean == 61)
+    # '<>\\()"=', the bytes a path may not hold (bytes.translate: one C pass, no index array).
+    marks = np.flatnonzero(np.frombuffer(data.translate(_MARKS), np.bool_))
+    q = equals[np.maximum(np.searchsorted(equals, stop) - 1, 0)] if len(equals) else stop
+    at_q = np.searchsorted(marks, q)  # marks[at_q] == q
+    p = marks[np.maximum(at_q - 1, 0)] if len(marks) else q
+    gap = q - p - 1
+    # (q >= 40: the window of spaces below stays inside the chunk.)
+    ok = (q < stop) & (p >= line_start) & (gap >= 1) & (gap <= 40) & (q >= 40)
+    ok &= (clean[p] == 41) & (clean[np.minimum(q + 1, len(clean) - 1)] == 32)
+    ok &= clean[q - 1] == 32
+    padded = np.flatnonzero(ok & (gap > 1))  # ')' then several spaces: '...)      = 0'
+    spaces = window(q[padded] - 40, 40) == 32
+    ok[padded] &= np.all(spaces | (np.arange(40) < 40 - gap[padded, None]), axis=1)
+    s = q + 2
+    size = stop - s
+    head = window(s, 3)
+    last = clean[np.maximum(stop - 1, 0)]
+    # The mark before the last byte of the result (a path's '<' or a text's '(').
+    previous = marks[np.maximum(np.searchsorted(marks, stop - 1) - 1, 0)] if len(marks) else s
+    question = (size == 1) & (head[:, 0] == 63)
+    # -?DIGITS, then the end or a '<path>'.
+    negative = head[:, 0] == 45
+    digit_at = s + negative
+    digit_run = _run(window(digit_at, 24), 48, 57)
+    after_digits = digit_at + digit_run
+    number = (digit_run >= 1) & (after_digits == stop)
+    path = (
+        (digit_run >= 1)
+        & (clean[np.minimum(after_digits, len(clean) - 1)] == 60)
+        & (last == 62)
+        & (after_digits < stop - 1)
+        & (previous == after_digits)
+    )
+    hexadecimal = (head[:, 0] == 48) & (head[:, 1] == 120)
+    hex_run = _run_at(window, s + 2, 24, hexadecimal, 48, 57, 97, 102, 65, 70)
+    hexadecimal &= (hex_run >= 1) & (s + 2 + hex_run == stop)
+    # (-1|?) ERRNO (text)
+    minus_one = (head[:, 0] == 45) & (head[:, 1] == 49) & (head[:, 2] == 32)
+    interrupted = (head[:, 0] == 63) & (head[:, 1] == 32)
+    name_at = np.where(minus_one, s + 3, s + 2)
+    failed = (minus_one | interrupted) & (clean[np.minimum(name_at, len(clean) - 1)] == 69)
+    errno_run = _run_at(window, name_at + 1, 25, failed, 65, 90, 48, 57, 95, 95)
+    opener = name_at + 1 + errno_run + 1  # the '(' of the text
+    failed &= (
+        (errno_run >= 1)
+        & (clean[np.minimum(opener - 1, len(clean) - 1)] == 32)
+        & (clean[np.minimum(opener, len(clean) - 1)] == 40)
+        & (last == 41)
+        & (opener < stop - 1)
+        & (previous == opener)
+    )
+    ok &= question | number | path | hexadecimal | failed
+    ended = np.zeros(count, bool)
+    ended[rows] = ok
+    error = np.zeros(count, bool)
+    error[rows] = ok & failed
+    returned = ended.copy()
+    returned[rows] &= ~question
+    duration[~ended] = np.nan
+    return ended, error, returned, duration
+
+
+# bytes.translate table: 1 for the bytes a path after a result may not hold ('<>\\()"=').
+_MARKS = bytes(1 if byte in b'<>\\()"=' else 0 for byte in range(256))
+
+
+def _run_at(window: _Windows, begin: np.ndarray, width: int, mask: np.ndarray, *ranges: int):
+    """``_run`` of the ``width`` bytes at ``begin`` where ``mask``, else 0."""
+    runs = np.zeros(len(begin), np.int64)
+    rows = np.flatnonzero(mask)
+    runs[rows] = _run(window(begin[rows], width), *ranges)
+    return runs
+
+
+def _run(window: np.ndarray, *ranges: int) -> np.ndarray:
+    """How many leading bytes of each row are in the (low, high) ``ranges`` (all of them:
+    the width, which the callers treat as too long)."""
+    inside = np.zeros(window.shape, bool)
+    for low, high in zip(ranges[::2], ranges[1::2], strict=True):
+        inside |= (window >= low) & (window <= high)
+    return np.where(inside.all(axis=1), window.shape[1], np.argmin(inside, axis=1))
+
+
 def _merge_slow(
-    data, offsets, slow, numbers, code, pid, ids, names, ended, returned, error, duration
+    data, starts, ends, slow, numbers, code, pid, ids, names, ended, returned, error, duration
 ):
-    """Put the reference's reading of the ``slow`` lines (numbered ``numbers``) into the
-    arrays of a ``_Lean``."""
-    pieces = [data[offsets[i] : offsets[i + 1]] for i in slow.tolist()]
-    table = _parse_chunk(b"".join(pieces), numbers, False)
-    code[slow] = table["code"].to_numpy()
-    pid[slow] = np.asarray(table["pid"].fill_null(-1), np.int64)
+    """Put the reference's reading (``parse_line``) of the ``slow`` lines, numbered
+    ``numbers``, into the arrays of a ``_Lean``."""
     index = {name: i for i, name in enumerate(names)}
-    for at, name in zip(slow.tolist(), table["name"].to_pylist(), strict=True):
+    for at, number in zip(slow.tolist(), numbers.tolist(), strict=True):
+        text = data[starts[at] : ends[at]].decode("utf-8", "surrogateescape")
+        row = _record_row(parse_line(text, number), number)
+        code[at] = row["code"]
+        pid[at] = -1 if row.get("pid") is None else row["pid"]
+        name = row.get("name")
         if name is not None:
-            ids[at] = index.setdefault(name, len(names))
-            if ids[at] == len(names):
+            if name not in index:
+                index[name] = len(names)
                 names.append(name)
-    slow_ended = (code[slow] == _WHOLE) | (code[slow] == _RESUMED)
-    ended[slow] = slow_ended
-    returned[slow] = np.asarray(table["returned"].fill_null(False)) & slow_ended
-    error[slow] = np.asarray(table["errno"].is_valid()) & returned[slow]
-    duration[slow] = table["duration"].to_numpy()
-
-
-_DIGIT_POWERS = 10 ** np.arange(7, -1, -1, dtype=np.int64)
+            ids[at] = index[name]
+        ended[at] = row["code"] in (_WHOLE, _RESUMED)
+        returned[at] = ended[at] and bool(row.get("returned"))
+        error[at] = returned[at] and row.get("errno") is not None
+        duration[at] = np.nan if row.get("duration") is None else row["duration"]
 
 
 def _durations(
@@ -639,28 +768,47 @@ def _durations(
     duration = np.full(count, np.nan)
     duration_len = np.zeros(count, np.int64)
     rows = np.flatnonzero(ended & (ends - starts >= 16))
-    tail = window(ends[rows] - 16, 16)  # [' ', '<', 1-6 digits, '.', 6 digits, '>'], right-aligned
-    digit = (tail >= 48) & (tail <= 57)
-    # Seconds: the digits before the '.', back to a '<' that follows a ' '.
-    seconds_len = np.argmin(digit[:, 7::-1], axis=1)
-    opener = 7 - seconds_len
-    at = np.arange(len(rows))
+    fraction = window.words(ends[rows] - 8)  # '.uuuuuu>'
+    seconds = window.words(ends[rows] - 16)  # '?? <SSSS' or ' <SSSSSS': right-aligned digits
+    # The highest byte of ``seconds`` that is no digit: the '<' before them.
+    other = ~_lanes(seconds, 48, 57) & _HIGH
+    _, exponent = np.frexp(other.astype(np.float64))  # 2**(8 * byte + 7): 8 * byte + 8
+    opener = (exponent.astype(np.int64) - 8) >> 3
     shaped = (
-        (tail[:, 15] == 62)
-        & (tail[:, 8] == 46)
-        & digit[:, 9:15].all(axis=1)
-        & (seconds_len >= 1)
-        & (seconds_len <= 6)
-        & (tail[at, opener] == 60)
-        & (tail[at, np.maximum(opener - 1, 0)] == 32)
+        ((fraction & 0xFF) == 46)
+        & ((fraction >> 56) == 62)
+        & ((_lanes(fraction, 48, 57) & _FRACTION_DIGITS) == _FRACTION_DIGITS)
+        & (opener >= 1)
+        & (opener <= 6)
+        & (((seconds >> (8 * opener.astype(np.uint64))) & 0xFF) == 60)
+        & (((seconds >> (8 * (opener.astype(np.uint64) - 1))) & 0xFF) == 32)
     )
-    values = (tail.astype(np.int64) - 48) * np.where(digit, 1, 0)
-    micros = values[:, 9:15] @ _DIGIT_POWERS[2:]
-    whole_seconds = (values[:, :8] * np.where(np.arange(8) > opener[:, None], 1, 0)) @ _DIGIT_POWERS
+    # Bytes up to the '<' become '0', then both words are read as 8 decimal digits.
+    zeros = _LOW_BYTES[np.clip(opener + 1, 0, 8)]
+    whole_seconds = _eight_digits((seconds & ~zeros) | (_ZEROS & zeros))
+    micros = _eight_digits((fraction & _FRACTION_DIGITS_BYTES) | (_ZEROS & ~_FRACTION_DIGITS_BYTES))
     timed = rows[shaped]
-    duration[timed] = (whole_seconds[shaped] * 1_000_000 + micros[shaped]) / 1e6
-    duration_len[timed] = 16 - opener[shaped] + 1
+    duration[timed] = (whole_seconds[shaped] * 1_000_000 + micros[shaped] // 10) / 1e6
+    duration_len[timed] = 17 - opener[shaped]
     return duration, duration_len
+
+
+def _eight_digits(words: np.ndarray) -> np.ndarray:
+    """The number written by 8 ASCII digits (the first one in the lowest byte)."""
+    words = words & np.uint64(0x0F0F_0F0F_0F0F_0F0F)
+    words = (words * np.uint64(10 * 256 + 1)) >> np.uint64(8)
+    words = ((words & np.uint64(0x00FF_00FF_00FF_00FF)) * np.uint64(100 * 65536 + 1)) >> np.uint64(
+        16
+    )
+    words = ((words & np.uint64(0x0000_FFFF_0000_FFFF)) * np.uint64(10000 * (1 << 32) + 1)) >> (
+        np.uint64(32)
+    )
+    return words.astype(np.int64)
+
+
+_ZEROS = np.uint64(0x3030_3030_3030_3030)
+_FRACTION_DIGITS = np.uint64(0x0080_8080_8080_8000)  # the lanes of 'uuuuuu' in '.uuuuuu>'
+_FRACTION_DIGITS_BYTES = np.uint64(0x00FF_FFFF_FFFF_FF00)
 
 
 # ---------------------------------------------------------------------------------------------
