@@ -33,8 +33,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from .errors import SyscallLabError
 from .events import Exit, Message, Signal, Syscall, Unparsed
@@ -44,6 +42,8 @@ from .schema import COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
 __all__ = ["CHUNK_BYTES", "FastPathUnsupported", "profile_file", "read_trace_fast"]
 
@@ -242,23 +242,35 @@ _FIELDS = (
     "errno_text", "duration", "returned", "signal", "status",
 )  # fmt: skip
 _PROFILE_FIELDS = ("line", "code", "pid", "name", "errno", "duration", "returned")
-_ARROW_TYPES = {
-    "line": pa.int64(),
-    "code": pa.int8(),
-    "pid": pa.int64(),
-    "time": pa.float64(),
-    "relative": pa.float64(),
-    "name": pa.string(),
-    "args": pa.string(),
-    "ret": pa.string(),
-    "retval": pa.int64(),
-    "errno": pa.string(),
-    "errno_text": pa.string(),
-    "duration": pa.float64(),
-    "returned": pa.bool_(),
-    "signal": pa.string(),
-    "status": pa.int64(),
+_ARROW_TYPES = {  # names for pa.type_for_alias: Arrow is imported only for frames
+    "line": "int64",
+    "code": "int8",
+    "pid": "int64",
+    "time": "float64",
+    "relative": "float64",
+    "name": "string",
+    "args": "string",
+    "ret": "string",
+    "retval": "int64",
+    "errno": "string",
+    "errno_text": "string",
+    "duration": "float64",
+    "returned": "bool",
+    "signal": "string",
+    "status": "int64",
 }
+
+
+def _load_arrow() -> None:
+    """Import Arrow into this module's globals: only frames need it. Profiles use numpy
+    alone, since Arrow's compute library takes about 50 MB in every process that uses it."""
+    global pa, pc
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+
+def _arrow_type(field: str) -> pa.DataType:
+    return pa.type_for_alias(_ARROW_TYPES[field])
 
 
 def _record_row(record, number: int) -> dict[str, object]:
@@ -312,6 +324,7 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Ta
     """The line records of one chunk, in line order (``_FIELDS``; ``full=False`` leaves out
     the text columns a profile does not need). ``first_line`` is the number of the first
     line, or an array of the numbers of every line."""
+    _load_arrow()
     lines, unsafe, _ = _lines(data)
     count = len(lines)
     if isinstance(first_line, np.ndarray):
@@ -320,7 +333,7 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Ta
         numbers = np.arange(first_line, first_line + count, dtype=np.int64)
     if count == 0:
         fields = _FIELDS if full else _PROFILE_FIELDS
-        return pa.table({f: pa.array([], _ARROW_TYPES[f]) for f in fields})
+        return pa.table({f: pa.array([], _arrow_type(f)) for f in fields})
     _, offsets_buf, data_buf = lines.buffers()
     offsets = np.frombuffer(offsets_buf, np.int64, count + 1)
     starts = offsets[:-1]
@@ -398,7 +411,7 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Ta
         columns["signal"] = pa.nulls(count, pa.string())
         columns["status"] = pa.nulls(count, pa.int64())
     fields = _FIELDS if full else _PROFILE_FIELDS
-    table = pa.table({f: _arrow(columns[f], _ARROW_TYPES[f]) for f in fields})
+    table = pa.table({f: _arrow(columns[f], _arrow_type(f)) for f in fields})
     slow = np.flatnonzero(~fast)
     if len(slow) == 0:
         return table
@@ -412,7 +425,7 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Ta
         ]
     rows = [_record_row(parse_line(text, int(numbers[i])), int(numbers[i]))
             for i, text in zip(slow.tolist(), texts, strict=True)]  # fmt: skip
-    extra = pa.table({f: pa.array([row.get(f) for row in rows], _ARROW_TYPES[f]) for f in fields})
+    extra = pa.table({f: pa.array([row.get(f) for row in rows], _arrow_type(f)) for f in fields})
     keep = pa.array(fast)
     merged = pa.concat_tables([table.filter(keep), extra])
     return merged.take(pc.sort_indices(merged, [("line", "ascending")]))
@@ -1216,6 +1229,7 @@ def read_trace_fast(
     FastPathUnsupported. ``chunk_bytes`` sets the size of the pieces the log is cut into.
     Raises InputError for missing or unreadable sources.
     """
+    _load_arrow()
     plain = _plain_path(path)
     if plain is not None:
         try:
