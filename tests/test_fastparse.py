@@ -7,6 +7,7 @@ chunk borders. Odd lines are fed through Hypothesis in random interleavings.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -153,6 +154,25 @@ ODD_LINES = [
     "{pid}  {t} +++ killed by SIGKILL (core dumped) +++",
     "{pid}  {t} +++ superseded by execve in pid 2 +++",
     '{pid}  write(1, "x", 1) = 1',
+    # Shapes the byte-position check of profiles must send to the reference or read right.
+    '{pid}  {t} read(3, "", 1){pad}= 0 <0.000010>',
+    '{pid}  {t} read(3, "= 5", 3) = 3 <0.000002>',
+    "{pid}  {t} nanosleep(NULL, NULL) = 0 <123456.000010>",
+    "{pid}  {t} nanosleep(NULL, NULL) = 0 <1234567.000010>",
+    "{pid}  {t} nanosleep(NULL, NULL) = 0 <0.0000100>",
+    '{pid}  {t} openat(AT_FDCWD, "x", O_RDONLY) = -1 EINVAL (Bad = value (x)) <0.000001>',
+    '{pid}  {t} openat(AT_FDCWD, "x", O_RDONLY) = 3</a(b)> <0.000001>',
+    '{pid}  {t} openat(AT_FDCWD, "x", O_RDONLY) = 3</a=b> <0.000001>',
+    '{pid}  {t} openat(AT_FDCWD, "x", O_RDONLY) = 3</a b/c.txt>',
+    "{pid}  {t} lseek(3, 0, SEEK_CUR) = 0x1F <0.000001>",
+    "{pid}  {t} getpriority(PRIO_PROCESS, 0) = -5 <0.000001>",
+    "{pid}  {t} getpid() = 5< <0.000001>",
+    "{pid}  {t} getpid() =  5 <0.000001>",
+    "{pid}  {t} getpid()= 5 <0.000001>",
+    "{pid}  {t} a_name_of_more_than_32_characters_x() = 0 <0.000001>",
+    "{pid}  {t} <... nanosleep resumed>NULL) = ? ERESTART_RESTARTBLOCK (Interrupted) <0.5>",
+    "{pid}  {t} <... nanosleep resumed>NULL) = ? ERESTARTNOHAND (To be restarted) <0.000007>",
+    "{pid}  {t} nanosleep(NULL,  <unfinished ...>",
     '{pid}  {t} write(1, "h\\303\\251", 3) = 3 <0.000004>',
     '{pid}  {t} write(1, "héllo", 6) = 6 <0.000004>',
     '{pid}  {t} \x1b[1mwrite\x1b[0m(1, "x", 1) = 1 <0.000004>',
@@ -179,11 +199,29 @@ ODD_LINES = [
 def test_odd_lines_in_any_order(tmp_path_factory, lines, chunk_bytes, newline_at_end):
     """Any interleaving of odd lines gives the reference's frame and profile."""
     path = tmp_path_factory.mktemp("odd") / "trace.log"
-    text = "\n".join(line.format(pid=pid, t="1795869296.749069") for line, pid in lines)
+    text = "\n".join(
+        line.format(pid=pid, t="1795869296.749069", pad=" " * 45) for line, pid in lines
+    )
     if lines and newline_at_end:
         text += "\n"
     path.write_bytes(text.encode("utf-8", "surrogateescape"))
     assert_same(path, workers=1, chunk_bytes=chunk_bytes)
+
+
+def test_profile_imports_neither_arrow_nor_pandas(tmp_path):
+    """A profile needs numpy only (Arrow's compute library alone takes about 50 MB)."""
+    path = tmp_path / "trace.log"
+    path.write_text("7  1795869296.749069 getpid() = 7 <0.000001>\n")
+    code = (
+        "import sys\n"
+        "from syscall_parse.fastparse import profile_file\n"
+        f"assert profile_file({str(path)!r}, workers=1).syscalls\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pyarrow', 'pandas'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120
+    )
+    assert "[]" == result.stdout.strip()
 
 
 @pytest.mark.parametrize(
