@@ -45,11 +45,21 @@ if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-__all__ = ["CHUNK_BYTES", "FastPathUnsupported", "profile_file", "read_trace_fast"]
+__all__ = [
+    "CHUNK_BYTES",
+    "PROFILE_CHUNK_BYTES",
+    "FastPathUnsupported",
+    "profile_file",
+    "read_trace_fast",
+]
 
 CHUNK_BYTES = 4 << 20
 """Bytes per chunk: big enough to amortise the per-call cost of the Arrow kernels, small
 enough that a chunk's arrays (a few times its size) stay well under the memory budget."""
+
+PROFILE_CHUNK_BYTES = 1 << 20
+"""Bytes per chunk of a profile: its numpy arrays are few and per-chunk costs small, so small
+chunks cost no speed and keep each worker near its imports' size (about 30 MB)."""
 
 # Logs smaller than this are parsed in this process: a pool costs more than it saves.
 _POOL_MIN_BYTES = 4 * CHUNK_BYTES
@@ -991,7 +1001,7 @@ def profile_file(
     path: str | os.PathLike[str],
     *,
     workers: int | None = None,
-    chunk_bytes: int = CHUNK_BYTES,
+    chunk_bytes: int = PROFILE_CHUNK_BYTES,
     fallback: bool = True,
 ) -> Profile:
     """The ``Profile`` of a log, equal to ``profile_events(iter_trace(path))``, computed in bulk.
