@@ -436,9 +436,10 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Ta
     rows = [_record_row(parse_line(text, int(numbers[i])), int(numbers[i]))
             for i, text in zip(slow.tolist(), texts, strict=True)]  # fmt: skip
     extra = pa.table({f: pa.array([row.get(f) for row in rows], _arrow_type(f)) for f in fields})
-    keep = pa.array(fast)
-    merged = pa.concat_tables([table.filter(keep), extra])
-    return merged.take(pc.sort_indices(merged, [("line", "ascending")]))
+    # Each slow line's row replaced by the reference's: one take, no sort.
+    source = np.arange(count)
+    source[slow] = count + np.arange(len(slow))
+    return pa.concat_tables([table, extra]).take(pa.array(source))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1092,13 +1093,13 @@ def _frame_table(path: Path, workers: int | None, chunk_bytes: int) -> tuple[pa.
 
 def _arrange(table: pa.Table) -> pa.Table:
     """Join split calls and order rows as ``stream.iter_events`` yields them."""
-    table = table.combine_chunks()
+    # No combine_chunks of the whole table: the takes below copy each column once anyway.
     count = table.num_rows
     code = table["code"].to_numpy()
     line = table["line"].to_numpy()
-    pid_column = table["pid"].combine_chunks()
+    pid_column = _one(table["pid"])
     pid = np.asarray(pid_column.fill_null(-1), np.int64)
-    name = table["name"].combine_chunks()
+    name = _one(table["name"])
     ids = np.asarray(name.dictionary_encode().indices.fill_null(-1), np.int64)
     state = np.flatnonzero(
         ((code == _UNFINISHED) | (code == _RESUMED) | (code == _EXIT))
@@ -1137,7 +1138,7 @@ def _arrange(table: pa.Table) -> pa.Table:
     is_lone = np.concatenate((np.zeros(len(kept), bool), np.ones(len(lone_rows), bool)))[final]
 
     out = table.take(pa.array(source))
-    columns = {name: out[name].combine_chunks() for name in out.column_names}
+    columns = {name: _one(out[name]) for name in out.column_names}
     end_line = columns["line"]
     # Joined calls: the entry's first line, time and relative time, and leading arguments.
     partner = np.full(count, -1, np.int64)
@@ -1147,15 +1148,27 @@ def _arrange(table: pa.Table) -> pa.Table:
     if joined_rows.any():
         first = pa.array(np.where(joined_rows, taken_partner, source))
         for column in ("line", "time", "relative"):
-            columns[column] = table[column].take(first).combine_chunks()
-        head = table["args"].take(pa.array(taken_partner, mask=~joined_rows)).fill_null("")
-        columns["args"] = pc.binary_join_element_wise(head, columns["args"], "")
+            columns[column] = _one(table[column].take(first))
+        # Joined rows: the entry's arguments, then the exit's; one take puts them in place.
+        joined_at = np.flatnonzero(joined_rows)
+        args = columns["args"]
+        head = table["args"].take(pa.array(taken_partner[joined_at]))
+        joined_args = pc.binary_join_element_wise(head, args.take(pa.array(joined_at)), "")
+        place = np.arange(len(args))
+        place[joined_at] = len(args) + np.arange(len(joined_at))
+        columns["args"] = _one(pa.chunked_array([args, joined_args]).take(pa.array(place)))
     if is_lone.any():
         lone_mask = pa.array(is_lone)
         columns["returned"] = pc.if_else(lone_mask, False, columns["returned"])
         columns["code"] = pc.if_else(lone_mask, pa.scalar(_WHOLE, pa.int8()), columns["code"])
     columns["end_line"] = end_line
     return pa.table(columns)
+
+
+def _one(column: pa.ChunkedArray) -> pa.Array:
+    """A column as one array, copied only if it has several chunks (combine_chunks always
+    copies)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 _KINDS = {_WHOLE: "syscall", _RESUMED: "syscall", _UNFINISHED: "syscall", _SIGNAL: "signal",
@@ -1177,6 +1190,20 @@ def _categorical(array: pa.Array) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
 
 
+def _kinds(code: np.ndarray) -> pd.Categorical:
+    """The kind of each row from its line code, as ``_categorical`` of the kind names would
+    give it (the kinds present, sorted), without a column of strings."""
+    import pandas as pd
+
+    present = sorted({_KINDS[c] for c in np.unique(code).tolist()})
+    lookup = np.full(max(_KINDS) + 1, -1, np.int8)
+    for c, kind in _KINDS.items():
+        if kind in present:
+            lookup[c] = present.index(kind)
+    categories = pd.Index(present, dtype=object)
+    return pd.Categorical.from_codes(lookup[code], dtype=pd.CategoricalDtype(categories))
+
+
 def _nullable(array: pa.Array, dtype: str):
     import pandas as pd
 
@@ -1191,32 +1218,27 @@ def _to_frame(table: pa.Table, unparsed: int) -> pd.DataFrame:
     import pandas as pd
 
     code = table["code"].to_numpy()
-    kind_names = np.array([_KINDS.get(c, "") for c in range(8)], dtype=object)
-    signal = table["signal"].combine_chunks()
+    signal = _one(table["signal"])
     syscall_rows = np.isin(code, (_WHOLE, _RESUMED, _UNFINISHED))
     string = pd.StringDtype()
     frame = pd.DataFrame(
         {
             "line": table["line"].to_numpy(),
             "end_line": table["end_line"].to_numpy(),
-            "pid": _nullable(table["pid"].combine_chunks(), "Int64"),
-            "kind": _categorical(pa.array(kind_names[code], pa.string())),
+            "pid": _nullable(_one(table["pid"]), "Int64"),
+            "kind": _kinds(code),
             "time": np.asarray(table["time"].to_numpy(zero_copy_only=False), np.float64),
             "relative": np.asarray(table["relative"].to_numpy(zero_copy_only=False), np.float64),
-            "syscall": _categorical(
-                pc.if_else(pa.array(syscall_rows), table["name"].combine_chunks(), None)
-            ),
-            "args": table["args"].combine_chunks().to_pandas(types_mapper=lambda _: string),
-            "ret": table["ret"].combine_chunks().to_pandas(types_mapper=lambda _: string),
-            "retval": _nullable(table["retval"].combine_chunks(), "Int64"),
-            "errno": _categorical(table["errno"].combine_chunks()),
-            "errno_text": table["errno_text"]
-            .combine_chunks()
-            .to_pandas(types_mapper=lambda _: string),
+            "syscall": _categorical(pc.if_else(pa.array(syscall_rows), _one(table["name"]), None)),
+            "args": _one(table["args"]).to_pandas(types_mapper=lambda _: string),
+            "ret": _one(table["ret"]).to_pandas(types_mapper=lambda _: string),
+            "retval": _nullable(_one(table["retval"]), "Int64"),
+            "errno": _categorical(_one(table["errno"])),
+            "errno_text": _one(table["errno_text"]).to_pandas(types_mapper=lambda _: string),
             "duration": np.asarray(table["duration"].to_numpy(zero_copy_only=False), np.float64),
-            "returned": _nullable(table["returned"].combine_chunks(), "boolean"),
+            "returned": _nullable(_one(table["returned"]), "boolean"),
             "signal": _categorical(signal),
-            "status": _nullable(table["status"].combine_chunks(), "Int64"),
+            "status": _nullable(_one(table["status"]), "Int64"),
         },
         columns=list(COLUMNS),
     )
