@@ -926,7 +926,8 @@ def _pairs(code: np.ndarray, pid: np.ndarray, name_ids: np.ndarray):
 
     Raises FastPathUnsupported when a resumed half follows its pid's unfinished call of another
     name (the reference then keeps the pending call: not reproduced here)."""
-    order = np.argsort(pid, kind="stable")
+    # pid and position in one int64 key: a plain sort of unique keys is a stable sort by pid.
+    order = np.sort((pid << 32) | np.arange(len(pid))) & 0xFFFF_FFFF
     spid, scode, sname = pid[order], code[order], name_ids[order]
     same = spid[1:] == spid[:-1]
     pair = same & (scode[:-1] == _UNFINISHED) & (scode[1:] == _RESUMED)
@@ -1149,14 +1150,8 @@ def _arrange(table: pa.Table) -> pa.Table:
         first = pa.array(np.where(joined_rows, taken_partner, source))
         for column in ("line", "time", "relative"):
             columns[column] = _one(table[column].take(first))
-        # Joined rows: the entry's arguments, then the exit's; one take puts them in place.
-        joined_at = np.flatnonzero(joined_rows)
-        args = columns["args"]
-        head = table["args"].take(pa.array(taken_partner[joined_at]))
-        joined_args = pc.binary_join_element_wise(head, args.take(pa.array(joined_at)), "")
-        place = np.arange(len(args))
-        place[joined_at] = len(args) + np.arange(len(joined_at))
-        columns["args"] = _one(pa.chunked_array([args, joined_args]).take(pa.array(place)))
+        head = _one(table["args"].take(pa.array(taken_partner, mask=~joined_rows)))
+        columns["args"] = pc.binary_join_element_wise(head.fill_null(""), columns["args"], "")
     if is_lone.any():
         lone_mask = pa.array(is_lone)
         columns["returned"] = pc.if_else(lone_mask, False, columns["returned"])
