@@ -2,14 +2,15 @@
 
 ``read_trace_fast(path)`` returns exactly the frame of ``frame.read_trace(path)`` and
 ``profile_file(path)`` exactly the ``Profile`` of ``profile_events(iter_trace(path))``, but
-lines are classified in bulk: the log is read in byte chunks cut at newlines, each chunk becomes
-an Arrow string array; numpy byte arithmetic reads the prefix and syscall name of the layout of
-``strace -f -o FILE [-ttt] [-T] [-y]`` (pid padded to 5 columns, -ttt with microseconds), and
-RE2 patterns (``pyarrow.compute``) read the result: extracted into columns for a frame, only
-matched, on the reversed line, for a profile. Chunks are parsed on all cores (a process pool
-of forked workers) when the log is big.
+lines are classified in bulk: the log is read in byte chunks cut at newlines, and numpy byte
+arithmetic (8 bytes at a time in uint64 lanes, positions of '=' and of the bytes a path may not
+hold) reads the prefix, syscall name and result of the layout of
+``strace -f -o FILE [-ttt] [-T] [-y]`` (pid padded to 5 columns, -ttt with microseconds). A
+frame's text columns are then cut out of the chunk as Arrow strings; a profile needs numpy
+alone, so its processes never import Arrow (whose compute library takes about 50 MB in each).
+Chunks are parsed on all cores (a process pool of forked workers) when the log is big.
 
-Exactness comes first: any line the fast patterns do not classify with certainty (signals,
+Exactness comes first: any line the fast checks do not classify with certainty (signals,
 exits, messages, notes after the result, escaped or non-ASCII bytes, other prefix layouts...)
 goes through the reference ``lines.parse_line``; split calls are joined per pid with vectorized
 numpy operations that reproduce ``stream.iter_events``. The few situations whose state handling
@@ -67,14 +68,6 @@ _POOL_MIN_BYTES = 4 * CHUNK_BYTES
 # Line codes of a chunk table.
 _WHOLE, _UNFINISHED, _RESUMED, _SIGNAL, _EXIT, _MESSAGE, _UNPARSED, _SKIP = range(8)
 
-# The end of a call that returned, through the newline: ') = 0 <0.000012>',
-# ')      = -1 ENOENT (No such file or directory)', ') = ? ERESTARTSYS (To be restarted...)',
-# ') = 3</tmp/a b.txt>', ') = ?'. Notes, (deleted), escaped paths and E??? fall back.
-_TAIL = (
-    r"(?P<tail>\) += (?:(?P<eret>-1|\?) (?P<errno>E[A-Z0-9_]+) \((?P<etext>[^)]*)\)"
-    r"|(?P<val>\?|(?P<hex>0x[0-9a-fA-F]+)|(?P<dec>-?\d+)(?:<[^<>\\()\"=]*>)?))"
-    r"(?: <(?P<dur>\d+\.\d+)>)?\n)$"
-)
 _UNFINISHED_END = " <unfinished ...>\n"
 
 
@@ -229,11 +222,6 @@ def _substrings(lines: pa.LargeStringArray, starts: np.ndarray, stops: np.ndarra
     return _views(data_buf, offsets[:-1] + starts, stops - starts)
 
 
-def _present(array: pa.Array) -> np.ndarray:
-    """Mask of non-empty strings (RE2 gives '' for a group that did not take part)."""
-    return np.asarray(pc.greater(pc.binary_length(array), 0).fill_null(False))
-
-
 def _int_value(token: str) -> int | None:
     # The reference's conversion ('0x10' => 16 with 64-bit wrap, '0644' => octal).
     end = token.find("<")
@@ -251,7 +239,6 @@ _FIELDS = (
     "line", "code", "pid", "time", "relative", "name", "args", "ret", "retval", "errno",
     "errno_text", "duration", "returned", "signal", "status",
 )  # fmt: skip
-_PROFILE_FIELDS = ("line", "code", "pid", "name", "errno", "duration", "returned")
 _ARROW_TYPES = {  # names for pa.type_for_alias: Arrow is imported only for frames
     "line": "int64",
     "code": "int8",
@@ -330,10 +317,9 @@ def _arrow(values: object, kind: pa.DataType) -> pa.Array:
     return pa.array(values, kind)
 
 
-def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Table:
-    """The line records of one chunk, in line order (``_FIELDS``; ``full=False`` leaves out
-    the text columns a profile does not need). ``first_line`` is the number of the first
-    line, or an array of the numbers of every line."""
+def _parse_chunk(data: bytes, first_line: int | np.ndarray) -> pa.Table:
+    """The line records of one chunk, in line order (``_FIELDS``). ``first_line`` is the
+    number of the first line, or an array of the numbers of every line."""
     _load_arrow()
     lines, unsafe, _ = _lines(data)
     count = len(lines)
@@ -342,20 +328,19 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Ta
     else:
         numbers = np.arange(first_line, first_line + count, dtype=np.int64)
     if count == 0:
-        fields = _FIELDS if full else _PROFILE_FIELDS
-        return pa.table({f: pa.array([], _arrow_type(f)) for f in fields})
+        return pa.table({f: pa.array([], _arrow_type(f)) for f in _FIELDS})
     _, offsets_buf, data_buf = lines.buffers()
     offsets = np.frombuffer(offsets_buf, np.int64, count + 1)
-    starts = offsets[:-1]
-    window = _Windows(np.frombuffer(data_buf, np.uint8), _NAME_MAX + 9)
-    prefix = _prefix(window, starts, offsets[1:] - 1, unsafe)
+    starts, ends = offsets[:-1], offsets[1:] - 1
+    clean = np.frombuffer(data_buf, np.uint8)
+    window = _Windows(clean, _NAME_MAX + 16)
+    prefix = _prefix(window, starts, ends, unsafe)
     unfinished = prefix.unfinished
-    tail = pc.extract_regex(lines, _TAIL)
-    has_tail = np.asarray(tail.is_valid())
+    tail = _results(window, data, clean, starts, ends, prefix.call & ~unfinished | prefix.resumed)
     head_len = prefix.head_end() - starts
     line_len = np.diff(offsets)
-    whole = prefix.call & ~unfinished & has_tail
-    resumed = prefix.resumed & has_tail
+    whole = prefix.call & ~unfinished & tail.ended
+    resumed = prefix.resumed & tail.ended
     fast = whole | unfinished | resumed
 
     codes = np.full(count, _WHOLE, np.int8)
@@ -370,17 +355,35 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Ta
         np.float64,
     )
     ended = whole | resumed
-    dur_text = tail.field("dur")
-    duration = np.asarray(
-        pc.cast(pc.if_else(pa.array(ended & _present(dur_text)), dur_text, None), pa.float64()),
-        np.float64,
-    )
-    errno_col = tail.field("errno")
-    has_errno = _present(errno_col) & ended
-    val = tail.field("val")
-    returned = ended & ~np.asarray(pc.equal(val, "?").fill_null(False))
-    returned[unfinished] = False
+    has_errno = tail.error & ended
+    returned = tail.returned & ended
 
+    def text(begin: np.ndarray, end: np.ndarray, mask: np.ndarray) -> pa.Array:
+        """``data[begin:end]`` where ``mask``, else null."""
+        return _cast_views(data_buf, begin, end - begin, mask, pa.string(), window)
+
+    result, stop = tail.result, tail.stop
+    # The result: '-1'/'?' before an errno, else the whole value ('3</tmp/a b>' included).
+    ret = text(result, np.where(has_errno, tail.errno - 1, stop), ended)
+    # Values read by _int_value: 0x... and octal 0NNN (as the reference reads them).
+    octal = ended & tail.number & ~has_errno & (clean[np.minimum(result, len(clean) - 1)] == 48)
+    octal &= tail.digits_end - result >= 2
+    decimal = ended & tail.number & ~has_errno & ~octal
+    special = np.flatnonzero((tail.hexadecimal & ended & ~has_errno) | octal)
+    retval = np.asarray(
+        _cast_views(
+            data_buf, result, tail.digits_end - result, decimal, pa.int64(), window
+        ).fill_null(0),
+        np.int64,
+    )
+    retval_valid = decimal | (has_errno & tail.minus_one)
+    retval = np.where(has_errno, -1, retval)
+    if len(special):
+        tokens = pc.take(ret, pa.array(special)).to_pylist()
+        retval[special] = [_int_value(token) for token in tokens]
+        retval_valid[special] = True
+    arg_stop = np.where(unfinished, line_len - len(_UNFINISHED_END), tail.close - starts)
+    arg_stop = np.where(fast, arg_stop, head_len)
     columns: dict[str, object] = {
         "line": numbers,
         "code": codes,
@@ -388,40 +391,19 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Ta
         "time": time,
         "relative": np.full(count, np.nan),
         "name": name,
-        "duration": np.where(ended, duration, np.nan),
-        "returned": pa.array(returned, mask=~ended),
-        "errno": pc.if_else(pa.array(has_errno), errno_col, None),
-    }
-    if full:
-        tail_len = np.asarray(pc.binary_length(tail.field("tail")).fill_null(0), np.int64)
-        arg_stop = np.where(unfinished, line_len - len(_UNFINISHED_END), line_len - tail_len)
-        arg_stop = np.where(fast, arg_stop, head_len)
-        columns["args"] = pc.if_else(
+        "args": pc.if_else(
             pa.array(fast), _substrings(lines, head_len, np.maximum(arg_stop, head_len)), None
-        )
-        eret = tail.field("eret")
-        ret = pc.if_else(pa.array(has_errno), eret, val)
-        columns["ret"] = pc.if_else(pa.array(ended), ret, None)
-        columns["errno_text"] = pc.if_else(pa.array(has_errno), tail.field("etext"), None)
-        dec = tail.field("dec")
-        dec_present = _present(dec) & ended & ~has_errno
-        octal = dec_present & np.asarray(pc.match_substring_regex(dec, r"^0\d").fill_null(False))
-        decimal = dec_present & ~octal
-        retval = np.asarray(
-            pc.cast(pc.if_else(pa.array(decimal), dec, None), pa.int64()).fill_null(0), np.int64
-        )
-        retval_valid = decimal | (has_errno & np.asarray(pc.equal(eret, "-1").fill_null(False)))
-        retval = np.where(has_errno, -1, retval)
-        special = np.flatnonzero((_present(tail.field("hex")) & ended & ~has_errno) | octal)
-        if len(special):
-            tokens = pc.take(val, pa.array(special)).to_pylist()
-            retval[special] = [_int_value(token) for token in tokens]
-            retval_valid[special] = True
-        columns["retval"] = pa.array(retval, mask=~retval_valid)
-        columns["signal"] = pa.nulls(count, pa.string())
-        columns["status"] = pa.nulls(count, pa.int64())
-    fields = _FIELDS if full else _PROFILE_FIELDS
-    table = pa.table({f: _arrow(columns[f], _arrow_type(f)) for f in fields})
+        ),
+        "ret": ret,
+        "retval": pa.array(retval, mask=~retval_valid),
+        "errno": text(tail.errno, tail.opener - 1, has_errno),
+        "errno_text": text(tail.opener + 1, stop - 1, has_errno),
+        "duration": np.where(ended, tail.duration, np.nan),
+        "returned": pa.array(returned, mask=~ended),
+        "signal": pa.nulls(count, pa.string()),
+        "status": pa.nulls(count, pa.int64()),
+    }
+    table = pa.table({f: _arrow(columns[f], _arrow_type(f)) for f in _FIELDS})
     slow = np.flatnonzero(~fast)
     if len(slow) == 0:
         return table
@@ -435,7 +417,7 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Ta
         ]
     rows = [_record_row(parse_line(text, int(numbers[i])), int(numbers[i]))
             for i, text in zip(slow.tolist(), texts, strict=True)]  # fmt: skip
-    extra = pa.table({f: pa.array([row.get(f) for row in rows], _arrow_type(f)) for f in fields})
+    extra = pa.table({f: pa.array([row.get(f) for row in rows], _arrow_type(f)) for f in _FIELDS})
     # Each slow line's row replaced by the reference's: one take, no sort.
     source = np.arange(count)
     source[slow] = count + np.arange(len(slow))
@@ -443,18 +425,12 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray, full: bool) -> pa.Ta
 
 
 # ---------------------------------------------------------------------------------------------
-# The lean classifier of profiles: byte arithmetic in numpy for the prefix and name, three
-# anchored patterns on the reversed line for the result. Lines it does not vouch for go
-# through _parse_chunk.
-
-# The end of a call that returned: the ')' closing the arguments, ' = ', the result (a value,
-# '-1 ENOENT (...)' or '? ERESTARTSYS (...)', or '?'), an optional ' <0.000012>' duration
-# with 1 to 6 digits of seconds. The languages of _TAIL; RE2 matches a pattern anchored at
-# the end backwards from the end, so only the tail of each line is read.
-_RESULT = (
-    r"\) += (?:0x[0-9a-fA-F]+|-?\d+(?:<[^<>\\()\"=]*>)?|(?:-1|\?) E[A-Z0-9_]+ \([^)]*\)|\?)"
-    r"(?: <\d{1,6}\.\d{6}>)?\n$"
-)
+# Byte arithmetic in numpy for the prefix, name and result of every line (frames and profiles).
+# The end of a call that returned, read by ``_results``, is this language (as a regular
+# expression: the ')' closing the arguments, ' = ', the result, an optional -T duration with
+# 1 to 6 digits of seconds):
+#   \) += (?:0x[0-9a-fA-F]+|-?\d+(?:<[^<>\\()"=]*>)?|(?:-1|\?) E[A-Z0-9_]+ \([^)]*\)|\?)
+#   (?: <\d{1,6}\.\d{6}>)?\n$
 
 _NAME_MAX = 32
 _RESUMED_CLOSE = np.frombuffer(b" resumed>", np.uint8)
@@ -589,7 +565,7 @@ class _Lean:
 def _lean_lines(data: bytes, first_line: int) -> _Lean:
     """The profile view of a chunk, with numpy only (no Arrow: a profile's processes stay
     small): the prefix as in ``_parse_chunk``, the result checked against the language of
-    ``_RESULT`` by byte positions (``_results``); other lines go through ``parse_line``."""
+    the result language by byte positions (``_results``); other lines go through ``parse_line``."""
     raw = np.frombuffer(data, np.uint8)
     ends = np.flatnonzero(raw == 10)  # _read ends every chunk with a newline
     count = len(ends)
@@ -599,9 +575,8 @@ def _lean_lines(data: bytes, first_line: int) -> _Lean:
     window = _Windows(clean, _NAME_MAX + 16)
     prefix = _prefix(window, starts, ends, unsafe)
     call, resumed, unfinished = prefix.call, prefix.resumed, prefix.unfinished
-    ended, error, returned, duration = _results(
-        window, data, clean, starts, ends, call & ~unfinished | resumed
-    )
+    tail = _results(window, data, clean, starts, ends, call & ~unfinished | resumed)
+    ended, error, returned, duration = tail.ended, tail.error, tail.returned, tail.duration
     whole = call & ~unfinished & ended
     resumed &= ended
     fast = whole | unfinished | resumed
@@ -663,12 +638,38 @@ def _name_ids(window: _Windows, data: bytes, name_at: np.ndarray, name_len: np.n
 _LOW_BYTES = np.array([(1 << 8 * n) - 1 for n in range(9)], np.uint64)
 
 
-def _results(window: _Windows, data: bytes, clean: np.ndarray, starts, ends, candidates):
-    """Which ``candidates`` end in a result of the language of ``_RESULT``, checked by byte
+@dataclass(frozen=True, slots=True)
+class _Tail:
+    """Where the result of each line lies (absolute offsets; meaningful where ``ended``):
+    ``close`` the ')' of the arguments, the result ``data[result:stop]``, its number
+    ``data[result:digits_end]``, an errno name ``data[errno:opener - 1]`` and text
+    ``data[opener + 1:stop - 1]``; the result's shape, and the -T duration (NaN: none)."""
+
+    ended: np.ndarray
+    error: np.ndarray  # '-1 ERRNO (text)' or '? ERESTART* (text)'
+    minus_one: np.ndarray  # the error is '-1 ...'
+    question: np.ndarray  # '?': did not return
+    hexadecimal: np.ndarray
+    number: np.ndarray  # -?DIGITS, alone or before a '<path>'
+    close: np.ndarray
+    result: np.ndarray
+    stop: np.ndarray
+    digits_end: np.ndarray
+    errno: np.ndarray
+    opener: np.ndarray
+    duration: np.ndarray
+
+    @property
+    def returned(self) -> np.ndarray:
+        return self.ended & ~self.question
+
+
+def _results(window: _Windows, data: bytes, clean: np.ndarray, starts, ends, candidates) -> _Tail:
+    """Which ``candidates`` end in a result of the language of the result language, checked by byte
     positions: the last '=' of the line, ' ' on both sides, spaces back to a ')', then one
     of '?', 0xHEX, -?DIGITS, -?DIGITS<path>, (-1|?) ERRNO (text), and the optional duration.
     A line this check does not vouch for (text or path holding one of ``<>\\()"=``, more than
-    40 spaces) goes to ``parse_line``. Returns (ended, error, returned, duration)."""
+    40 spaces) goes to ``parse_line``."""
     count = len(starts)
     duration, duration_len = _durations(window, starts, ends, candidates)
     rows = np.flatnonzero(candidates)
@@ -727,14 +728,29 @@ def _results(window: _Windows, data: bytes, clean: np.ndarray, starts, ends, can
         & (previous == opener)
     )
     ok &= question | number | path | hexadecimal | failed
-    ended = np.zeros(count, bool)
-    ended[rows] = ok
-    error = np.zeros(count, bool)
-    error[rows] = ok & failed
-    returned = ended.copy()
-    returned[rows] &= ~question
-    duration[~ended] = np.nan
-    return ended, error, returned, duration
+    duration[rows[~ok]] = np.nan
+    duration[~candidates] = np.nan
+
+    def spread(values: np.ndarray) -> np.ndarray:
+        full = np.zeros(count, values.dtype)
+        full[rows] = values if values.dtype != bool else values & ok
+        return full
+
+    return _Tail(
+        ended=spread(ok),
+        error=spread(failed),
+        minus_one=spread(failed & minus_one),
+        question=spread(question),
+        hexadecimal=spread(hexadecimal),
+        number=spread(number | path),
+        close=spread(p),
+        result=spread(s),
+        stop=spread(stop),
+        digits_end=spread(after_digits),
+        errno=spread(name_at),
+        opener=spread(opener),
+        duration=duration,
+    )
 
 
 # bytes.translate table: 1 for the bytes a path after a result may not hold ('<>\\()"=').
@@ -787,7 +803,7 @@ def _durations(
     """The -T duration of each line that ``ended`` (NaN where none), and the length of its
     ' <S.uuuuuu>' text (0 where none). Only 1 to 6 digits of seconds and exactly 6 of
     microseconds are read here, as the integer n of microseconds: n / 10**6 is correctly
-    rounded, so it equals float('S.uuuuuu'). Other shapes fail ``_RESULT`` and fall back."""
+    rounded, so it equals float('S.uuuuuu'). Other shapes fail the result language and fall back."""
     count = len(starts)
     duration = np.full(count, np.nan)
     duration_len = np.zeros(count, np.int64)
@@ -866,8 +882,8 @@ def _count_lines(handle, length: int) -> int:
     return lines + (1 if last and not last.endswith(b"\n") else 0)
 
 
-def _table_of(path: str, chunk: _Chunk, full: bool) -> pa.Table:
-    return _parse_chunk(_read(Path(path), chunk.start, chunk.stop), chunk.first_line, full)
+def _table_of(path: str, chunk: _Chunk) -> pa.Table:
+    return _parse_chunk(_read(Path(path), chunk.start, chunk.stop), chunk.first_line)
 
 
 def _map_chunks(
@@ -1083,9 +1099,9 @@ def _profile_plain(path: Path, workers: int | None, chunk_bytes: int) -> Profile
 
 def _frame_table(path: Path, workers: int | None, chunk_bytes: int) -> tuple[pa.Table, int]:
     """All line records of the log (unparsed and skipped lines removed), and the unparsed count."""
-    tables = list(_map_chunks(path, _table_of, workers, chunk_bytes, True))
+    tables = list(_map_chunks(path, _table_of, workers, chunk_bytes))
     if not tables:
-        return _parse_chunk(b"", 1, True), 0
+        return _parse_chunk(b"", 1), 0
     table = pa.concat_tables(tables)
     code = table["code"].to_numpy()
     unparsed = int((code == _UNPARSED).sum())
