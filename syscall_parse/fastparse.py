@@ -194,10 +194,15 @@ class _Windows:
 
 
 def _views(
-    data_buf: pa.Buffer, begin: np.ndarray, lengths: np.ndarray, window: _Windows | None = None
+    data_buf: pa.Buffer,
+    begin: np.ndarray,
+    lengths: np.ndarray,
+    window: _Windows | None = None,
+    valid: np.ndarray | None = None,
 ) -> pa.Array:
     """``data[begin:begin + length]`` for each row, as one vectorized copy (a string_view
-    array over the buffer, cast to plain strings). ``window``: the buffer's ``_Windows``."""
+    array over the buffer, cast to plain strings); null where not ``valid`` (if given).
+    ``window``: the buffer's ``_Windows``."""
     count = len(begin)
     lengths = lengths.astype(np.int32)
     if window is None:
@@ -211,15 +216,20 @@ def _views(
     long = lengths > 12
     words[:, 2] = np.where(long, 0, words[:, 2])
     words[:, 3] = np.where(long, begin, words[:, 3])
-    array = pa.Array.from_buffers(pa.string_view(), count, [None, pa.py_buffer(views), data_buf])
+    validity = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    array = pa.Array.from_buffers(
+        pa.string_view(), count, [validity, pa.py_buffer(views), data_buf]
+    )
     return array.cast(pa.string())
 
 
-def _substrings(lines: pa.LargeStringArray, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
-    """``line[start:stop]`` for each line."""
+def _substrings(
+    lines: pa.LargeStringArray, starts: np.ndarray, stops: np.ndarray, valid: np.ndarray
+) -> pa.Array:
+    """``line[start:stop]`` for each line, null where not ``valid``."""
     _, offsets_buf, data_buf = lines.buffers()
     offsets = np.frombuffer(offsets_buf, np.int64, len(lines) + 1, lines.offset * 8)
-    return _views(data_buf, offsets[:-1] + starts, stops - starts)
+    return _views(data_buf, offsets[:-1] + starts, stops - starts, valid=valid)
 
 
 def _int_value(token: str) -> int | None:
@@ -347,8 +357,7 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray) -> pa.Table:
     codes[unfinished] = _UNFINISHED
     codes[resumed] = _RESUMED
     pid = _cast_views(data_buf, starts, prefix.pid_len, fast, pa.int64(), window)
-    name = _views(data_buf, prefix.name_at, np.where(fast, prefix.name_len, 0), window)
-    name = pc.if_else(pa.array(fast), name, pa.scalar(None, pa.string()))
+    name = _views(data_buf, prefix.name_at, np.where(fast, prefix.name_len, 0), window, fast)
     clock = fast & prefix.timed
     time = np.asarray(
         _cast_views(data_buf, prefix.clock_at, np.full(count, 17), clock, pa.float64(), window),
@@ -391,9 +400,7 @@ def _parse_chunk(data: bytes, first_line: int | np.ndarray) -> pa.Table:
         "time": time,
         "relative": np.full(count, np.nan),
         "name": name,
-        "args": pc.if_else(
-            pa.array(fast), _substrings(lines, head_len, np.maximum(arg_stop, head_len)), None
-        ),
+        "args": _substrings(lines, head_len, np.maximum(arg_stop, head_len), fast),
         "ret": ret,
         "retval": pa.array(retval, mask=~retval_valid),
         "errno": text(tail.errno, tail.opener - 1, has_errno),
@@ -438,8 +445,8 @@ _RESUMED_CLOSE = np.frombuffer(b" resumed>", np.uint8)
 
 def _cast_views(data: pa.Buffer, begin, lengths, mask, kind, window: _Windows) -> pa.Array:
     """The numbers written at ``data[begin:begin + length]`` where ``mask``, else null."""
-    text = _views(data, begin, np.where(mask, lengths, 0), window)
-    return pc.cast(pc.if_else(pa.array(mask), text, pa.scalar(None, pa.string())), kind)
+    text = _views(data, begin, np.where(mask, lengths, 0), window, valid=mask)
+    return text if kind == pa.string() else text.cast(kind)
 
 
 @dataclass(frozen=True, slots=True)
