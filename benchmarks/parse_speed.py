@@ -4,7 +4,8 @@ Captures (or takes with --log) a log of a real busy program traced with
 ``strace -f -ttt -T -y``: two processes of three threads each, writing, reading, seeking and
 stat-ing small files (names with spaces), with failing stats. Then each path runs in a fresh
 child process, so that its peak resident memory (``ru_maxrss``, and that of its worker
-processes) is its own; "peak - imports" is the growth over the RSS the imports took:
+processes) is its own (a child's ``ru_maxrss`` starts at its parent's RSS, so this script
+stays small); "peak - imports" is the growth over the RSS the imports took:
 
 - ``reference frame``: ``frame.read_trace`` (per-line Python), on the first --reference-lines;
 - ``reference profile``: ``profile_events(iter_trace())`` on the same lines;
