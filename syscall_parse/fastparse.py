@@ -78,11 +78,12 @@ class FastPathUnsupported(SyscallLabError):
 
 @dataclass(frozen=True, slots=True)
 class _Chunk:
-    """Where one chunk of the log lies: byte range and the number of lines before it."""
+    """Where one chunk of the log lies: a byte range. Its lines are numbered from 1 by the
+    worker; ``_frame_table`` adds the lines of the chunks before (counted by the workers, so
+    that the parent does not read the whole log while they work)."""
 
     start: int
     stop: int
-    first_line: int
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,16 +328,13 @@ def _arrow(values: object, kind: pa.DataType) -> pa.Array:
     return pa.array(values, kind)
 
 
-def _parse_chunk(data: bytes, first_line: int | np.ndarray) -> pa.Table:
-    """The line records of one chunk, in line order (``_FIELDS``). ``first_line`` is the
-    number of the first line, or an array of the numbers of every line."""
+def _parse_chunk(data: bytes) -> pa.Table:
+    """The line records of one chunk (one row per line, numbered from 1), in line order
+    (``_FIELDS``)."""
     _load_arrow()
     lines, unsafe, _ = _lines(data)
     count = len(lines)
-    if isinstance(first_line, np.ndarray):
-        numbers = first_line
-    else:
-        numbers = np.arange(first_line, first_line + count, dtype=np.int64)
+    numbers = np.arange(1, count + 1, dtype=np.int64)
     if count == 0:
         return pa.table({f: pa.array([], _arrow_type(f)) for f in _FIELDS})
     _, offsets_buf, data_buf = lines.buffers()
@@ -569,7 +567,7 @@ class _Lean:
     duration: np.ndarray
 
 
-def _lean_lines(data: bytes, first_line: int) -> _Lean:
+def _lean_lines(data: bytes) -> _Lean:
     """The profile view of a chunk, with numpy only (no Arrow: a profile's processes stay
     small): the prefix as in ``_parse_chunk``, the result checked against the language of
     the result language by byte positions (``_results``); other lines go through ``parse_line``."""
@@ -602,7 +600,7 @@ def _lean_lines(data: bytes, first_line: int) -> _Lean:
     ids[fast], names = _name_ids(window, data, prefix.name_at[fast], prefix.name_len[fast])
     slow = np.flatnonzero(~fast)
     if len(slow):
-        numbers = np.arange(first_line, first_line + count, dtype=np.int64)[slow]
+        numbers = slow + 1  # numbered from 1 in the chunk: counts do not depend on them
         rest = (code, pid, ids, names, ended, returned, error, duration)
         _merge_slow(data, starts, ends, slow, numbers, *rest)
     return _Lean(code, pid, ids, names, ended, returned, error, duration)
@@ -862,35 +860,13 @@ _FRACTION_DIGITS_BYTES = np.uint64(0x00FF_FFFF_FFFF_FF00)
 # Chunks on all cores
 
 
-def _chunks(path: Path, size: int, numbered: bool) -> Iterator[_Chunk]:
-    """The chunks of the log; ``numbered=False`` leaves ``first_line`` at 1 in every chunk
-    (counts do not depend on line numbers, and counting them reads the whole log here, in
-    the process that waits on the workers)."""
-    first_line = 1
-    with path.open("rb") as handle:
-        for start, stop in _chunk_bounds(path, size):
-            yield _Chunk(start, stop, first_line)
-            if numbered:
-                handle.seek(start)
-                # Counting newlines of the next chunk here keeps line numbers global.
-                first_line += _count_lines(handle, stop - start)
-
-
-def _count_lines(handle, length: int) -> int:
-    lines = 0
-    last = b""
-    while length > 0:
-        block = handle.read(min(length, 1 << 22))
-        if not block:
-            break
-        lines += block.count(b"\n")
-        last = block
-        length -= len(block)
-    return lines + (1 if last and not last.endswith(b"\n") else 0)
+def _chunks(path: Path, size: int) -> Iterator[_Chunk]:
+    for start, stop in _chunk_bounds(path, size):
+        yield _Chunk(start, stop)
 
 
 def _table_of(path: str, chunk: _Chunk) -> pa.Table:
-    return _parse_chunk(_read(Path(path), chunk.start, chunk.stop), chunk.first_line)
+    return _parse_chunk(_read(Path(path), chunk.start, chunk.stop))
 
 
 def _map_chunks(
@@ -899,7 +875,7 @@ def _map_chunks(
     """``work(path, chunk, *extra)`` of every chunk, in order, on ``workers`` processes
     (None: all cores; small logs in this process). At most two chunks per worker are in flight,
     so memory does not grow with the log."""
-    chunks = _chunks(path, chunk_bytes, work is not _chunk_counts)
+    chunks = _chunks(path, chunk_bytes)
     if workers is None:
         workers = (os.cpu_count() or 1) if path.stat().st_size >= _POOL_MIN_BYTES else 1
     if workers <= 1:
@@ -967,7 +943,7 @@ def _bincounts(ids: np.ndarray, names: list[str], mask: np.ndarray) -> dict[str,
 
 
 def _chunk_counts(path: str, chunk: _Chunk) -> _ChunkCounts:
-    lean = _lean_lines(_read(Path(path), chunk.start, chunk.stop), chunk.first_line)
+    lean = _lean_lines(_read(Path(path), chunk.start, chunk.stop))
     code, ids, names = lean.code, lean.ids, lean.names
     returned = lean.returned
     timed = returned & ~np.isnan(lean.duration)
@@ -1106,9 +1082,15 @@ def _profile_plain(path: Path, workers: int | None, chunk_bytes: int) -> Profile
 
 def _frame_table(path: Path, workers: int | None, chunk_bytes: int) -> tuple[pa.Table, int]:
     """All line records of the log (unparsed and skipped lines removed), and the unparsed count."""
-    tables = list(_map_chunks(path, _table_of, workers, chunk_bytes))
+    tables = []
+    before = 0
+    for table in _map_chunks(path, _table_of, workers, chunk_bytes):
+        assert isinstance(table, pa.Table)
+        line = table.column_names.index("line")
+        tables.append(table.set_column(line, "line", pc.add(table["line"], before)))
+        before += table.num_rows  # one row per line
     if not tables:
-        return _parse_chunk(b"", 1), 0
+        return _parse_chunk(b""), 0
     table = pa.concat_tables(tables)
     code = table["code"].to_numpy()
     unparsed = int((code == _UNPARSED).sum())
