@@ -238,9 +238,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     analysis = session.config.stash.get(_ANALYSIS, None)
     if analysis is None:
         return
+    from syscall_parse.condition_detection import anomaly_tables
     from syscall_parse.report import write_report
 
-    path = write_report(analysis, Path(analysis.data.settings.out_dir) / REPORT_NAME)
+    out = Path(analysis.data.settings.out_dir) / REPORT_NAME
+    path = write_report(analysis, out, anomaly=anomaly_tables(analysis.data, seed=analysis.seed))
     session.config.stash[_REPORT] = path
 
 

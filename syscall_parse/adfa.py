@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from tabulate import tabulate
 
 from .detectors import Detector
@@ -28,6 +29,7 @@ __all__ = [
     "AdfaTrace",
     "BenchmarkRun",
     "PublishedResult",
+    "adfa_table",
     "benchmark_adfa",
     "default_adfa_dir",
     "load_adfa",
@@ -180,8 +182,9 @@ def _percent(value: float | None) -> str:
     return "" if value is None else f"{100 * value:.1f}%"
 
 
-def render_adfa_table(runs: Sequence[BenchmarkRun], *, published: bool = True) -> str:
-    """Our runs, then the published anchors, as a plain-text table (tabulate)."""
+def adfa_table(runs: Sequence[BenchmarkRun], *, published: bool = True) -> pd.DataFrame:
+    """Our runs, then the published anchors: one row per detector, cells formatted as text
+    (AUC with its interval, rates in percent, detection at 10% false alarms per attack type)."""
     attack_types = sorted({a.attack for run in runs for a in run.result.per_attack})
     headers = ["detector", "AUC [95% CI]", "FAR@90", "TPR@1", "TPR@10"]
     headers += [f"{a}@10" for a in attack_types]
@@ -210,4 +213,10 @@ def render_adfa_table(runs: Sequence[BenchmarkRun], *, published: bool = True) -
                     *([""] * (2 + len(attack_types))),
                 ]
             )
-    return tabulate(rows, headers=headers, disable_numparse=True)
+    return pd.DataFrame(rows, columns=headers, dtype=object)
+
+
+def render_adfa_table(runs: Sequence[BenchmarkRun], *, published: bool = True) -> str:
+    """:func:`adfa_table` as a plain-text table (tabulate)."""
+    table = adfa_table(runs, published=published)
+    return tabulate(table.values.tolist(), headers=list(table.columns), disable_numparse=True)

@@ -441,7 +441,17 @@ def _add_run(
     parser.add_argument(
         "--no-ambient", action="store_true", help="leave out the normal-under-* conditions"
     )
+    _add_adfa_option(parser)
     return parser
+
+
+def _add_adfa_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--adfa-ld",
+        metavar="DIR",
+        help="also benchmark the detectors on ADFA-LD in DIR for the report's anomaly section "
+        "(default: $ADFA_LD_DIR or ../shared/data/adfa-ld beside the project, when present)",
+    )
 
 
 def _progress_bar():
@@ -465,10 +475,16 @@ def _progress_bar():
     return bar, progress
 
 
-def _finish_report(analysis, report: str) -> int:
+def _finish_report(analysis, report: str, adfa_dir: str | None) -> int:
+    from .adfa import default_adfa_dir, load_adfa
+    from .condition_detection import anomaly_tables
     from .report import extract_section, write_report
 
-    path = write_report(analysis, report)
+    if adfa_dir is None and default_adfa_dir().is_dir():
+        adfa_dir = str(default_adfa_dir())
+    adfa = load_adfa(adfa_dir) if adfa_dir else None
+    anomaly = anomaly_tables(analysis.data, adfa=adfa, seed=analysis.seed)
+    path = write_report(analysis, report, anomaly=anomaly)
     print(f"report: {path}")
     print()
     print(extract_section(path.read_text(encoding="utf-8"), "Findings"), end="")
@@ -501,7 +517,7 @@ def _run_run(args: argparse.Namespace) -> int:
         progress("analysing", len(data.runs), len(data.runs))
         analysis = analyse_experiment(data, seed=args.seed)
     print(f"data: {settings.out_dir} ({len(data.runs)} runs)")
-    return _finish_report(analysis, args.report)
+    return _finish_report(analysis, args.report, args.adfa_ld)
 
 
 def _add_report(
@@ -523,6 +539,7 @@ def _add_report(
         metavar="PATH",
         help="the markdown report; figures go beside it (default reports/REPORT.md)",
     )
+    _add_adfa_option(parser)
     return parser
 
 
@@ -530,7 +547,8 @@ def _run_report(args: argparse.Namespace) -> int:
     from .experiment import analyse_experiment, load_experiment
 
     data = load_experiment(args.dir)
-    return _finish_report(analyse_experiment(data, seed=data.settings.seed), args.output)
+    analysis = analyse_experiment(data, seed=data.settings.seed)
+    return _finish_report(analysis, args.output, args.adfa_ld)
 
 
 _CLASSIFY_DESCRIPTION = """\
