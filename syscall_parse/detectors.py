@@ -26,14 +26,18 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import sparse
 
 from .atomic import write_text
 from .errors import InputError, SyscallLabError
+
+# scipy is imported where the kNN detectors use it: the command line lists this module's
+# detectors for its options, and scipy would cost every command (profile too) 20 MB and 0.15 s.
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = [
     "DETECTORS",
@@ -332,6 +336,8 @@ class TStide(Stide):
 
 def _tfidf_rows(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
     """Rows of counts => L2-normalised tf-idf rows (an all-zero row stays zero)."""
+    from scipy import sparse
+
     totals = np.asarray(counts.sum(axis=1)).ravel()
     weighted = sparse.diags(1.0 / np.maximum(totals, 1)) @ counts @ sparse.diags(idf)
     norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
@@ -358,6 +364,8 @@ class _ProfileStream:
             self._counts[column] = self._counts.get(column, 0) + 1
         columns = np.fromiter(self._counts, dtype=np.int64, count=len(self._counts))
         values = np.fromiter(self._counts.values(), dtype=np.float64, count=len(self._counts))
+        from scipy import sparse
+
         row = sparse.csr_matrix(
             (values, columns, [0, columns.size]), shape=(1, self._detector._features)
         )
@@ -411,6 +419,8 @@ class FrequencyKnn(Detector):
         ]
         rows = np.repeat(np.arange(len(traces)), [c.size for c in columns])
         flat = np.concatenate([*columns, np.empty(0, dtype=np.int64)])
+        from scipy import sparse
+
         return sparse.csr_matrix(
             (np.ones(flat.size), (rows, flat)), shape=(len(traces), self._features)
         )
@@ -473,6 +483,8 @@ class FrequencyKnn(Detector):
         self.grams = np.asarray(state["grams"], dtype=np.int64)
         self.idf = np.asarray(state["idf"], dtype=np.float64)
         profiles = state["profiles"]
+        from scipy import sparse
+
         self.profiles = sparse.csr_matrix(
             (profiles["data"], profiles["indices"], profiles["indptr"]),
             shape=(len(profiles["indptr"]) - 1, self._features),

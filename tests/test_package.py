@@ -67,10 +67,12 @@ def test_star_import_gives_every_name():
         pytest.param("import syscall_parse", id="package"),
         pytest.param("from syscall_parse import Profile, parse_line, iter_trace", id="light-names"),
         pytest.param("import syscall_parse.cli, syscall_parse.fastparse", id="profile-path"),
+        pytest.param("import syscall_parse.cli as c; c.build_parser()", id="command-line"),
     ],
 )
 def test_light_imports_leave_heavy_libraries_out(code):
-    """The package and the profile path load neither pandas, scipy nor matplotlib."""
+    """The package, the profile path and the command line's parser (which lists the
+    detectors) load neither pandas, scipy nor matplotlib."""
     assert set() == _modules_after(code) & set(HEAVY)
 
 
