@@ -37,7 +37,15 @@ import numpy as np
 
 from .errors import SyscallLabError
 from .events import Exit, Message, Signal, Syscall, Unparsed
-from .lines import Continuation, OpenCall, Resumed, SummaryLine, Unfinished, parse_line
+from .lines import (
+    Continuation,
+    OpenCall,
+    Resumed,
+    SummaryLine,
+    Unfinished,
+    parse_line,
+    return_value,
+)
 from .profile import Profile, SyscallCount
 from .schema import COLUMNS
 
@@ -233,19 +241,6 @@ def _substrings(
     return _views(data_buf, offsets[:-1] + starts, stops - starts, valid=valid)
 
 
-def _int_value(token: str) -> int | None:
-    # The reference's conversion ('0x10' => 16 with 64-bit wrap, '0644' => octal).
-    end = token.find("<")
-    if end >= 0:
-        token = token[:end]
-    if token.startswith("0x"):
-        value = int(token, 16)
-        return value - (1 << 64) if value >= 1 << 63 else value
-    if len(token) > 1 and token[0] == "0":
-        return int(token, 8)
-    return int(token)
-
-
 _FIELDS = (
     "line", "code", "pid", "time", "relative", "name", "args", "ret", "retval", "errno",
     "errno_text", "duration", "returned", "signal", "status",
@@ -372,7 +367,7 @@ def _parse_chunk(data: bytes) -> pa.Table:
     result, stop = tail.result, tail.stop
     # The result: '-1'/'?' before an errno, else the whole value ('3</tmp/a b>' included).
     ret = text(result, np.where(has_errno, tail.errno - 1, stop), ended)
-    # Values read by _int_value: 0x... and octal 0NNN (as the reference reads them).
+    # Values read by return_value: 0x... and octal 0NNN (as the reference reads them).
     octal = ended & tail.number & ~has_errno & (clean[np.minimum(result, len(clean) - 1)] == 48)
     octal &= tail.digits_end - result >= 2
     decimal = ended & tail.number & ~has_errno & ~octal
@@ -387,7 +382,7 @@ def _parse_chunk(data: bytes) -> pa.Table:
     retval = np.where(has_errno, -1, retval)
     if len(special):
         tokens = pc.take(ret, pa.array(special)).to_pylist()
-        retval[special] = [_int_value(token) for token in tokens]
+        retval[special] = [return_value(token) for token in tokens]
         retval_valid[special] = True
     arg_stop = np.where(unfinished, line_len - len(_UNFINISHED_END), tail.close - starts)
     arg_stop = np.where(fast, arg_stop, head_len)

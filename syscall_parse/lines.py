@@ -24,6 +24,7 @@ __all__ = [
     "SummaryLine",
     "Unfinished",
     "parse_line",
+    "return_value",
 ]
 
 
@@ -144,7 +145,7 @@ def _clock(hms: str, frac: str | None) -> float:
     return value + float(frac) if frac else float(value)
 
 
-def _int_value(token: str) -> int | None:
+def return_value(token: str) -> int | None:
     """'832' => 832, '0x10' => 16, '0644' => 420, '3</etc/hosts>' => 3, '?' => None.
 
     Hex values of 2**63 and above (``-e raw``, ``-1`` as ``0xffffffffffffffff``) wrap to the
@@ -194,7 +195,7 @@ def _result(text: str):
                 rest = rest[number.end() :]
     note = rest.strip() or None
     returned = not (ret == "?" and errno is None and note is None)
-    return ret, _int_value(ret), errno, errno_text, note, returned
+    return ret, return_value(ret), errno, errno_text, note, returned
 
 
 def _call(pid, name, args, tail, time, relative, number) -> Syscall | None:
