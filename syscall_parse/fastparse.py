@@ -73,8 +73,11 @@ chunks cost no speed and keep each worker near its imports' size (about 30 MB)."
 # Logs smaller than this are parsed in this process: a pool costs more than it saves.
 _POOL_MIN_BYTES = 4 * CHUNK_BYTES
 
-# Line codes of a chunk table.
-_WHOLE, _UNFINISHED, _RESUMED, _SIGNAL, _EXIT, _MESSAGE, _UNPARSED, _SKIP = range(8)
+# Line codes of a chunk table. _JOINED and _JOINED_EDGE: calls whose halves a worker joined
+# in its chunk; an edge one is a state row the parent still needs (the first of its pid in the
+# chunk, or the next of a lone unfinished call, which it yields).
+(_WHOLE, _UNFINISHED, _RESUMED, _SIGNAL, _EXIT, _MESSAGE, _JOINED, _JOINED_EDGE, _UNPARSED,
+ _SKIP) = range(10)  # fmt: skip
 
 _UNFINISHED_END = " <unfinished ...>\n"
 
@@ -860,8 +863,57 @@ def _chunks(path: Path, size: int) -> Iterator[_Chunk]:
         yield _Chunk(start, stop)
 
 
-def _table_of(path: str, chunk: _Chunk) -> pa.Table:
-    return _parse_chunk(_read(Path(path), chunk.start, chunk.stop))
+def _table_of(path: str, chunk: _Chunk) -> tuple[pa.Table, int, int]:
+    """The events of one chunk, with the split calls inside it joined, and its counts of lines
+    and of unparsed lines."""
+    table = _parse_chunk(_read(Path(path), chunk.start, chunk.stop))
+    return (*_join_inside(table), table.num_rows)
+
+
+def _join_inside(table: pa.Table) -> tuple[pa.Table, int]:
+    """Joins the split calls whose two halves lie in this chunk (in the workers: most pairs do),
+    drops unparsed and skipped lines; returns the table with an ``end_line`` column, and the
+    unparsed count. The parent's ``_arrange`` joins the pairs that cross chunk borders and
+    yields the calls that did not return."""
+    code = table["code"].to_numpy()
+    pid_column = _one(table["pid"])
+    pid = np.asarray(pid_column.fill_null(-1), np.int64)
+    ids = np.asarray(_one(table["name"]).dictionary_encode().indices.fill_null(-1), np.int64)
+    state = np.flatnonzero(
+        ((code == _UNFINISHED) | (code == _RESUMED) | (code == _EXIT))
+        & np.asarray(pid_column.is_valid())
+    )
+    order, same, joined = _pairs(code[state], pid[state], ids[state])
+    rows = state[order]
+    at = np.flatnonzero(joined)  # the entry half at rows[at], its resumed half at rows[at + 1]
+    entry, exit_half = rows[at], rows[at + 1]
+    # An edge: no earlier state row of its pid here, or one left unfinished (yielded at the
+    # entry's line by the parent).
+    before = at - 1
+    has_before = (at > 0) & same[np.maximum(before, 0)]
+    edge = ~has_before | (code[rows[np.maximum(before, 0)]] == _UNFINISHED)
+    line = table["line"].to_numpy()
+    new_line = line.copy()
+    new_line[exit_half] = line[entry]
+    new_code = code.copy()
+    new_code[exit_half] = np.where(edge, _JOINED_EDGE, _JOINED)
+    columns = {name: _one(table[name]) for name in table.column_names}
+    columns["line"] = pa.array(new_line)
+    columns["code"] = pa.array(new_code)
+    columns["end_line"] = pa.array(line)
+    if len(at):
+        partner = np.full(len(code), -1, np.int64)
+        partner[exit_half] = entry
+        has = partner >= 0
+        first = np.where(has, partner, np.arange(len(code)))
+        for name in ("time", "relative"):
+            columns[name] = columns[name].take(pa.array(first))
+        head = columns["args"].take(pa.array(partner, mask=~has))
+        columns["args"] = pc.binary_join_element_wise(head.fill_null(""), columns["args"], "")
+    keep = code < _UNPARSED
+    keep[entry] = False
+    unparsed = int((code == _UNPARSED).sum())
+    return pa.table(columns).filter(pa.array(keep)), unparsed
 
 
 def _map_chunks(
@@ -1078,32 +1130,33 @@ def _profile_plain(path: Path, workers: int | None, chunk_bytes: int) -> Profile
 def _frame_table(path: Path, workers: int | None, chunk_bytes: int) -> tuple[pa.Table, int]:
     """All line records of the log (unparsed and skipped lines removed), and the unparsed count."""
     tables = []
-    before = 0
-    for table in _map_chunks(path, _table_of, workers, chunk_bytes):
-        assert isinstance(table, pa.Table)
-        line = table.column_names.index("line")
-        tables.append(table.set_column(line, "line", pc.add(table["line"], before)))
-        before += table.num_rows  # one row per line
+    before = unparsed = 0
+    for table, unparsed_lines, lines in _map_chunks(path, _table_of, workers, chunk_bytes):
+        for name in ("line", "end_line"):
+            at = table.column_names.index(name)
+            table = table.set_column(at, name, pc.add(table[name], before))
+        tables.append(table)
+        before += lines
+        unparsed += unparsed_lines
     if not tables:
-        return _parse_chunk(b""), 0
-    table = pa.concat_tables(tables)
-    code = table["code"].to_numpy()
-    unparsed = int((code == _UNPARSED).sum())
-    return table.filter(pa.array(code < _UNPARSED)), unparsed
+        return _join_inside(_parse_chunk(b""))
+    return pa.concat_tables(tables), unparsed
 
 
 def _arrange(table: pa.Table) -> pa.Table:
-    """Join split calls and order rows as ``stream.iter_events`` yields them."""
+    """Join the split calls across chunk borders and order rows as ``stream.iter_events``
+    yields them (the workers joined those inside a chunk: ``_join_inside``)."""
     # No combine_chunks of the whole table: the takes below copy each column once anyway.
     count = table.num_rows
     code = table["code"].to_numpy()
-    line = table["line"].to_numpy()
+    line = table["line"].to_numpy()  # the first line: where a joined call's entry was
+    end_line = table["end_line"].to_numpy()  # where each event is yielded
     pid_column = _one(table["pid"])
     pid = np.asarray(pid_column.fill_null(-1), np.int64)
     name = _one(table["name"])
     ids = np.asarray(name.dictionary_encode().indices.fill_null(-1), np.int64)
     state = np.flatnonzero(
-        ((code == _UNFINISHED) | (code == _RESUMED) | (code == _EXIT))
+        ((code == _UNFINISHED) | (code == _RESUMED) | (code == _EXIT) | (code == _JOINED_EDGE))
         & np.asarray(pid_column.is_valid())
     )
     order, same, joined = _pairs(code[state], pid[state], ids[state])
@@ -1130,9 +1183,9 @@ def _arrange(table: pa.Table) -> pa.Table:
     kept = np.flatnonzero(keep)
     # Sort keys: (yield line, 0 for an unreturned call yielded before that line's event, 1
     # otherwise, then the call's own line for the calls still pending at the end).
-    key_line = np.concatenate((line[kept], trigger))
+    key_line = np.concatenate((end_line[kept], trigger))
     key_sub = np.concatenate((np.ones(len(kept), np.int8), np.zeros(len(lone_rows), np.int8)))
-    key_own = np.concatenate((line[kept], line[lone_rows]))
+    key_own = np.concatenate((end_line[kept], line[lone_rows]))
     source = np.concatenate((kept, lone_rows))
     final = np.lexsort((key_own, key_sub, key_line))
     source = source[final]
@@ -1140,7 +1193,6 @@ def _arrange(table: pa.Table) -> pa.Table:
 
     out = table.take(pa.array(source))
     columns = {name: _one(out[name]) for name in out.column_names}
-    end_line = columns["line"]
     # Joined calls: the entry's first line, time and relative time, and leading arguments.
     partner = np.full(count, -1, np.int64)
     partner[exit_half] = entry
@@ -1156,7 +1208,6 @@ def _arrange(table: pa.Table) -> pa.Table:
         lone_mask = pa.array(is_lone)
         columns["returned"] = pc.if_else(lone_mask, False, columns["returned"])
         columns["code"] = pc.if_else(lone_mask, pa.scalar(_WHOLE, pa.int8()), columns["code"])
-    columns["end_line"] = end_line
     return pa.table(columns)
 
 
@@ -1166,8 +1217,9 @@ def _one(column: pa.ChunkedArray) -> pa.Array:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-_KINDS = {_WHOLE: "syscall", _RESUMED: "syscall", _UNFINISHED: "syscall", _SIGNAL: "signal",
-          _EXIT: "exit", _MESSAGE: "message"}  # fmt: skip
+_KINDS = {_WHOLE: "syscall", _RESUMED: "syscall", _UNFINISHED: "syscall", _JOINED: "syscall",
+          _JOINED_EDGE: "syscall", _SIGNAL: "signal", _EXIT: "exit",
+          _MESSAGE: "message"}  # fmt: skip
 
 
 def _categorical(array: pa.Array) -> pd.Categorical:
@@ -1214,7 +1266,7 @@ def _to_frame(table: pa.Table, unparsed: int) -> pd.DataFrame:
 
     code = table["code"].to_numpy()
     signal = _one(table["signal"])
-    syscall_rows = np.isin(code, (_WHOLE, _RESUMED, _UNFINISHED))
+    syscall_rows = np.isin(code, (_WHOLE, _RESUMED, _UNFINISHED, _JOINED, _JOINED_EDGE))
     string = pd.StringDtype()
     frame = pd.DataFrame(
         {
