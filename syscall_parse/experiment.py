@@ -653,6 +653,69 @@ def _shift_finding(condition: str, baseline: str, shift: Shift, topic: str) -> F
     return Finding(topic, condition, baseline, sentence, shift.significant, numbers)
 
 
+# Significant shifts smaller than this factor either way are summed up in one sentence (the
+# shift tables list each); larger ones get a sentence of their own.
+SLIGHT_FACTOR = 1.5
+
+
+def _shift_findings(
+    condition: str, baseline: str, comparison: Comparison, topic: str
+) -> list[Finding]:
+    """A sentence per large or not significant shift (never hidden), then one for the calls of
+    the baseline that vanish and one for the significant but slight shifts."""
+    shifts = [
+        shift
+        for shift in sorted(comparison.shifts, key=_order)
+        if shift.in_family or shift.difference != 0 or shift.effect != 0
+    ]
+    vanished = [s for s in shifts if s.significant and s.median == 0 < s.baseline_median]
+    slight = [
+        s
+        for s in shifts
+        if s.significant and s not in vanished and 1 / SLIGHT_FACTOR < s.ratio < SLIGHT_FACTOR
+    ]
+    found = [
+        _shift_finding(condition, baseline, shift, topic)
+        for shift in shifts
+        if shift not in vanished and shift not in slight
+    ]
+    if vanished:
+        listed = ", ".join(f"{s.name} {s.baseline_median:g}" for s in vanished)
+        found.append(
+            _group_finding(
+                condition, baseline, vanished, topic,
+                f"{len(vanished)} syscalls of {baseline}'s phase fall to 0 calls per run "
+                f"({listed})",
+            )
+        )  # fmt: skip
+    if slight:
+        listed = ", ".join(f"{s.name} {s.baseline_median:g} -> {s.median:g}" for s in slight)
+        found.append(
+            _group_finding(
+                condition, baseline, slight, topic,
+                f"{len(slight)} more syscalls shift significantly but by less than "
+                f"x{SLIGHT_FACTOR:g} either way ({listed})",
+            )
+        )  # fmt: skip
+    return found
+
+
+def _group_finding(
+    condition: str, baseline: str, shifts: list[Shift], topic: str, what: str
+) -> Finding:
+    effects = sorted({round(s.effect, 2) for s in shifts})
+    effect = f"{effects[0]:.2f}" if len(effects) == 1 else f"{effects[0]:.2f} to {effects[-1]:.2f}"
+    worst = max(s.p_adjusted for s in shifts)
+    runs = {(s.n, s.n_baseline) for s in shifts}
+    sizes = ", ".join(f"{n} vs {n_baseline}" for n, n_baseline in sorted(runs))
+    sentence = (
+        f"Under {_describe(condition)} {what}: Cliff's delta {effect}, "
+        f"p_adj <= {_p(worst)}, {sizes} runs."
+    )
+    numbers = {"syscalls": float(len(shifts)), "max_p_adjusted": worst}
+    return Finding(topic, condition, baseline, sentence, True, numbers)
+
+
 def _distance_text(comparison: Comparison) -> tuple[str, dict[str, float]]:
     distance = comparison.distance
     if distance is None:
@@ -801,11 +864,7 @@ def findings(analysis: ExperimentAnalysis) -> tuple[Finding, ...]:
         topic = "stress-ng" if condition.startswith(STRESS_NG_PREFIX) else "shift"
         if condition == "cpu" and analysis.summaries[condition].phase is not None:
             found.append(_cpu_finding(analysis, condition))
-        found += [
-            _shift_finding(condition, baseline, shift, topic)
-            for shift in sorted(comparison.shifts, key=_order)
-            if shift.in_family or shift.difference != 0 or shift.effect != 0
-        ]
+        found += _shift_findings(condition, baseline, comparison, topic)
     if ("normal", CONTROL) in analysis.comparisons:
         found.append(
             _no_shift_finding("control", "normal", CONTROL, analysis.comparisons["normal", CONTROL])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -350,3 +351,19 @@ def test_mean_shares(counts: dict[str, list[int]], expected: dict[str, float]) -
     table = pd.DataFrame(counts, dtype="int64")
     actual = mean_shares(table)
     assert expected == {name: value for name, value in actual.items() if not math.isnan(value)}
+
+
+def test_every_significant_shift_is_named_in_the_findings(analysis: ExperimentAnalysis) -> None:
+    """Large shifts get a sentence each; the baseline's calls that vanish share one sentence,
+    which names each of them with its count: no significant shift goes unmentioned."""
+    sentences = [f.sentence for f in findings(analysis) if f.condition == "memory"]
+    comparison = analysis.comparisons["normal", "memory"]
+    for shift in comparison.shifts:
+        if shift.significant:
+            named = re.compile(rf"\b{shift.name}\b")
+            assert any(named.search(sentence) for sentence in sentences), shift.name
+    (vanished,) = [s for s in sentences if "fall to 0 calls per run" in s]
+    assert "4 syscalls of normal's phase fall to 0 calls per run" in vanished
+    for name, count in SIGNATURES["normal"].items():
+        assert f"{name} {count}" in vanished
+    assert any(s.startswith("Under memory stress mmap rises from 0 to") for s in sentences)
