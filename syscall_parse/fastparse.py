@@ -1199,11 +1199,17 @@ def _arrange(table: pa.Table) -> pa.Table:
     taken_partner = partner[source]
     joined_rows = taken_partner >= 0
     if joined_rows.any():
-        first = pa.array(np.where(joined_rows, taken_partner, source))
+        # Few pairs cross chunk borders: only their rows are patched (a take of a whole
+        # chunked column at such indices costs a tenth of a second each).
+        at = np.flatnonzero(joined_rows)
+        entries = pa.array(taken_partner[at])
         for column in ("line", "time", "relative"):
-            columns[column] = _one(table[column].take(first))
-        head = _one(table["args"].take(pa.array(taken_partner, mask=~joined_rows)))
-        columns["args"] = pc.binary_join_element_wise(head.fill_null(""), columns["args"], "")
+            values = _one(table[column].take(entries))
+            columns[column] = pc.replace_with_mask(columns[column], pa.array(joined_rows), values)
+        head = _one(table["args"].take(entries))
+        tail = columns["args"].take(pa.array(at))
+        both = pc.binary_join_element_wise(head.fill_null(""), tail, "")
+        columns["args"] = pc.replace_with_mask(columns["args"], pa.array(joined_rows), both)
     if is_lone.any():
         lone_mask = pa.array(is_lone)
         columns["returned"] = pc.if_else(lone_mask, False, columns["returned"])
