@@ -208,6 +208,44 @@ def test_odd_lines_in_any_order(tmp_path_factory, lines, chunk_bytes, newline_at
     assert_same(path, workers=1, chunk_bytes=chunk_bytes)
 
 
+# Split calls of two threads: a call left unfinished before a pair (yielded at the pair's
+# first line), pairs interleaved, an exit, a call still pending at the end.
+SPLIT_CALLS = """\
+7  1795869296.000001 read(3,  <unfinished ...>
+8  1795869296.000002 getpid() = 8 <0.000001>
+7  1795869296.000003 futex(0x1, FUTEX_WAIT, 0, NULL <unfinished ...>
+8  1795869296.000004 futex(0x1, FUTEX_WAKE, 1 <unfinished ...>
+7  1795869296.000005 <... futex resumed>) = 0 <0.000027>
+8  1795869296.000006 <... futex resumed>) = 1 <0.000010>
+8  1795869296.000007 nanosleep(NULL,  <unfinished ...>
+8  1795869296.000008 +++ exited with 0 +++
+7  1795869296.000009 write(1, "x", 1 <unfinished ...>
+"""
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "pool"])
+@pytest.mark.parametrize(
+    "chunk_bytes",
+    [
+        pytest.param(64, id="every-pair-across-borders"),
+        pytest.param(200, id="some-pairs-across"),
+        pytest.param(1 << 20, id="all-in-one-chunk"),
+    ],
+)
+def test_split_calls_joined_in_and_across_chunks(tmp_path, chunk_bytes, workers):
+    """Pairs joined inside a worker's chunk or across chunk borders give the reference's rows."""
+    path = tmp_path / "trace.log"
+    path.write_text(SPLIT_CALLS)
+    frame = read_trace_fast(path, workers=workers, chunk_bytes=chunk_bytes, fallback=False)
+    pd.testing.assert_frame_equal(read_trace(path), frame)
+    spans = frame.loc[frame["line"].lt(frame["end_line"]), ["line", "end_line", "args"]]
+    assert [(3, 5, "0x1, FUTEX_WAIT, 0, NULL"), (4, 6, "0x1, FUTEX_WAKE, 1")] == list(
+        spans.itertuples(index=False, name=None)
+    )
+    assert [2, 1, 3, 4, 7, 8, 9] == frame["line"].tolist()  # read yielded before line 3
+    assert_same(path, workers=workers, chunk_bytes=chunk_bytes)
+
+
 def test_profile_imports_neither_arrow_nor_pandas(tmp_path):
     """A profile needs numpy only (Arrow's compute library alone takes about 50 MB)."""
     path = tmp_path / "trace.log"
