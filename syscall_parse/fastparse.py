@@ -1191,25 +1191,33 @@ def _arrange(table: pa.Table) -> pa.Table:
     source = source[final]
     is_lone = np.concatenate((np.zeros(len(kept), bool), np.ones(len(lone_rows), bool)))[final]
 
-    out = table.take(pa.array(source))
-    columns = {name: _one(out[name]) for name in out.column_names}
     # Joined calls: the entry's first line, time and relative time, and leading arguments.
+    # Few pairs cross chunk borders: their rows are patched in numpy, and their arguments
+    # taken from one more chunk, so that each column is copied once (a replace_with_mask of
+    # the strings would copy them again).
     partner = np.full(count, -1, np.int64)
     partner[exit_half] = entry
     taken_partner = partner[source]
-    joined_rows = taken_partner >= 0
-    if joined_rows.any():
-        # Few pairs cross chunk borders: only their rows are patched (a take of a whole
-        # chunked column at such indices costs a tenth of a second each).
-        at = np.flatnonzero(joined_rows)
-        entries = pa.array(taken_partner[at])
-        for column in ("line", "time", "relative"):
-            values = _one(table[column].take(entries))
-            columns[column] = pc.replace_with_mask(columns[column], pa.array(joined_rows), values)
-        head = _one(table["args"].take(entries))
-        tail = columns["args"].take(pa.array(at))
-        both = pc.binary_join_element_wise(head.fill_null(""), tail, "")
-        columns["args"] = pc.replace_with_mask(columns["args"], pa.array(joined_rows), both)
+    at = np.flatnonzero(taken_partner >= 0)
+    numbers = ("line", "time", "relative")
+    taken = pa.array(source)
+    out = table.drop_columns([*numbers, "args"]).take(taken)
+    columns = {name: _one(out[name]) for name in out.column_names}
+    for name in numbers:
+        values = np.asarray(table[name].to_numpy(), np.int64 if name == "line" else np.float64)
+        patched = values[source]
+        patched[at] = values[taken_partner[at]]
+        columns[name] = pa.array(patched)
+    args = table["args"]
+    if len(at):
+        head = _one(args.take(pa.array(taken_partner[at])))
+        tail = _one(args.take(pa.array(source[at])))
+        both = pc.binary_join_element_wise(head.fill_null(""), tail, "").cast(args.type)
+        args = pa.chunked_array([*args.chunks, both], args.type)
+        taken = source.copy()
+        taken[at] = count + np.arange(len(at))
+        taken = pa.array(taken)
+    columns["args"] = _one(args.take(taken))
     if is_lone.any():
         lone_mask = pa.array(is_lone)
         columns["returned"] = pc.if_else(lone_mask, False, columns["returned"])
