@@ -219,9 +219,10 @@ def _views(
     lengths = lengths.astype(np.int32)
     if window is None:
         window = _Windows(np.frombuffer(data_buf, np.uint8), 12)
-    inline = window(begin, 12)
+    inline = window(begin, 12)  # a copy: zeroed past each length in place
+    inline *= np.arange(12, dtype=np.int32) < lengths[:, None]
     views = np.empty((count, 16), np.uint8)
-    views[:, 4:16] = np.where(np.arange(12) < lengths[:, None], inline, 0)
+    views[:, 4:16] = inline
     words = views.view(np.int32)
     words[:, 0] = lengths
     # Longer strings: 4-byte prefix (already in place), buffer 0, offset into it.
