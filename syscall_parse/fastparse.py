@@ -227,8 +227,8 @@ def _views(
     words[:, 0] = lengths
     # Longer strings: 4-byte prefix (already in place), buffer 0, offset into it.
     long = lengths > 12
-    words[:, 2] = np.where(long, 0, words[:, 2])
-    words[:, 3] = np.where(long, begin, words[:, 3])
+    np.copyto(words[:, 2], 0, where=long)
+    np.copyto(words[:, 3], begin, casting="unsafe", where=long)  # offsets of a chunk: < 2**31
     validity = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
     array = pa.Array.from_buffers(
         pa.string_view(), count, [validity, pa.py_buffer(views), data_buf]
