@@ -46,7 +46,7 @@ from .lines import (
     parse_line,
     return_value,
 )
-from .profile import Profile, SyscallCount
+from .profile import Profile
 from .schema import COLUMNS
 
 if TYPE_CHECKING:
@@ -1112,15 +1112,8 @@ def _profile_plain(path: Path, workers: int | None, chunk_bytes: int) -> Profile
     _add(unreturned, unfinished)
     _add(unreturned, joined, -1)
     events += sum(unfinished.values()) - sum(joined.values())
-    order = sorted(calls, key=lambda name: (-calls[name], name))
-    return Profile(
-        tuple(
-            (name, SyscallCount(calls[name], errors.get(name, 0), seconds.get(name)))
-            for name in order
-        ),
-        events,
-        unparsed,
-        tuple(sorted(((n, c) for n, c in unreturned.items() if c), key=lambda i: (-i[1], i[0]))),
+    return Profile.from_counts(
+        calls, errors, seconds, events=events, unparsed=unparsed, unreturned=unreturned
     )
 
 

@@ -9,7 +9,7 @@ None when the trace has none for that syscall.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .events import Event, Syscall, Unparsed
@@ -38,6 +38,32 @@ class Profile:
     events: int
     unparsed: int
     unreturned: tuple[tuple[str, int], ...] = ()
+
+    @classmethod
+    def from_counts(
+        cls,
+        calls: Mapping[str, int],
+        errors: Mapping[str, int],
+        seconds: Mapping[str, float],
+        *,
+        events: int,
+        unparsed: int,
+        unreturned: Mapping[str, int],
+    ) -> Profile:
+        """A profile from per-syscall tallies (missing errors are 0, missing seconds None);
+        syscalls and unreturned calls sorted most first, then by name."""
+        order = sorted(calls, key=lambda name: (-calls[name], name))
+        return cls(
+            tuple(
+                (name, SyscallCount(calls[name], errors.get(name, 0), seconds.get(name)))
+                for name in order
+            ),
+            events,
+            unparsed,
+            tuple(
+                sorted(((n, c) for n, c in unreturned.items() if c), key=lambda i: (-i[1], i[0]))
+            ),
+        )
 
     def counts(self) -> dict[str, tuple[int, int]]:
         """``{syscall: (calls, errors)}``, the shape of ``SummaryTable.counts``."""
@@ -80,13 +106,6 @@ def profile_events(events: Iterable[Event], *, unparsed: int = 0) -> Profile:
             errors[name] = errors.get(name, 0) + 1
         if event.duration is not None:
             seconds[name] = seconds.get(name, 0.0) + event.duration
-    order = sorted(calls, key=lambda name: (-calls[name], name))
-    return Profile(
-        tuple(
-            (name, SyscallCount(calls[name], errors.get(name, 0), seconds.get(name)))
-            for name in order
-        ),
-        total,
-        unparsed,
-        tuple(sorted(unreturned.items(), key=lambda item: (-item[1], item[0]))),
+    return Profile.from_counts(
+        calls, errors, seconds, events=total, unparsed=unparsed, unreturned=unreturned
     )
