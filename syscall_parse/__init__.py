@@ -1,7 +1,7 @@
 """syscall-lab's library: parse strace logs into typed events and tables, capture and compare.
 
 The names below load their module on first use (PEP 562): ``import syscall_parse`` costs
-nothing, so light commands (``profile`` reads a log with numpy and pyarrow only) do not pay
+nothing, so light commands (``profile`` reads a log with numpy alone) do not pay
 for pandas, scipy and matplotlib.
 """
 
