@@ -47,15 +47,19 @@ _ANALYSIS = pytest.StashKey[object]()
 _REPORT = pytest.StashKey[Path]()
 
 
-def parse_repeats(text: str) -> int:
-    """``--syscall-repeats``: an integer >= 2 (a rank test needs two runs per side)."""
+def _integer_at_least(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {value}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= {least}, got {text!r}") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"expected an integer >= {least}, got {value}")
     return value
+
+
+def parse_repeats(text: str) -> int:
+    """``--syscall-repeats``: an integer >= 2 (a rank test needs two runs per side)."""
+    return _integer_at_least(text, 2)
 
 
 def parse_scale(text: str) -> float:
@@ -71,13 +75,7 @@ def parse_scale(text: str) -> float:
 
 def parse_seed(text: str) -> int:
     """``--syscall-seed``: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
+    return _integer_at_least(text, 0)
 
 
 def parse_backend(text: str) -> str:
