@@ -123,7 +123,7 @@ def _settings_text(config: pytest.Config) -> str:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    from syscall_parse.metadata import strace_version
+    from syscall_lab.capture.metadata import strace_version
 
     path = shutil.which("strace")
     version = strace_version(path) if path else None
@@ -147,8 +147,8 @@ def _why_no_strace() -> str | None:
 
 @pytest.fixture(scope="session")
 def experiment_settings(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory):
-    """The :class:`~syscall_parse.experiment.ExperimentSettings` of the ``--syscall-*`` options."""
-    from syscall_parse.experiment import ExperimentSettings
+    """The ``ExperimentSettings`` of the ``--syscall-*`` options."""
+    from syscall_lab.experiment.run import ExperimentSettings
 
     out = pytestconfig.getoption("syscall_out")
     return ExperimentSettings(
@@ -162,9 +162,9 @@ def experiment_settings(pytestconfig: pytest.Config, tmp_path_factory: pytest.Te
 
 @pytest.fixture(scope="session")
 def experiment_data(pytestconfig: pytest.Config, experiment_settings):
-    """The experiment's :class:`~syscall_parse.experiment.ExperimentData`, captured once per
+    """The experiment's :class:`~syscall_lab.experiment.run.ExperimentData`, captured once per
     session (skips where strace cannot trace)."""
-    from syscall_parse.experiment import run_experiment
+    from syscall_lab.experiment.run import run_experiment
 
     reason = _why_no_strace()
     if reason is not None:
@@ -180,9 +180,9 @@ def experiment_data(pytestconfig: pytest.Config, experiment_settings):
 
 @pytest.fixture(scope="session")
 def experiment(pytestconfig: pytest.Config, experiment_data):
-    """The :class:`~syscall_parse.experiment.ExperimentAnalysis` of the session's experiment;
+    """The :class:`~syscall_lab.experiment.run.ExperimentAnalysis` of the session's experiment;
     the report is written from it at the end of the session."""
-    from syscall_parse.experiment import analyse_experiment
+    from syscall_lab.experiment.run import analyse_experiment
 
     analysis = analyse_experiment(experiment_data, seed=experiment_data.settings.seed)
     pytestconfig.stash[_ANALYSIS] = analysis
@@ -193,7 +193,7 @@ def experiment(pytestconfig: pytest.Config, experiment_data):
 def enough_runs(experiment) -> None:
     """Skip a test of significance when no test on this many runs could reach alpha (2 runs
     per side: the smallest exact p is 1/3), so that no such test passes or fails vacuously."""
-    from syscall_parse.stats import rank_test
+    from syscall_lab.analyse.stats import rank_test
 
     repeats = experiment.data.settings.repeats
     smallest = rank_test(list(range(repeats)), list(range(repeats, 2 * repeats))).p_value
@@ -236,8 +236,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     analysis = session.config.stash.get(_ANALYSIS, None)
     if analysis is None:
         return
-    from syscall_parse.condition_detection import anomaly_tables
-    from syscall_parse.report import write_report
+    from syscall_lab.detect.conditions import anomaly_tables
+    from syscall_lab.report.markdown import write_report
 
     out = Path(analysis.data.settings.out_dir) / REPORT_NAME
     path = write_report(analysis, out, anomaly=anomaly_tables(analysis.data, seed=analysis.seed))

@@ -12,8 +12,8 @@ import platform
 import sys
 import time
 
-from syscall_parse.adfa import benchmark_adfa, default_adfa_dir, load_adfa, render_adfa_table
-from syscall_parse.detectors import DETECTORS, make_detector
+from syscall_lab.detect.adfa import benchmark_adfa, default_adfa_dir, load_adfa, render_adfa_table
+from syscall_lab.detect.detectors import DETECTORS, make_detector
 
 
 def main(argv: list[str]) -> int:

@@ -7,11 +7,11 @@ child process, so that its peak resident memory (``ru_maxrss``, and that of its 
 processes) is its own (a child's ``ru_maxrss`` starts at its parent's RSS, so this script
 stays small); "peak - imports" is the growth over the RSS the imports took:
 
-- ``reference frame``: ``frame.read_trace`` (per-line Python), on the first --reference-lines;
-- ``reference profile``: ``profile_events(iter_trace())`` on the same lines;
-- ``fast frame``: ``fastparse.read_trace_fast`` on the whole log;
-- ``fast frame + parquet``: the same, then ``frame.write_parquet``;
-- ``fast profile``: ``fastparse.profile_file`` on the whole log;
+- ``reference frame``: ``table.read_trace`` (per-line Python), on the first --reference-lines;
+- ``reference profile``: ``count_events(iter_trace())`` on the same lines;
+- ``fast frame``: ``_fast.read_trace_fast`` on the whole log;
+- ``fast frame + parquet``: the same, then ``table.write_parquet``;
+- ``fast profile``: ``_fast.profile_file`` on the whole log;
 - ``cli profile``: the command ``syscall-lab profile --json LOG`` as a whole process tree
   (interpreter start, imports, worker processes): wall time, and its memory sampled from
   /proc every few milliseconds: the largest RSS of one process (exact: ``ru_maxrss``), and the
@@ -84,9 +84,9 @@ CHILD = textwrap.dedent(
     name, log, workers, limit, out = sys.argv[1:6]
     workers = int(workers) if workers != "auto" else None
     limit = int(limit)
-    from syscall_parse import fastparse, profile, stream
+    from syscall_parse import _fast, counts, stream
     if "frame" in name:  # pandas (and Arrow) only for the frame paths, as in the CLI
-        from syscall_parse import frame
+        from syscall_parse import table
     def head(path):
         with open(path, encoding="utf-8", errors="surrogateescape", newline="\\n") as f:
             yield from itertools.islice(f, limit)
@@ -98,15 +98,15 @@ CHILD = textwrap.dedent(
     cpu_start = cpu()
     start = time.perf_counter()
     if name == "reference frame":
-        frame.events_to_frame(stream.iter_events(head(log)))
+        table.events_to_frame(stream.iter_events(head(log)))
     elif name == "reference profile":
-        profile.profile_events(stream.iter_events(head(log)))
+        counts.count_events(stream.iter_events(head(log)))
     elif name == "fast frame":
-        fastparse.read_trace_fast(log, workers=workers)
+        _fast.read_trace_fast(log, workers=workers)
     elif name == "fast frame + parquet":
-        frame.write_parquet(fastparse.read_trace_fast(log, workers=workers), out + "/t.parquet")
+        frame.write_parquet(_fast.read_trace_fast(log, workers=workers), out + "/t.parquet")
     elif name == "fast profile":
-        fastparse.profile_file(log, workers=workers)
+        _fast.profile_file(log, workers=workers)
     seconds = time.perf_counter() - start
     cpu_seconds = cpu() - cpu_start
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"{lines / result['cpu_seconds']:,.0f}", f"{result['peak_mb']:.0f}",
                          f"{result['worker_peak_mb']:.0f}",
                          f"{result['peak_mb'] - result['import_mb']:.0f}"])  # fmt: skip
-        command = [sys.executable, "-m", "syscall_parse", "profile", "--json", str(log)]
+        command = [sys.executable, "-m", "syscall_lab", "profile", "--json", str(log)]
         cli = measure_command(command, args.repeat)
         rows.append(["cli profile", total, f"{cli['seconds']:.2f}",
                      f"{total / cli['seconds']:,.0f}", f"{total / cli['cpu_seconds']:,.0f}",

@@ -19,10 +19,10 @@ import pytest
 # The script beside this file (pytest's default import mode puts its folder on sys.path).
 from parse_speed import DRIVER, WORKLOAD
 
-from syscall_parse.fastparse import profile_file, read_trace_fast
-from syscall_parse.frame import read_trace, write_parquet
+from syscall_parse._fast import profile_file, read_trace_fast
+from syscall_parse.counts import count_events
 from syscall_parse.inputs import iter_trace
-from syscall_parse.profile import profile_events
+from syscall_parse.table import read_trace, write_parquet
 
 pytestmark = pytest.mark.strace
 
@@ -65,12 +65,12 @@ def test_fast_frame_to_parquet(benchmark, log, tmp_path):
 
 
 def test_reference_profile(benchmark, log):
-    """profile_events over the reference event stream."""
-    profile = benchmark(lambda: profile_events(iter_trace(log)))
+    """count_events over the reference event stream."""
+    profile = benchmark(lambda: count_events(iter_trace(log)))
     assert profile.syscalls
 
 
 def test_fast_profile(benchmark, log):
     """fastparse.profile_file in this process; equal to the reference."""
     profile = benchmark(profile_file, log, workers=1)
-    assert profile_events(iter_trace(log)) == profile
+    assert count_events(iter_trace(log)) == profile

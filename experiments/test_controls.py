@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from syscall_parse.analysis import count_table
-from syscall_parse.experiment import CONTROL
+from syscall_lab.analyse.tables import count_table
+from syscall_lab.experiment.run import CONTROL
 
 pytestmark = [pytest.mark.strace, pytest.mark.slow]
 

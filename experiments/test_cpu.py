@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from syscall_parse.analysis import count_table
-from syscall_parse.experiment import phase_shifts
+from syscall_lab.analyse.tables import count_table
+from syscall_lab.experiment.run import phase_shifts
 
 pytestmark = [
     pytest.mark.strace,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from syscall_parse.experiment import STRESS_NG_BASELINE, find_shift
+from syscall_lab.experiment.run import STRESS_NG_BASELINE, find_shift
 
 pytestmark = [
     pytest.mark.strace,

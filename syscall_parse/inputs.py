@@ -21,9 +21,9 @@ from itertools import count
 from pathlib import Path
 from typing import IO
 
-from .errors import InputError
-from .events import Event
-from .stream import ParseStats, iter_events
+from syscall_parse.errors import InputError
+from syscall_parse.events import Event
+from syscall_parse.stream import ParseStats, iter_events
 
 __all__ = ["ff_files", "iter_trace", "open_log", "read_lines"]
 

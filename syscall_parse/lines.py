@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .arguments import find_close
-from .errors import StraceParseError
-from .events import Event, Exit, Message, Signal, Syscall, Unparsed
+from syscall_parse.arguments import find_close
+from syscall_parse.errors import StraceParseError
+from syscall_parse.events import Event, Exit, Message, Signal, Syscall, Unparsed
 
 __all__ = [
     "Continuation",

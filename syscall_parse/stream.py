@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from .events import Event, Exit, Message, Syscall, Unparsed
-from .lines import Continuation, OpenCall, Resumed, SummaryLine, Unfinished, parse_line
+from syscall_parse.events import Event, Exit, Message, Syscall, Unparsed
+from syscall_parse.lines import Continuation, OpenCall, Resumed, SummaryLine, Unfinished, parse_line
 
 __all__ = ["ParseStats", "iter_events"]
 

@@ -1,18 +1,23 @@
-"""The package's lazy public API: every exported name loads, and importing the package (or the
-profile path of the CLI) does not pull in the heavy libraries."""
+"""The two packages' lazy public APIs: every exported name loads, importing a package (or the
+profile path of the CLI) does not pull in the heavy libraries, and the parser stands alone."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
+import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import syscall_lab
 import syscall_parse
 
 HEAVY = ("pandas", "scipy", "matplotlib", "sklearn")
+PACKAGES = (syscall_parse, syscall_lab)
 
 
 def _modules_after(code: str) -> set[str]:
@@ -25,53 +30,79 @@ def _modules_after(code: str) -> set[str]:
     return set(json.loads(result.stdout.splitlines()[-1]))
 
 
-@pytest.mark.parametrize("name", syscall_parse.__all__)
-def test_every_exported_name_is_its_module_object(name):
-    """``syscall_parse.X`` is the very object its module defines."""
-    module = importlib.import_module(f"syscall_parse.{syscall_parse._MODULE_OF[name]}")
-    assert getattr(module, name) is getattr(syscall_parse, name)
+@pytest.mark.parametrize(
+    ("package", "name"),
+    [pytest.param(p, n, id=f"{p.__name__}.{n}") for p in PACKAGES for n in p.__all__],
+)
+def test_every_exported_name_is_its_module_object(package, name):
+    """``package.X`` is the very object its module defines."""
+    module = importlib.import_module(f"{package.__name__}.{package._MODULE_OF[name]}")
+    assert getattr(module, name) is getattr(package, name)
 
 
-def test_all_and_dir_list_the_exports():
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.__name__)
+def test_all_and_dir_list_the_exports(package):
     """``__all__`` holds each exported name once, and ``dir()`` shows them all."""
-    assert sorted(syscall_parse._MODULE_OF) == sorted(syscall_parse.__all__)
-    assert len(set(syscall_parse.__all__)) == len(syscall_parse.__all__)
-    assert set(syscall_parse.__all__) <= set(dir(syscall_parse))
+    assert sorted(package._MODULE_OF) == sorted(package.__all__)
+    assert len(set(package.__all__)) == len(package.__all__)
+    assert set(package.__all__) <= set(dir(package))
 
 
-def test_a_function_named_like_its_module_stays_the_function():
-    """``syscall_parse.capture`` is the function even after its submodule is imported
-    (the import system sets the package attribute to the submodule)."""
-    importlib.import_module("syscall_parse.capture")
-    importlib.import_module("syscall_parse.experiment")
-    assert callable(syscall_parse.capture)
-    assert "function" == type(syscall_parse.capture).__name__
-
-
-def test_unknown_name_raises_attribute_error():
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.__name__)
+def test_unknown_name_raises_attribute_error(package):
     """A name the package does not export is an AttributeError, as for any module."""
     with pytest.raises(AttributeError, match="no attribute 'read_tracee'"):
-        syscall_parse.read_tracee  # noqa: B018
+        package.read_tracee  # noqa: B018
 
 
-def test_star_import_gives_every_name():
-    """``from syscall_parse import *`` binds every name of ``__all__``."""
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.__name__)
+def test_star_import_gives_every_name(package):
+    """``from package import *`` binds every name of ``__all__``."""
     namespace: dict[str, object] = {}
-    exec("from syscall_parse import *", namespace)
-    assert set(syscall_parse.__all__) <= set(namespace)
+    exec(f"from {package.__name__} import *", namespace)
+    assert set(package.__all__) <= set(namespace)
+
+
+def _imported_roots(path: Path) -> set[str]:
+    """The top-level packages a source file imports, wherever the import statement stands."""
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(Path(syscall_parse.__file__).parent.rglob("*.py")),
+    ids=lambda p: p.relative_to(Path(syscall_parse.__file__).parent).as_posix(),
+)
+def test_the_parser_imports_nothing_of_the_lab(path):
+    """``syscall_parse`` stands alone: no module of it imports ``syscall_lab`` or the workloads."""
+    assert set() == _imported_roots(path) & {"syscall_lab", "workloads"}
+
+
+def test_every_parser_module_loads_without_the_lab():
+    """Importing every module of ``syscall_parse`` leaves ``syscall_lab`` unloaded."""
+    names = [m.name for m in pkgutil.walk_packages(syscall_parse.__path__, "syscall_parse.")]
+    code = "import importlib\n" + "".join(f"importlib.import_module({n!r})\n" for n in names)
+    assert "syscall_lab" not in _modules_after(code)
+    assert "syscall_parse" in _modules_after(code)
 
 
 @pytest.mark.parametrize(
     "code",
     [
-        pytest.param("import syscall_parse", id="package"),
+        pytest.param("import syscall_parse, syscall_lab", id="packages"),
         pytest.param("from syscall_parse import Profile, parse_line, iter_trace", id="light-names"),
-        pytest.param("import syscall_parse.cli, syscall_parse.fastparse", id="profile-path"),
-        pytest.param("import syscall_parse.cli as c; c.build_parser()", id="command-line"),
+        pytest.param("import syscall_lab.cli, syscall_parse._fast", id="profile-path"),
+        pytest.param("import syscall_lab.cli as c; c.build_parser()", id="command-line"),
     ],
 )
 def test_light_imports_leave_heavy_libraries_out(code):
-    """The package, the profile path and the command line's parser (which lists the
+    """The packages, the profile path and the command line's parser (which lists the
     detectors) load neither pandas, scipy nor matplotlib."""
     assert set() == _modules_after(code) & set(HEAVY)
 

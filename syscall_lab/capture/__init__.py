@@ -1,0 +1,1 @@
+"""Capture: run workloads or any command under strace, one folder per run with its metadata."""

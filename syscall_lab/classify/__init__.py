@@ -1,0 +1,3 @@
+"""Classify: which resource (normal, cpu, memory, io) a trace stresses, from whole-trace
+features.
+"""

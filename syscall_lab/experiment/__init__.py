@@ -1,0 +1,3 @@
+"""The experiment: conditions captured over interleaved repeated runs, stored, loaded,
+analysed.
+"""

@@ -1,0 +1,206 @@
+"""The report's figures as PNG files: call distributions, log-ratio heatmap, latencies.
+
+Figures are drawn on matplotlib's Agg canvas directly (no ``pyplot``: no global figure state,
+no GUI backend picked from the environment) and written atomically (temporary file in the same
+folder, then ``os.replace``), so a reader never sees half a PNG. Each ``plot_*`` function takes
+tables already computed and returns the path it wrote; :func:`write_figures` draws every figure
+an :class:`~syscall_lab.experiment.run.ExperimentAnalysis` supports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from syscall_lab.analyse.stats import Comparison
+from syscall_parse.atomic import atomic_path
+
+if TYPE_CHECKING:
+    from syscall_lab.experiment.run import ExperimentAnalysis
+
+__all__ = [
+    "FIGURES",
+    "call_durations",
+    "mean_shares",
+    "plot_latencies",
+    "plot_log_ratios",
+    "plot_shares",
+    "write_figures",
+]
+
+FIGURES: dict[str, str] = {
+    "shares": "distributions.png",
+    "log_ratios": "log-ratios.png",
+    "latencies": "latencies.png",
+}
+"""Figure key -> file name, as :func:`write_figures` writes them and the report links them."""
+
+_DPI = 100
+# PNG metadata: no matplotlib version stamp, so regenerating a figure from the same data gives
+# the same bytes on every machine with the same matplotlib.
+_PNG_METADATA = {"Software": None}
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    """Render ``figure`` as PNG to ``path`` atomically."""
+    FigureCanvasAgg(figure)
+    with atomic_path(path) as temp:
+        figure.savefig(temp, format="png", dpi=_DPI, metadata=_PNG_METADATA)
+    return Path(path)
+
+
+def plot_shares(shares: Mapping[str, pd.Series], path: Path, *, top: int = 8) -> Path:
+    """Horizontal bars of each condition's mean share of calls, its ``top`` syscalls.
+
+    ``shares`` maps a condition to a Series syscall -> mean share of the phase's calls (0..1);
+    a condition without calls (an empty or all-zero Series) gets a panel that says so.
+    """
+    if not shares:
+        raise ValueError("no condition to plot")
+    columns = min(4, len(shares))
+    rows = math.ceil(len(shares) / columns)
+    figure = Figure(figsize=(3.6 * columns, 2.8 * rows), layout="constrained")
+    grid = figure.subplots(rows, columns, squeeze=False).ravel()
+    for ax in grid[len(shares) :]:
+        ax.set_axis_off()
+    for ax, (condition, series) in zip(grid, shares.items(), strict=False):
+        series = series[series > 0].sort_values(ascending=False, kind="stable").head(top)
+        ax.set_title(condition)
+        if series.empty:
+            ax.text(0.5, 0.5, "no calls in the phase", ha="center", va="center")
+            ax.set_axis_off()
+            continue
+        positions = np.arange(len(series))
+        ax.barh(positions, series.to_numpy(dtype=np.float64) * 100, color="tab:blue")
+        ax.set_yticks(positions, [str(name) for name in series.index])
+        ax.invert_yaxis()
+        ax.set_xlabel("% of the phase's calls")
+    return _save(figure, path)
+
+
+def _log2_ratio(ratio: float) -> float:
+    return math.log2(ratio) if ratio > 0 and math.isfinite(ratio) else float("nan")
+
+
+def plot_log_ratios(comparisons: Mapping[str, Comparison], path: Path, *, top: int = 15) -> Path:
+    """Heatmap of log2(median ratio) against the baseline: conditions x the ``top`` syscalls.
+
+    The syscalls shown are those with the largest |log2 ratio| in any condition; a cell whose
+    shift is significant (after correction) is marked with ``*``.
+    """
+    if not comparisons:
+        raise ValueError("no comparison to plot")
+    cells: dict[str, dict[str, tuple[float, bool]]] = {
+        condition: {s.name: (_log2_ratio(s.ratio), s.significant) for s in comparison.shifts}
+        for condition, comparison in comparisons.items()
+    }
+    strength: dict[str, float] = {}
+    for row in cells.values():
+        for name, (value, _) in row.items():
+            if math.isfinite(value):
+                strength[name] = max(strength.get(name, 0.0), abs(value))
+    names = sorted(strength, key=lambda name: (-strength[name], name))[:top]
+    conditions = list(cells)
+    values = np.array(
+        [[cells[c].get(name, (0.0, False))[0] for name in names] for c in conditions],
+        dtype=np.float64,
+    ).reshape(len(conditions), len(names))
+    limit = max(1.0, float(np.nanmax(np.abs(values))) if values.size else 1.0)
+    figure = Figure(figsize=(max(5.0, 0.55 * len(names) + 2.5), 1.0 + 0.6 * len(conditions)))
+    figure.set_layout_engine("constrained")
+    ax = figure.subplots()
+    image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_xticks(np.arange(len(names)), names, rotation=60, ha="right")
+    ax.set_yticks(np.arange(len(conditions)), conditions)
+    for row, condition in enumerate(conditions):
+        for column, name in enumerate(names):
+            if cells[condition].get(name, (0.0, False))[1]:
+                # White on the darkest cells, where black would not show.
+                dark = abs(values[row, column]) > 0.6 * limit
+                color = "white" if dark else "black"
+                ax.text(column, row, "*", ha="center", va="center", fontsize=12, color=color)
+    figure.colorbar(image, ax=ax, label="log2(median / baseline median)")
+    ax.set_title("Shift against the baseline (* significant)")
+    return _save(figure, path)
+
+
+def plot_latencies(durations: Mapping[str, np.ndarray], path: Path) -> Path:
+    """Empirical CDF of per-call latency (``-T`` durations, seconds) per condition, log scale.
+
+    Conditions without a positive duration are left out of the plot and named in the legend
+    title.
+    """
+    if not durations:
+        raise ValueError("no condition to plot")
+    figure = Figure(figsize=(9.0, 4.0), layout="constrained")
+    ax = figure.subplots()
+    missing = []
+    for condition, values in durations.items():
+        values = np.sort(np.asarray(values, dtype=np.float64))
+        values = values[np.isfinite(values) & (values > 0)]
+        if not len(values):
+            missing.append(condition)
+            continue
+        levels = np.arange(1, len(values) + 1) / len(values)
+        ax.step(values * 1e6, levels, where="post", label=f"{condition} ({len(values)} calls)")
+    ax.set_xscale("log")
+    ax.set_xlabel("syscall latency (µs, strace -T)")
+    ax.set_ylabel("share of calls at most this long")
+    ax.grid(True, which="major", alpha=0.3)
+    title = f"no calls: {', '.join(missing)}" if missing else None
+    if len(missing) < len(durations):
+        ax.legend(title=title, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _save(figure, path)
+
+
+def mean_shares(counts: pd.DataFrame) -> pd.Series:
+    """Syscall -> mean share of the phase's calls over the runs that made calls (float64).
+
+    Empty when no run made a call: a phase without calls has no distribution.
+    """
+    totals = counts.sum(axis=1)
+    made = counts.loc[totals > 0].astype(np.float64)
+    if made.empty:
+        return pd.Series([], index=pd.Index([], dtype=object), dtype=np.float64)
+    return made.div(totals[totals > 0].astype(np.float64), axis=0).mean(axis=0)
+
+
+def call_durations(analysis: ExperimentAnalysis) -> dict[str, np.ndarray]:
+    """Condition -> the ``-T`` durations (seconds) of every syscall of its runs, pooled."""
+    pooled: dict[str, list[np.ndarray]] = {}
+    for run in analysis.data.runs:
+        events = run.events
+        calls = events.loc[(events["kind"] == "syscall").fillna(False).to_numpy(dtype=bool)]
+        values = calls["duration"].to_numpy(dtype=np.float64, na_value=np.nan)
+        pooled.setdefault(run.condition, []).append(values[np.isfinite(values)])
+    return {condition: np.concatenate(parts) for condition, parts in pooled.items()}
+
+
+def write_figures(analysis: ExperimentAnalysis, folder: Path) -> dict[str, str]:
+    """Draw every figure ``analysis`` supports into ``folder``; figure key -> file name.
+
+    Distributions need a condition, the heatmap a comparison, the latency plot a timed call.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    if analysis.summaries:
+        shares = {c: mean_shares(s.counts) for c, s in analysis.summaries.items()}
+        plot_shares(shares, folder / FIGURES["shares"])
+        written["shares"] = FIGURES["shares"]
+    if analysis.comparisons:
+        comparisons = {f"{c} vs {b}": value for (b, c), value in analysis.comparisons.items()}
+        plot_log_ratios(comparisons, folder / FIGURES["log_ratios"])
+        written["log_ratios"] = FIGURES["log_ratios"]
+    durations = call_durations(analysis)
+    if any(len(values) for values in durations.values()):
+        plot_latencies(durations, folder / FIGURES["latencies"])
+        written["latencies"] = FIGURES["latencies"]
+    return written

@@ -1,0 +1,227 @@
+"""Events to DataFrames with the schema of ``schema.py``, and exact CSV/Parquet round trips.
+
+Rows follow ``schema.DTYPES``. Besides the columns the schema names for every kind, signal
+rows hold their siginfo in ``args`` and message rows their text; exit rows hold
+``core dumped`` or ``superseded by execve in pid N`` in ``args`` when that applies.
+Unparsed lines are not rows: ``read_trace`` counts them in ``df.attrs["unparsed_lines"]``
+and lists them in the ``ParseStats`` it is given.
+
+CSV: nulls are written as ``\\N`` so that a null (a signal's ``ret``) and an empty string
+(the ``args`` of ``getuid()``) stay apart; floats are written in their shortest exact form.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from syscall_parse.atomic import atomic_path
+from syscall_parse.engine import Engine, FastPathUnsupported, Source, fast_path
+from syscall_parse.errors import InputError
+from syscall_parse.events import Event, Exit, Message, Signal, Syscall
+from syscall_parse.inputs import iter_trace
+from syscall_parse.schema import COLUMNS, DTYPES
+from syscall_parse.stream import ParseStats
+
+__all__ = [
+    "events_to_frame",
+    "read_csv",
+    "read_parquet",
+    "read_trace",
+    "write_csv",
+    "write_parquet",
+]
+
+_NULL = r"\N"
+
+
+def _category(values: Sequence[object]) -> pd.Categorical:
+    # Categories as an object index: the default string dtype differs in pandas 2 and 3.
+    present = sorted({v for v in values if v is not None and v is not pd.NA})
+    dtype = pd.CategoricalDtype(pd.Index(present, dtype=object))
+    return pd.Categorical([None if v is pd.NA else v for v in values], dtype=dtype)
+
+
+def _float(values: Sequence[float | None]) -> np.ndarray:
+    return np.array([math.nan if v is None else v for v in values], dtype="float64")
+
+
+def _column(values: Sequence[object], dtype: str):
+    if dtype == "category":
+        return _category(values)
+    if dtype == "float64":
+        return _float(values)  # type: ignore[arg-type]
+    if dtype == "int64":
+        return np.array(values, dtype="int64")
+    return pd.array(values, dtype=dtype)
+
+
+def _frame(columns: dict[str, Sequence[object]]) -> pd.DataFrame:
+    return pd.DataFrame({name: _column(columns[name], DTYPES[name]) for name in COLUMNS})
+
+
+def events_to_frame(events: Iterable[Event]) -> pd.DataFrame:
+    """One row per event (``Unparsed`` ones skipped), columns and dtypes of ``schema.DTYPES``."""
+    columns: dict[str, list[object]] = {name: [] for name in COLUMNS}
+    line, end_line, pid, kind, time, relative = (
+        columns[c] for c in ("line", "end_line", "pid", "kind", "time", "relative")
+    )
+    syscall, args, ret, retval, errno, errno_text = (
+        columns[c] for c in ("syscall", "args", "ret", "retval", "errno", "errno_text")
+    )
+    duration, returned, signal, status = (
+        columns[c] for c in ("duration", "returned", "signal", "status")
+    )
+    for event in events:
+        if isinstance(event, Syscall):
+            kind.append("syscall")
+            syscall.append(event.name)
+            args.append(event.args)
+            ret.append(event.ret)
+            retval.append(event.retval)
+            errno.append(event.errno)
+            errno_text.append(event.errno_text)
+            duration.append(event.duration)
+            returned.append(event.returned)
+            signal.append(None)
+            status.append(None)
+        elif isinstance(event, Signal | Exit | Message):
+            if isinstance(event, Signal):
+                kind.append("signal")
+                args.append(event.info)
+                signal.append(event.signal)
+                status.append(None)
+            elif isinstance(event, Exit):
+                kind.append("exit")
+                if event.superseded_by is not None:
+                    args.append(f"superseded by execve in pid {event.superseded_by}")
+                else:
+                    args.append("core dumped" if event.core_dumped else None)
+                signal.append(event.signal)
+                status.append(event.status)
+            else:
+                kind.append("message")
+                args.append(event.text)
+                signal.append(None)
+                status.append(None)
+            for column in (syscall, ret, retval, errno, errno_text, duration, returned):
+                column.append(None)
+        else:
+            continue
+        line.append(event.lines[0])
+        end_line.append(event.lines[1])
+        pid.append(event.pid)
+        if isinstance(event, Message):
+            time.append(None)
+            relative.append(None)
+        else:
+            time.append(event.time)
+            relative.append(event.relative)
+    return _frame(columns)
+
+
+def read_trace(
+    source: Source,
+    *,
+    engine: Engine = "auto",
+    stats: ParseStats | None = None,
+    strict: bool = False,
+) -> pd.DataFrame:
+    """Parse logs (paths, ``-``, compressed, a ``-ff`` prefix or file list) to a frame.
+
+    ``engine`` (see ``syscall_parse.engine``): ``"auto"`` reads a plain log with the vectorized
+    engine and anything else with the reference parser; both give the same frame.
+    ``df.attrs["unparsed_lines"]`` is the number of lines that were not strace output; pass
+    ``stats`` to get their list, or ``strict=True`` to raise StraceParseError on the first (both
+    need the reference). Raises InputError for unreadable sources.
+    """
+    path = fast_path(source, engine, reference_only=stats is not None or strict)
+    if path is not None:
+        from syscall_parse._fast import read_trace_fast
+
+        try:
+            return read_trace_fast(path, fallback=False)
+        except FastPathUnsupported:
+            if engine == "fast":
+                raise
+    if stats is None:
+        stats = ParseStats()
+    frame = events_to_frame(iter_trace(source, stats=stats, strict=strict))
+    frame.attrs["unparsed_lines"] = len(stats.unparsed)
+    return frame
+
+
+_TEXT = ("string", "category")
+
+
+def _escape(values: Sequence[object]) -> list[object]:
+    # A text starting with a backslash gets one more, so that no text reads as the null '\N'.
+    return [v if not isinstance(v, str) or not v.startswith("\\") else "\\" + v for v in values]
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write an event frame as CSV, atomically.
+
+    Nulls are written as ``\\N``; a text that starts with a backslash gets one more.
+    """
+    escaped = frame.copy()
+    for name in frame.columns:
+        if DTYPES.get(name) in _TEXT:
+            escaped[name] = pd.array(_escape(frame[name].astype(object).tolist()), dtype=object)
+    with atomic_path(path) as temp:
+        escaped.to_csv(temp, index=False, na_rep=_NULL)
+
+
+def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write an event frame as Parquet, atomically."""
+    with atomic_path(path) as temp:
+        frame.to_parquet(temp, index=False)
+
+
+def _parse_cell(text: str | None, dtype: str) -> object:
+    if text is None:
+        return None
+    if dtype in ("int64", "Int64"):
+        return int(text)
+    if dtype == "float64":
+        return float(text)
+    if dtype == "boolean":
+        return text == "True"
+    return text[1:] if text.startswith("\\") else text
+
+
+def _check_columns(path: str | os.PathLike[str], raw: pd.DataFrame) -> None:
+    missing = [name for name in COLUMNS if name not in raw.columns]
+    if missing:
+        raise InputError(f"{path}: not an event table, missing columns {', '.join(missing)}")
+
+
+def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a CSV written by ``write_csv`` back into exactly the frame that was written.
+
+    Raises InputError when the file lacks a column of the schema.
+    """
+    raw = pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[_NULL], na_filter=True)
+    _check_columns(path, raw)
+    columns = {}
+    for name in COLUMNS:
+        dtype = DTYPES[name]
+        values = raw[name].tolist()
+        columns[name] = [_parse_cell(None if isinstance(v, float) else v, dtype) for v in values]
+    return _frame(columns)
+
+
+def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a Parquet event table with the schema's dtypes."""
+    raw = pd.read_parquet(path)
+    _check_columns(path, raw)
+    columns = {
+        name: [None if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
+               for v in raw[name].astype(object).tolist()]
+        for name in COLUMNS
+    }  # fmt: skip
+    return _frame(columns)

@@ -1,0 +1,161 @@
+"""Tests of anomaly detection on our own conditions, on a small real experiment.
+
+The experiment (2 runs each of normal, memory and io, and of normal under ambient CPU load) is
+captured once per session with real strace.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from syscall_lab.classify.model import ClassifyError, train_model, training_runs
+from syscall_lab.detect.conditions import (
+    ConditionsDetection,
+    StressRobustness,
+    detect_conditions,
+    run_sequences,
+)
+from syscall_lab.errors import SyscallLabError
+from syscall_lab.experiment.run import ExperimentData, ExperimentSettings, run_experiment
+
+DETECTORS = ("stide", "frequency-knn", "ngram-lm", "ensemble")
+
+
+@pytest.fixture(scope="session")
+def experiment(strace: str, tmp_path_factory: pytest.TempPathFactory) -> ExperimentData:
+    settings = ExperimentSettings(
+        repeats=2,
+        conditions=("normal", "memory", "io"),
+        control=False,
+        ambient=("cpu",),
+        stress_ng=False,
+        out_dir=tmp_path_factory.mktemp("experiment"),
+    )
+    return run_experiment(settings)
+
+
+@pytest.fixture(scope="session")
+def detection(experiment: ExperimentData) -> ConditionsDetection:
+    return detect_conditions(experiment, DETECTORS, resamples=200)
+
+
+@pytest.mark.strace
+def test_memory_and_io_score_above_normal(detection: ConditionsDetection) -> None:
+    """Some detector separates memory and io runs from normal ones completely."""
+    best = {}
+    for record in detection.detections:
+        best[record.condition] = max(best.get(record.condition, 0.0), record.auc)
+    assert 1.0 == best["memory"]
+    assert 1.0 == best["io"]
+
+
+@pytest.mark.strace
+def test_records_are_well_formed(detection: ConditionsDetection) -> None:
+    """One record per detector and condition, AUC inside its interval, scores out of sample."""
+    conditions = ("memory", "io", "normal-under-cpu")
+    fitted = [d for d in DETECTORS if d != "ensemble"]
+    assert [(d, c) for d in fitted for c in conditions] == [
+        (r.detector, r.condition) for r in detection.detections
+    ]
+    for record in detection.detections:
+        assert 2 == record.n_normal == len(record.normal_scores)
+        assert 2 == record.n_condition == len(record.scores)
+        low, high = record.auc_ci
+        assert 0.0 <= low <= record.auc <= high <= 1.0
+        assert np.isfinite(record.normal_scores + record.scores).all()
+        assert 0 == record.empty  # memory, io and normal phases all make calls
+
+
+@pytest.mark.strace
+def test_ensemble_needs_two_training_runs(detection: ConditionsDetection) -> None:
+    """With 2 normal runs, leave-one-out leaves 1 to fit: the ensemble cannot cross-fit."""
+    assert 1 == len(detection.skipped)
+    assert detection.skipped[0].startswith("ensemble: ")
+
+
+@pytest.mark.strace
+def test_stress_robustness(detection: ConditionsDetection) -> None:
+    """A false-alarm rate per detector under quiet and ambient runs, at a fixed threshold."""
+    assert ["stide", "frequency-knn", "ngram-lm"] == [r.detector for r in detection.robustness]
+    for record in detection.robustness:
+        assert 2 == record.n_quiet
+        assert {"normal-under-cpu": 2} == dict(record.ambient_runs)
+        assert set(record.ambient_far) == {"normal-under-cpu"}
+        rates = [record.quiet_far, *record.ambient_far.values()]
+        assert all(rate in (0.0, 0.5, 1.0) for rate in rates)
+        assert record.within_budget == (record.ambient_far["normal-under-cpu"]
+                                        <= 2 * record.quiet_far)  # fmt: skip
+
+
+@pytest.mark.strace
+def test_threshold_is_the_largest_quiet_score(detection: ConditionsDetection) -> None:
+    """The threshold is the largest leave-one-out score of the normal runs."""
+    for robust in detection.robustness:
+        normal = next(r for r in detection.detections if r.detector == robust.detector)
+        assert max(normal.normal_scores) == robust.threshold
+
+
+@pytest.mark.strace
+def test_rows_and_frames(detection: ConditionsDetection) -> None:
+    """The renderable forms hold the records' numbers."""
+    frame = detection.detection_frame()
+    assert ["detector", "condition", "auc", "auc_low", "auc_high", "n_normal",
+            "n_condition", "empty"] == list(frame.columns)  # fmt: skip
+    assert [r.auc for r in detection.detections] == frame["auc"].tolist()
+    assert object == frame["detector"].dtype
+    assert "float64" == frame["auc"].dtype
+    robust = detection.robustness_frame()
+    assert ["detector", "threshold", "quiet_far", "n_quiet", "far_normal-under-cpu",
+            "within_budget"] == list(robust.columns)  # fmt: skip
+    assert len(detection.robustness) == len(robust)
+
+
+@pytest.mark.strace
+def test_sequences_are_the_phase_calls(experiment: ExperimentData) -> None:
+    """A run's sequence is its cut events' syscall names: memory runs map and unmap."""
+    memory = [run.events for run in experiment.runs if run.condition == "memory"]
+    sequences = run_sequences(memory)
+    assert [64, 64] == [s.count("munmap") for s in sequences]
+    calls = [int((e["kind"] == "syscall").sum()) for e in memory]
+    assert calls == [len(s) for s in sequences]
+
+
+@pytest.mark.strace
+def test_needs_two_normal_runs(experiment: ExperimentData) -> None:
+    one_normal = dataclasses.replace(
+        experiment,
+        runs=tuple(r for r in experiment.runs if r.condition != "normal" or r.repeat == 0),
+    )
+    with pytest.raises(SyscallLabError, match="at least 2 normal runs, have 1"):
+        detect_conditions(one_normal, ("stide",))
+
+
+@pytest.mark.strace
+def test_training_runs_of_an_experiment(experiment: ExperimentData) -> None:
+    """`train` reads an experiment folder: ambient runs of normal train the normal class, and
+    a class without runs (no cpu here) is an error."""
+    found = training_runs(experiment.settings.out_dir)
+    assert {"normal": 4, "memory": 2, "io": 2} == dict(Counter(label for label, _ in found))
+    assert all(log.name == "trace.log" and log.is_file() for _, logs in found for log in logs)
+    with pytest.raises(ClassifyError, match="no training runs of cpu"):
+        train_model(experiment.settings.out_dir)
+
+
+@pytest.mark.parametrize(
+    ("quiet", "ambient", "expected"),
+    [
+        pytest.param(0.0, {}, True, id="no-ambient"),
+        pytest.param(0.0, {"normal-under-io": 0.0}, True, id="both-zero"),
+        pytest.param(0.1, {"normal-under-io": 0.2}, True, id="twice"),
+        pytest.param(0.1, {"normal-under-io": 0.3}, False, id="three-times"),
+        pytest.param(0.0, {"normal-under-io": 0.2, "normal-under-cpu": 0.0}, False, id="one-over"),
+    ],
+)
+def test_within_budget(quiet: float, ambient: dict[str, float], expected: bool) -> None:
+    """Robust when every ambient false-alarm rate is at most twice the quiet one."""
+    record = StressRobustness("stide", 0.0, quiet, 10, ambient, dict.fromkeys(ambient, 5))
+    assert expected == record.within_budget

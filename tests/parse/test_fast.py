@@ -1,0 +1,304 @@
+"""The vectorized fast path gives exactly the reference parser's frames and profiles.
+
+Real strace logs of varied programs and option sets are parsed both ways and compared whole
+(``assert_frame_equal``, ``Profile ==``), with chunks small enough that split calls straddle
+chunk borders. Odd lines are fed through Hypothesis in random interleavings.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from syscall_parse._fast import FastPathUnsupported, profile_file, read_trace_fast
+from syscall_parse.counts import count_events
+from syscall_parse.errors import InputError
+from syscall_parse.inputs import iter_trace
+from syscall_parse.table import read_trace
+
+TRACEE = Path(__file__).with_name("tracee.py")
+
+# Threads writing, reading and stat-ing files whose names hold spaces, failing calls (ENOENT),
+# a child process killed by SIGKILL mid-sleep.
+FILES_PROGRAM = textwrap.dedent(
+    """
+    import os, subprocess, sys, threading, time
+    base = sys.argv[1]
+    def work(k):
+        path = os.path.join(base, f"f {k} (x).txt")
+        for i in range(15):
+            with open(path, "w") as f:
+                f.write("x" * i)
+            os.stat(path)
+            try:
+                os.stat(path + ".missing")
+            except FileNotFoundError:
+                pass
+            with open(path, "rb") as f:
+                f.read()
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    child = subprocess.Popen(["sleep", "30"])
+    time.sleep(0.05)
+    child.kill()
+    child.wait()
+    """
+)
+
+
+def assert_same(path: Path, **options) -> None:
+    """The fast path's frame and profile equal the reference's."""
+    expected = read_trace(path)
+    actual = read_trace_fast(path, **options)
+    pd.testing.assert_frame_equal(expected, actual)
+    assert expected.attrs == actual.attrs
+    assert count_events(iter_trace(path)) == profile_file(path, **options)
+
+
+def _capture(run_strace, tmp_path: Path, options: list[str], program: str) -> Path:
+    log = tmp_path / "trace.log"
+    work = tmp_path / "dir with space"
+    work.mkdir(exist_ok=True)
+    if program == "tracee":
+        command = [sys.executable, str(TRACEE)]
+    else:
+        script = tmp_path / "files.py"
+        script.write_text(FILES_PROGRAM)
+        command = [sys.executable, str(script), str(work)]
+    if "-o" in options:
+        result = run_strace([*options, str(log)], command)
+    else:
+        result = run_strace(options, command)  # stderr mode: the trace is strace's stderr
+        log.write_text(result.stderr, errors="surrogateescape")
+    assert log.stat().st_size > 0, result.stderr
+    return log
+
+
+# The fast layout (-f -o with or without -ttt/-T/-y) and others, which fall back line by line
+# or as a whole.
+LAYOUTS = [
+    pytest.param(["-f", "-ttt", "-T", "-y", "-o"], id="f-ttt-T-y"),
+    pytest.param(["-f", "-ttt", "-T", "-o"], id="f-ttt-T"),
+    pytest.param(["-f", "-y", "-o"], id="f-y-no-time"),
+    pytest.param(["-f", "-tt", "-T", "-o"], id="f-tt-T"),
+    pytest.param(["-f", "-r", "-yy", "-o"], id="f-r-yy"),
+    pytest.param(["-f", "-ttt", "-T", "-X", "verbose", "-o"], id="f-X-verbose"),
+    pytest.param(["-f", "-ttt", "-T"], id="stderr-mode"),
+]
+
+
+@pytest.mark.strace
+@pytest.mark.parametrize("program", ["tracee", "files"])
+@pytest.mark.parametrize("options", LAYOUTS)
+def test_equal_to_reference_on_real_logs(run_strace, tmp_path, options, program):
+    """Frame and profile equal the reference's, whole and cut into 4 KiB chunks."""
+    log = _capture(run_strace, tmp_path, options, program)
+    assert_same(log, workers=1)
+    assert_same(log, workers=1, chunk_bytes=4096)
+
+
+@pytest.mark.strace
+def test_fast_layout_needs_no_reference(run_strace, tmp_path):
+    """A -f -ttt -T -y log of threads, kills and signals is read without whole-log fallback."""
+    log = _capture(run_strace, tmp_path, ["-f", "-ttt", "-T", "-y", "-o"], "tracee")
+    frame = read_trace_fast(log, workers=1, chunk_bytes=4096, fallback=False)
+    profile = profile_file(log, workers=1, chunk_bytes=4096, fallback=False)
+    pd.testing.assert_frame_equal(read_trace(log), frame)
+    assert count_events(iter_trace(log)) == profile
+    assert frame["line"].lt(frame["end_line"]).any()  # split calls were joined
+
+
+@pytest.mark.strace
+def test_process_pool_gives_the_same(run_strace, tmp_path):
+    """Two worker processes and many chunks give the single-process result."""
+    log = _capture(run_strace, tmp_path, ["-f", "-ttt", "-T", "-y", "-o"], "files")
+    assert_same(log, workers=2, chunk_bytes=8192)
+
+
+# Odd lines, pid written {pid} and -ttt time {t}: shapes the fast patterns must not take for
+# the common ones, states the vectorized join must reproduce, bytes the reference treats apart.
+ODD_LINES = [
+    '{pid}  {t} write(1, "a) = 5", 6) = 6 <0.000010>',
+    "{pid}  {t} select(4, [3], NULL, NULL, {{tv_sec=0}}) = 0 (Timeout) <0.1>",
+    "{pid}  {t} fcntl(3, F_GETFL) = 0x8002 (flags O_RDWR|O_LARGEFILE) <0.000002>",
+    '{pid}  {t} openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file) <0.000003>',
+    "{pid}  {t} syscall_0x3e7(0x1) = -1 (errno 527) <0.000001>",
+    "{pid}  {t} read(3, 0x7f, 1) = ? ERESTARTSYS (To be restarted if SA_RESTART is set) <0.3>",
+    "{pid}  {t} umask(022) = 022 <0.000001>",
+    "{pid}  {t} mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, -1, 0) = 0x7f8093b5f000 <0.00001>",
+    "{pid}  {t} lseek(3, 0, SEEK_END) = 0xffffffffffffffff <0.000001>",
+    '{pid}  {t} openat(AT_FDCWD</d>, "a b", O_RDONLY) = 3</d/a b> <0.000005>',
+    '{pid}  {t} openat(AT_FDCWD</d>, "m", O_RDONLY) = 3</memfd:m>(deleted) <0.1>',
+    "{pid}  {t} exit_group(0) = ?",
+    "{pid}  {t} getuid() = ? <unavailable>",
+    "{pid}  {t} futex(0x55f529bafaf0, FUTEX_WAIT, 0, NULL <unfinished ...>",
+    "{pid}  {t} read(3,  <unfinished ...>",
+    "{pid}  {t} <... futex resumed>) = 0 <0.000027>",
+    '{pid}  {t} <... read resumed>"ab", 2) = 2 <0.000027>',
+    "{pid}  {t} <... read resumed> <unfinished ...>) = ?",
+    "{pid}  {t} <... read resumed> , 2) = 2",
+    "{pid}  {t} restart_syscall(<... resuming interrupted read ...> <detached ...>",
+    "{pid}  {t} --- SIGCHLD {{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=1}} ---",
+    "{pid}  {t} --- stopped by SIGSTOP ---",
+    "{pid}  {t} +++ exited with 0 +++",
+    "{pid}  {t} +++ killed by SIGKILL (core dumped) +++",
+    "{pid}  {t} +++ superseded by execve in pid 2 +++",
+    '{pid}  write(1, "x", 1) = 1',
+    # Shapes the byte-position check of profiles must send to the reference or read right.
+    '{pid}  {t} read(3, "", 1){pad}= 0 <0.000010>',
+    '{pid}  {t} read(3, "= 5", 3) = 3 <0.000002>',
+    "{pid}  {t} nanosleep(NULL, NULL) = 0 <123456.000010>",
+    "{pid}  {t} nanosleep(NULL, NULL) = 0 <1234567.000010>",
+    "{pid}  {t} nanosleep(NULL, NULL) = 0 <0.0000100>",
+    '{pid}  {t} openat(AT_FDCWD, "x", O_RDONLY) = -1 EINVAL (Bad = value (x)) <0.000001>',
+    '{pid}  {t} openat(AT_FDCWD, "x", O_RDONLY) = 3</a(b)> <0.000001>',
+    '{pid}  {t} openat(AT_FDCWD, "x", O_RDONLY) = 3</a=b> <0.000001>',
+    '{pid}  {t} openat(AT_FDCWD, "x", O_RDONLY) = 3</a b/c.txt>',
+    "{pid}  {t} lseek(3, 0, SEEK_CUR) = 0x1F <0.000001>",
+    "{pid}  {t} getpriority(PRIO_PROCESS, 0) = -5 <0.000001>",
+    "{pid}  {t} getpid() = 5< <0.000001>",
+    "{pid}  {t} getpid() =  5 <0.000001>",
+    "{pid}  {t} getpid()= 5 <0.000001>",
+    "{pid}  {t} a_name_of_more_than_32_characters_x() = 0 <0.000001>",
+    "{pid}  {t} <... nanosleep resumed>NULL) = ? ERESTART_RESTARTBLOCK (Interrupted) <0.5>",
+    "{pid}  {t} <... nanosleep resumed>NULL) = ? ERESTARTNOHAND (To be restarted) <0.000007>",
+    "{pid}  {t} nanosleep(NULL,  <unfinished ...>",
+    '{pid}  {t} write(1, "h\\303\\251", 3) = 3 <0.000004>',
+    '{pid}  {t} write(1, "héllo", 6) = 6 <0.000004>',
+    '{pid}  {t} \x1b[1mwrite\x1b[0m(1, "x", 1) = 1 <0.000004>',
+    '{pid}  {t} write(1, "x", 1) = 1 <0.000004>\r',
+    '{pid}  {t} write(2, "\\n", 1',
+    ")                       = 1",
+    "strace: Process {pid} attached",
+    "[ Process PID={pid} runs in 32 bit mode. ]",
+    " > /usr/lib/libc.so.6(__write+0x10) [0xf8350]",
+    "% time     seconds  usecs/call     calls    errors syscall",
+    "some program output",
+    "",
+]
+
+
+@given(
+    lines=st.lists(
+        st.tuples(st.sampled_from(ODD_LINES), st.sampled_from([101, 102, 1234567])),
+        max_size=30,
+    ),
+    chunk_bytes=st.sampled_from([64, 300, 1 << 20]),
+    newline_at_end=st.booleans(),
+)
+def test_odd_lines_in_any_order(tmp_path_factory, lines, chunk_bytes, newline_at_end):
+    """Any interleaving of odd lines gives the reference's frame and profile."""
+    path = tmp_path_factory.mktemp("odd") / "trace.log"
+    text = "\n".join(
+        line.format(pid=pid, t="1795869296.749069", pad=" " * 45) for line, pid in lines
+    )
+    if lines and newline_at_end:
+        text += "\n"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    assert_same(path, workers=1, chunk_bytes=chunk_bytes)
+
+
+# Split calls of two threads: a call left unfinished before a pair (yielded at the pair's
+# first line), pairs interleaved, an exit, a call still pending at the end.
+SPLIT_CALLS = """\
+7  1795869296.000001 read(3,  <unfinished ...>
+8  1795869296.000002 getpid() = 8 <0.000001>
+7  1795869296.000003 futex(0x1, FUTEX_WAIT, 0, NULL <unfinished ...>
+8  1795869296.000004 futex(0x1, FUTEX_WAKE, 1 <unfinished ...>
+7  1795869296.000005 <... futex resumed>) = 0 <0.000027>
+8  1795869296.000006 <... futex resumed>) = 1 <0.000010>
+8  1795869296.000007 nanosleep(NULL,  <unfinished ...>
+8  1795869296.000008 +++ exited with 0 +++
+7  1795869296.000009 write(1, "x", 1 <unfinished ...>
+"""
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "pool"])
+@pytest.mark.parametrize(
+    "chunk_bytes",
+    [
+        pytest.param(64, id="every-pair-across-borders"),
+        pytest.param(200, id="some-pairs-across"),
+        pytest.param(1 << 20, id="all-in-one-chunk"),
+    ],
+)
+def test_split_calls_joined_in_and_across_chunks(tmp_path, chunk_bytes, workers):
+    """Pairs joined inside a worker's chunk or across chunk borders give the reference's rows."""
+    path = tmp_path / "trace.log"
+    path.write_text(SPLIT_CALLS)
+    frame = read_trace_fast(path, workers=workers, chunk_bytes=chunk_bytes, fallback=False)
+    pd.testing.assert_frame_equal(read_trace(path), frame)
+    spans = frame.loc[frame["line"].lt(frame["end_line"]), ["line", "end_line", "args"]]
+    assert [(3, 5, "0x1, FUTEX_WAIT, 0, NULL"), (4, 6, "0x1, FUTEX_WAKE, 1")] == list(
+        spans.itertuples(index=False, name=None)
+    )
+    assert [2, 1, 3, 4, 7, 8, 9] == frame["line"].tolist()  # read yielded before line 3
+    assert_same(path, workers=workers, chunk_bytes=chunk_bytes)
+
+
+def test_profile_imports_neither_arrow_nor_pandas(tmp_path):
+    """A profile needs numpy only (Arrow's compute library alone takes about 50 MB)."""
+    path = tmp_path / "trace.log"
+    path.write_text("7  1795869296.749069 getpid() = 7 <0.000001>\n")
+    code = (
+        "import sys\n"
+        "from syscall_parse._fast import profile_file\n"
+        f"assert profile_file({str(path)!r}, workers=1).syscalls\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pyarrow', 'pandas'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120
+    )
+    assert "[]" == result.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        pytest.param('1  write(2, "\\n", 1\n)   = 1\n', "a call line cut", id="open-call"),
+        pytest.param("7  +++ superseded by execve in pid 8 +++\n", "thread execve", id="execve"),
+        pytest.param(
+            "7  read(3,  <unfinished ...>\n7  <... futex resumed>) = 0\n",
+            "another name",
+            id="other-name",
+        ),
+    ],
+)
+def test_states_not_vectorized_fall_back(tmp_path, line, reason):
+    """Logs the vectorized join does not reproduce raise without fallback, match with it."""
+    path = tmp_path / "trace.log"
+    path.write_text(line)
+    with pytest.raises(FastPathUnsupported):
+        profile_file(path, fallback=False)
+    with pytest.raises(FastPathUnsupported):
+        read_trace_fast(path, fallback=False)
+    assert_same(path)
+
+
+def test_empty_and_missing_logs(tmp_path):
+    """An empty log gives an empty frame and profile; a missing one raises InputError."""
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    assert_same(empty)
+    with pytest.raises(InputError, match="no such file"):
+        profile_file(tmp_path / "missing.log")
+    with pytest.raises(InputError, match="no such file"):
+        read_trace_fast(tmp_path / "missing.log")
+
+
+@pytest.mark.strace
+def test_ff_prefix_goes_to_the_reference(run_strace, tmp_path):
+    """A -ff prefix (no file of that name) is read as the reference reads the file set."""
+    prefix = tmp_path / "ff"
+    run_strace(["-ff", "-ttt", "-T", "-o", str(prefix)], [sys.executable, str(TRACEE)])
+    assert_same(prefix)

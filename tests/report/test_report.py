@@ -1,0 +1,369 @@
+"""Tests of the markdown report and its figures.
+
+The report is compared whole with golden files (tests/golden/*.md), rendered from an analysis of
+synthetic run tables: deterministic event sequences with known counts and timings, analysed by
+the real :func:`~syscall_lab.experiment.run.analyse_experiment`. Set
+``SYSCALL_LAB_UPDATE_GOLDEN=1`` to rewrite the golden files after an intended change, then read
+the diff.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.image import imread
+
+from syscall_lab.capture.metadata import Environment, RunMetadata
+from syscall_lab.experiment.run import (
+    ExperimentAnalysis,
+    ExperimentData,
+    ExperimentSettings,
+    Finding,
+    Run,
+    analyse_experiment,
+    findings,
+)
+from syscall_lab.report.figures import (
+    FIGURES,
+    mean_shares,
+    plot_latencies,
+    plot_log_ratios,
+    plot_shares,
+    write_figures,
+)
+from syscall_lab.report.markdown import extract_section, render_report, write_report
+from syscall_parse.events import Syscall
+from syscall_parse.table import events_to_frame
+
+GOLDEN = Path(__file__).parent / "golden"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+ENVIRONMENT = Environment(
+    strace_version="6.1",
+    kernel="6.1.0-test",
+    python="3.12.0",
+    python_implementation="CPython",
+    python_executable="/usr/bin/python3",
+    cpu_count=2,
+    cpu_model="Test CPU",
+    loadavg=(0.0, 0.0, 0.0),
+    hostname="golden",
+    platform="Linux-test",
+)
+
+# Calls per run of each synthetic condition, in the order a run makes them. ``memory`` adds one
+# mmap/munmap pair per repeat (its runs differ: the self-check must say so); ``cpu`` makes none.
+SIGNATURES: dict[str, dict[str, int]] = {
+    "normal": {"openat": 4, "read": 8, "write": 2, "close": 4},
+    "normal-control": {"openat": 4, "read": 8, "write": 2, "close": 4},
+    "cpu": {},
+    "memory": {"mmap": 16, "munmap": 16},
+    "normal-under-cpu": {"openat": 4, "read": 8, "write": 2, "close": 4},
+}
+# Seconds per call (latency) and between calls, per condition: ambient load slows calls down.
+TIMING = {
+    "normal": (5e-6, 40e-6),
+    "normal-control": (5e-6, 40e-6),
+    "cpu": (5e-6, 40e-6),
+    "memory": (300e-6, 2e-3),
+    "normal-under-cpu": (50e-6, 90e-6),
+}
+
+
+def _events(condition: str, repeat: int) -> tuple[pd.DataFrame, tuple[float, float]]:
+    """A run's phase: the condition's calls round-robin, with timings that vary by repeat."""
+    counts = dict(SIGNATURES[condition])
+    if condition == "memory":
+        counts = {name: number + repeat for name, number in counts.items()}
+    order = [name for _, name in sorted((i, n) for n, c in counts.items() for i in range(c))]
+    latency, gap = TIMING[condition]
+    start = 1000.0 + 10 * repeat
+    calls = []
+    for index, name in enumerate(order):
+        factor = 1 + ((index * 7 + repeat * 3) % 5) / 10
+        calls.append(
+            Syscall(
+                pid=100 + repeat,
+                name=name,
+                args="3",
+                ret="0",
+                retval=0,
+                duration=round(latency * factor, 6),
+                time=round(start + (index + 1) * gap * factor, 6),
+                lines=(index + 2, index + 2),
+            )
+        )
+    end = start + (len(order) + 2) * gap if order else start + 0.25
+    return events_to_frame(calls), (start, round(end, 6))
+
+
+def _metadata(condition: str, repeat: int) -> RunMetadata:
+    untraced = 0.05 + 0.01 * repeat
+    return RunMetadata(
+        label=condition,
+        repeat=repeat,
+        command=("python", "-m", "workloads", condition),
+        strace_argv=("/usr/bin/strace", "-f", "-ttt", "-T", "-o", "trace.log", "--", "python"),
+        start_utc=f"2026-01-01T00:00:{repeat:02d}+00:00",
+        status="complete",
+        environment=ENVIRONMENT,
+        condition=condition,
+        traced_seconds=untraced * (3.0 if condition.startswith("normal") else 1.2),
+        untraced_seconds=untraced,
+    )
+
+
+def synthetic_data(conditions=tuple(SIGNATURES), repeats: int = 5) -> ExperimentData:
+    """Runs of ``conditions`` interleaved over ``repeats``, as run_experiment would order them."""
+    runs = []
+    for repeat in range(repeats):
+        for condition in conditions:
+            events, phase = _events(condition, repeat)
+            run_id = f"{condition}-r{repeat:02d}"
+            runs.append(
+                Run(
+                    condition,
+                    repeat,
+                    run_id,
+                    Path("runs") / run_id,
+                    _metadata(condition, repeat),
+                    events,
+                    phase,
+                )
+            )
+    settings = ExperimentSettings(repeats=repeats, stress_ng=False, ambient=("cpu",))
+    return ExperimentData(settings, tuple(runs), ENVIRONMENT, ("stress-ng: not installed",))
+
+
+@pytest.fixture(scope="module")
+def analysis() -> ExperimentAnalysis:
+    return analyse_experiment(synthetic_data())
+
+
+FIXED_FINDINGS = (
+    Finding("cpu", "cpu", "normal", "CPU: the rate falls (significant).", True),
+    Finding("shift", "cpu", "normal", "CPU: read falls (significant).", True),
+    Finding("shift", "memory", "normal", "Memory: mmap rises (significant).", True, {"p": 0.01}),
+    Finding("control", "normal-control", "normal", "Control: no shift (not significant).", False),
+    Finding("self", "normal", None, "normal: identical counts.", None),
+    Finding("self", "memory", None, "memory: counts vary.", None),
+    Finding("new-topic", "x", None, "A topic the report has no title for.", None),
+)
+
+ANOMALY = {
+    "AUC of each detector, normal against memory runs:": pd.DataFrame(
+        {"detector": ["stide", "ngram-lm"], "AUC": [0.912, 0.95], "FAR@90": [0.2, np.nan]}
+    ),
+    "False alarms under ambient load:": pd.DataFrame(
+        {"detector": ["stide"], "far_normal-under-io": [0.0], "within_budget": [True]}
+    ),
+}
+
+
+def _check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("SYSCALL_LAB_UPDATE_GOLDEN"):
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_report_golden(analysis: ExperimentAnalysis) -> None:
+    """The whole report of the synthetic experiment, figures linked, anomaly table included."""
+    text = render_report(
+        analysis,
+        date="2026-01-01 00:00 UTC",
+        host="golden",
+        figures=FIGURES,
+        records=FIXED_FINDINGS,
+        anomaly=ANOMALY,
+    )
+    _check_golden("report.md", text)
+
+
+def test_report_normal_only_golden() -> None:
+    """An experiment of normal runs only: no comparison, no figure, the sections say so."""
+    data = synthetic_data(("normal",), repeats=2)
+    text = render_report(
+        analyse_experiment(data), date="2026-01-01 00:00 UTC", host="golden", records=()
+    )
+    _check_golden("report-normal-only.md", text)
+
+
+def test_render_is_deterministic(analysis: ExperimentAnalysis) -> None:
+    """Same analysis, date and host: the same text (nothing volatile is read inside)."""
+    first = render_report(analysis, date="d", host="h")
+    assert first == render_report(analysis, date="d", host="h")
+
+
+def test_generated_findings_are_all_rendered(analysis: ExperimentAnalysis) -> None:
+    """By default the report holds every finding of the analysis, significant or not."""
+    records = findings(analysis)
+    section = extract_section(render_report(analysis, date="d", host="h"), "Findings")
+    assert records
+    assert any(record.significant is False for record in records)
+    for record in records:
+        assert f"- {record.sentence}" in section
+
+
+def test_not_significant_finding_is_shown(analysis: ExperimentAnalysis) -> None:
+    """A finding without a significant effect is rendered like any other, never dropped."""
+    section = extract_section(
+        render_report(analysis, date="d", host="h", records=FIXED_FINDINGS), "Findings"
+    )
+    assert "- Control: no shift (not significant)." in section.splitlines()
+
+
+def test_findings_grouped_by_topic_and_comparison(analysis: ExperimentAnalysis) -> None:
+    """A heading per topic; findings about one comparison nest under its name."""
+    section = extract_section(
+        render_report(analysis, date="d", host="h", records=FIXED_FINDINGS), "Findings"
+    )
+    assert [
+        "### Stressed conditions against normal",
+        "",
+        "- **cpu vs normal**:",
+        "  - CPU: the rate falls (significant).",
+        "  - CPU: read falls (significant).",
+        "- Memory: mmap rises (significant).",
+        "",
+        "### Controls",
+        "",
+        "- Control: no shift (not significant).",
+        "- normal: identical counts.",
+        "- memory: counts vary.",
+        "",
+        "### new-topic",
+        "",
+        "- A topic the report has no title for.",
+    ] == section.splitlines()[4:]
+
+
+def test_no_anomaly_section_without_table(analysis: ExperimentAnalysis) -> None:
+    """The "Anomaly detection" section appears only when tables are passed in, each after its
+    caption."""
+    text = render_report(analysis, date="d", host="h", records=())
+    assert "" == extract_section(text, "Anomaly detection")
+    with_table = render_report(analysis, date="d", host="h", records=(), anomaly=ANOMALY)
+    section = extract_section(with_table, "Anomaly detection")
+    assert "AUC of each detector, normal against memory runs:" in section
+    assert "| stide      | 0.912 | 0.2      |" in section
+    assert "| stide      | 0                     | yes             |" in section
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        pytest.param("A", "## A\n\none\n", id="first"),
+        pytest.param("B", "## B\n### sub\ntwo\n", id="with-subsection"),
+        pytest.param("C", "", id="absent"),
+    ],
+)
+def test_extract_section(title: str, expected: str) -> None:
+    """A section runs from its heading to the next level-2 heading."""
+    markdown = "# Title\n\n## A\n\none\n\n## B\n### sub\ntwo\n"
+    assert expected == extract_section(markdown, title)
+
+
+def test_write_report_writes_report_and_figures(
+    analysis: ExperimentAnalysis, tmp_path: Path
+) -> None:
+    """write_report replaces the report whole, draws the PNGs it links, leaves no temp file;
+    the files get the mode open() would give them."""
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "REPORT.md").write_text("old report\n", encoding="utf-8")
+    out = write_report(analysis, folder / "REPORT.md", date="new date", host="h")
+    text = out.read_text(encoding="utf-8")
+    assert folder / "REPORT.md" == out
+    assert text.startswith("# syscall-lab report\n\nGenerated new date on h from 25 traced runs")
+    assert sorted(["REPORT.md", *FIGURES.values()]) == sorted(p.name for p in folder.iterdir())
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in FIGURES.values():
+        assert f"]({name})" in text
+        assert PNG_SIGNATURE == (folder / name).read_bytes()[:8]
+    for path in folder.iterdir():
+        assert 0o666 & ~umask == path.stat().st_mode & 0o777, path.name
+
+
+def test_figures_are_reproducible(analysis: ExperimentAnalysis, tmp_path: Path) -> None:
+    """The same analysis draws byte-identical PNGs (no timestamp or version stamped in)."""
+    first = write_figures(analysis, tmp_path / "a")
+    second = write_figures(analysis, tmp_path / "b")
+    assert first == second
+    for name in first.values():
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_figures_of_normal_only(tmp_path: Path) -> None:
+    """Without comparisons there is no heatmap; the others are drawn."""
+    data = synthetic_data(("normal",), repeats=2)
+    assert {"shares": FIGURES["shares"], "latencies": FIGURES["latencies"]} == write_figures(
+        analyse_experiment(data), tmp_path
+    )
+
+
+def test_plot_shares_panel_without_calls(tmp_path: Path) -> None:
+    """A condition without calls gets its own panel; the grid has 4 columns at most."""
+    shares = {
+        "normal": pd.Series({"read": 0.5, "write": 0.5}),
+        "cpu": pd.Series([], dtype=np.float64),
+        "a": pd.Series({"mmap": 1.0}),
+        "b": pd.Series({"mmap": 1.0}),
+        "c": pd.Series({"mmap": 1.0}),
+    }
+    path = plot_shares(shares, tmp_path / "shares.png")
+    height, width, _ = imread(path).shape
+    assert (280 * 2, 360 * 4) == (height, width)
+
+
+def test_plot_log_ratios_marks_significant(analysis: ExperimentAnalysis, tmp_path: Path) -> None:
+    """The heatmap of a real comparison is a PNG; an empty mapping is refused."""
+    comparisons = {f"{c} vs {b}": v for (b, c), v in analysis.comparisons.items()}
+    assert PNG_SIGNATURE == plot_log_ratios(comparisons, tmp_path / "h.png").read_bytes()[:8]
+    with pytest.raises(ValueError, match="no comparison"):
+        plot_log_ratios({}, tmp_path / "empty.png")
+
+
+def test_plot_latencies_skips_conditions_without_calls(tmp_path: Path) -> None:
+    """Conditions without positive durations are left out, the others drawn."""
+    durations = {"normal": np.array([1e-6, 2e-6, np.nan]), "cpu": np.array([], dtype=float)}
+    assert PNG_SIGNATURE == plot_latencies(durations, tmp_path / "l.png").read_bytes()[:8]
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        pytest.param({"read": [1, 3], "write": [1, 1]}, {"read": 0.625, "write": 0.375}, id="mean"),
+        pytest.param({"read": [0, 2], "write": [0, 2]}, {"read": 0.5, "write": 0.5}, id="no-call"),
+        pytest.param({"read": [0, 0]}, {}, id="never"),
+    ],
+)
+def test_mean_shares(counts: dict[str, list[int]], expected: dict[str, float]) -> None:
+    """Mean share over the runs that made calls; empty when none did."""
+    table = pd.DataFrame(counts, dtype="int64")
+    actual = mean_shares(table)
+    assert expected == {name: value for name, value in actual.items() if not math.isnan(value)}
+
+
+def test_every_significant_shift_is_named_in_the_findings(analysis: ExperimentAnalysis) -> None:
+    """Large shifts get a sentence each; the baseline's calls that vanish share one sentence,
+    which names each of them with its count: no significant shift goes unmentioned."""
+    sentences = [f.sentence for f in findings(analysis) if f.condition == "memory"]
+    comparison = analysis.comparisons["normal", "memory"]
+    for shift in comparison.shifts:
+        if shift.significant:
+            named = re.compile(rf"\b{shift.name}\b")
+            assert any(named.search(sentence) for sentence in sentences), shift.name
+    (vanished,) = [s for s in sentences if "fall to 0 calls per run" in s]
+    assert "4 syscalls of normal's phase fall to 0 calls per run" in vanished
+    for name, count in SIGNATURES["normal"].items():
+        assert f"{name} {count}" in vanished
+    assert any(s.startswith("Under memory stress mmap rises from 0 to") for s in sentences)
