@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from syscall_lab.experiment.run import STRESS_NG_BASELINE, find_shift
+from syscall_lab.conditions import STRESS_NG_BASELINE
+from syscall_lab.experiment.analysis import find_shift
 
 pytestmark = [
     pytest.mark.strace,

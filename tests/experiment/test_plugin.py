@@ -17,7 +17,8 @@ import pytest
 # Imported here, before any in-process pytester run: pytester removes the modules a run imports
 # when it ends, and numpy's extension modules cannot be loaded twice in one process.
 import syscall_lab.capture.metadata
-import syscall_lab.experiment.run  # noqa: F401
+import syscall_lab.experiment.analysis
+import syscall_lab.experiment.store  # noqa: F401
 
 ROOT_CONFTEST = Path(__file__).resolve().parents[2] / "conftest.py"
 

@@ -2,14 +2,13 @@
 
 The report is compared whole with golden files (tests/golden/*.md), rendered from an analysis of
 synthetic run tables: deterministic event sequences with known counts and timings, analysed by
-the real :func:`~syscall_lab.experiment.run.analyse_experiment`. Set
+the real :func:`~syscall_lab.experiment.analysis.analyse_experiment`. Set
 ``SYSCALL_LAB_UPDATE_GOLDEN=1`` to rewrite the golden files after an intended change, then read
 the diff.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from pathlib import Path
@@ -20,18 +19,11 @@ import pytest
 from matplotlib.image import imread
 
 from syscall_lab.capture.metadata import Environment, RunMetadata
-from syscall_lab.experiment.run import (
-    ExperimentAnalysis,
-    ExperimentData,
-    ExperimentSettings,
-    Finding,
-    Run,
-    analyse_experiment,
-    findings,
-)
+from syscall_lab.experiment.analysis import ExperimentAnalysis, analyse_experiment
+from syscall_lab.experiment.dataset import ExperimentData, ExperimentSettings, Run
+from syscall_lab.experiment.findings import Finding, findings
 from syscall_lab.report.figures import (
     FIGURES,
-    mean_shares,
     plot_latencies,
     plot_log_ratios,
     plot_shares,
@@ -336,21 +328,6 @@ def test_plot_latencies_skips_conditions_without_calls(tmp_path: Path) -> None:
     """Conditions without positive durations are left out, the others drawn."""
     durations = {"normal": np.array([1e-6, 2e-6, np.nan]), "cpu": np.array([], dtype=float)}
     assert PNG_SIGNATURE == plot_latencies(durations, tmp_path / "l.png").read_bytes()[:8]
-
-
-@pytest.mark.parametrize(
-    ("counts", "expected"),
-    [
-        pytest.param({"read": [1, 3], "write": [1, 1]}, {"read": 0.625, "write": 0.375}, id="mean"),
-        pytest.param({"read": [0, 2], "write": [0, 2]}, {"read": 0.5, "write": 0.5}, id="no-call"),
-        pytest.param({"read": [0, 0]}, {}, id="never"),
-    ],
-)
-def test_mean_shares(counts: dict[str, list[int]], expected: dict[str, float]) -> None:
-    """Mean share over the runs that made calls; empty when none did."""
-    table = pd.DataFrame(counts, dtype="int64")
-    actual = mean_shares(table)
-    assert expected == {name: value for name, value in actual.items() if not math.isnan(value)}
 
 
 def test_every_significant_shift_is_named_in_the_findings(analysis: ExperimentAnalysis) -> None:
