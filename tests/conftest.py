@@ -1,33 +1,17 @@
 """Shared fixtures: running real programs under strace (Hypothesis profiles: the root conftest).
 
-Tests marked ``strace`` take the ``strace`` fixture, which checks once per session that
-strace exists and that ptrace is allowed here, and skips them with the reason otherwise.
+Tests marked ``strace`` take the ``strace`` fixture of :mod:`syscall_lab.pytest_plugin`, which
+checks once per session that strace exists and that ptrace is allowed here, and skips them with
+the reason otherwise.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-
-
-@pytest.fixture(scope="session")
-def strace() -> str:
-    """The strace executable, after checking that it can trace here (else skip)."""
-    path = shutil.which("strace")
-    if path is None:
-        pytest.skip("strace is not installed")
-    probe = subprocess.run(
-        [path, "-o", os.devnull, "true"], capture_output=True, text=True, timeout=30, check=False
-    )
-    if probe.returncode != 0:
-        pytest.skip(f"strace cannot trace here (ptrace refused?): {probe.stderr.strip()}")
-    return path
-
 
 RunStrace = Callable[[Sequence[str], Sequence[str]], subprocess.CompletedProcess[str]]
 
