@@ -1,10 +1,11 @@
 """Numbers as the report and its findings write them: one formatter per kind of number.
 
-Tables and sentences write two kinds differently, and both stand in one report: a ratio
+Tables and sentences write three kinds differently, and both stand in one report: a ratio
 takes a multiplication sign and 3 significant digits in a table cell (:func:`ratio`), a Latin x
 and whole numbers from 10 up in a sentence (:func:`factor`: ``x12``); a share takes a decimal in
-a table (``22.2%``) and none in a sentence (:func:`percent`'s ``digits``). A missing value is
-an em dash.
+a table (``22.2%``) and none in a sentence (:func:`percent`'s ``digits``); an effect size has
+its sign in a table (:func:`signed`) and only when negative in a sentence (:func:`effect`). A
+missing value is an em dash.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 __all__ = [
     "MISSING",
     "divergence",
+    "effect",
     "factor",
     "interval",
     "number",
@@ -72,6 +74,11 @@ def percent(value: float, digits: int = 1) -> str:
 def signed(value: float) -> str:
     """A difference or an effect with its sign: ``+0.50``, ``-1.00``."""
     return f"{value:+.2f}"
+
+
+def effect(value: float) -> str:
+    """An effect size in a sentence: ``0.50``, ``-1.00`` (a table writes it :func:`signed`)."""
+    return f"{value:.2f}"
 
 
 def seconds(value: float) -> str:

@@ -9,6 +9,7 @@ import pytest
 
 from syscall_lab.formatting import (
     divergence,
+    effect,
     factor,
     interval,
     number,
@@ -43,6 +44,8 @@ INF, NAN = math.inf, math.nan
         pytest.param(percent, 0.22222, "22.2%", id="percent-table"),
         pytest.param(lambda value: percent(value, 0), 0.22222, "22%", id="percent-sentence"),
         pytest.param(signed, 0.5, "+0.50", id="signed"),
+        pytest.param(effect, 0.5, "0.50", id="effect-sentence"),
+        pytest.param(effect, -1.0, "-1.00", id="effect-negative"),
         pytest.param(seconds, 0.1666, "0.17 s", id="seconds"),
         pytest.param(divergence, 0.0, "0.0000", id="divergence-zero"),
         pytest.param(divergence, 0.01234, "0.0123", id="divergence"),

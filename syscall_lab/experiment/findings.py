@@ -189,10 +189,10 @@ def _overhead_finding(summary: ConditionSummary) -> Finding | None:
 
 
 def findings(analysis: ExperimentAnalysis) -> tuple[Finding, ...]:
-    """The report's findings, in order: shifts of each stressed condition (significant or
-    not: a shift that is not significant is reported as such; significant rises first, larger
-    factors first), CPU timing, control, self-checks, ambient, stress-ng, observer overhead,
-    what was skipped."""
+    """The report's findings, in order: for each stressed and stress-ng condition its shifts
+    (significant or not: a shift that is not significant is reported as such; significant
+    rises first, larger factors first), CPU stress's phase timing before its shifts; then the
+    control, the self-checks, ambient load, observer overhead, what was skipped."""
     found: list[Finding] = []
     controls: list[Finding] = []
     for (baseline, name), comparison in analysis.comparisons.items():

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from syscall_lab.analyse.stats import Comparison, Distance, Shift
 from syscall_lab.conditions import Condition
 from syscall_lab.experiment.analysis import ConditionSummary, SelfCheck
-from syscall_lab.formatting import factor, p_value, percent, seconds
+from syscall_lab.formatting import effect, factor, p_value, percent, seconds
 
 __all__ = [
     "AMBIENT_TIMING",
@@ -37,10 +37,6 @@ AMBIENT_TIMING: dict[str, tuple[str, float, str]] = {
 _VERBS = {"up": "rises", "down": "falls", "none": "stays"}
 
 
-def _effect(value: float) -> str:
-    return f"{value:.2f}"
-
-
 def shift_sentence(condition: Condition, shift: Shift) -> str:
     """``Under cpu stress read falls from 8 to 0 calls per run (x0.111, ...).``; a shift that
     is not significant says so, and whether any test on these runs could have been."""
@@ -54,23 +50,23 @@ def shift_sentence(condition: Condition, shift: Shift) -> str:
     return (
         f"Under {condition.description} {shift.name} {_VERBS[shift.direction]} from "
         f"{shift.baseline_median:g} to {shift.median:g} calls per run ({factor(shift.ratio)}, "
-        f"Cliff's delta {_effect(shift.effect)}, p_adj = {p_value(shift.p_adjusted)}, "
+        f"Cliff's delta {effect(shift.effect)}, p_adj = {p_value(shift.p_adjusted)}, "
         f"{shift.n} vs {shift.n_baseline} runs{verdict})."
     )
 
 
 def _shifts_sentence(condition: Condition, what: str, shifts: Sequence[Shift]) -> str:
     effects = sorted({round(s.effect, 2) for s in shifts})
-    effect = (
-        _effect(effects[0])
+    deltas = (
+        effect(effects[0])
         if len(effects) == 1
-        else f"{_effect(effects[0])} to {_effect(effects[-1])}"
+        else f"{effect(effects[0])} to {effect(effects[-1])}"
     )
     worst = max(s.p_adjusted for s in shifts)
     runs = {(s.n, s.n_baseline) for s in shifts}
     sizes = ", ".join(f"{n} vs {n_baseline}" for n, n_baseline in sorted(runs))
     return (
-        f"Under {condition.description} {what}: Cliff's delta {effect}, "
+        f"Under {condition.description} {what}: Cliff's delta {deltas}, "
         f"p_adj <= {p_value(worst)}, {sizes} runs."
     )
 
@@ -143,7 +139,7 @@ def cpu_sentence(
         f"{baseline.calls:g}); the syscall rate falls from {rate.baseline_median:.0f}/s to "
         f"{rate.median:.0f}/s (p_adj = {p_value(rate.p_adjusted)}) and the longest gap grows "
         f"from {percent(gap.baseline_median, 0)} to {percent(gap.median, 0)} of the phase "
-        f"(Cliff's delta {_effect(gap.effect)}, p_adj = {p_value(gap.p_adjusted)})."
+        f"(Cliff's delta {effect(gap.effect)}, p_adj = {p_value(gap.p_adjusted)})."
     )
 
 
@@ -167,7 +163,7 @@ def ambient_sentence(condition: Condition, comparison: Comparison) -> str:
         verdict = "significant" if shift.significant else "not significant"
         parts.append(
             f"{label} {shift.baseline_median * scale:.3g}{unit} -> {shift.median * scale:.3g}"
-            f"{unit} (Cliff's delta {_effect(shift.effect)}, p_adj = "
+            f"{unit} (Cliff's delta {effect(shift.effect)}, p_adj = "
             f"{p_value(shift.p_adjusted)}, {verdict})"
         )
     return f"{condition.description.capitalize()} {counts}; " + "; ".join(parts) + "."
