@@ -39,8 +39,10 @@ import numpy as np
 import pandas as pd
 
 from syscall_lab.detect.adfa import AdfaDataset, adfa_table, benchmark_adfa
-from syscall_lab.detect.detectors import DETECTORS, Detector, Ensemble, make_detector
+from syscall_lab.detect.base import Detector
+from syscall_lab.detect.ensemble import Ensemble
 from syscall_lab.detect.evaluation import auc, auc_interval
+from syscall_lab.detect.registry import DETECTORS, make_detector
 from syscall_lab.errors import SyscallLabError
 from syscall_lab.experiment.run import AMBIENT_PREFIX, CONTROL, STRESS_NG_PREFIX, ExperimentData
 
@@ -55,7 +57,7 @@ __all__ = [
 ]
 
 DETECTION_DETECTORS: tuple[str, ...] = tuple(DETECTORS)
-"""Every detector of :mod:`syscall_lab.detect.detectors`, with its default settings."""
+"""Every detector of :mod:`syscall_lab.detect.registry`, with its default settings."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,9 @@ import pytest
 
 from syscall_lab.cli import main
 from syscall_lab.detect.adfa import AdfaDataset, default_adfa_dir, load_adfa, read_adfa_trace
-from syscall_lab.detect.detectors import SequenceCover, Stide
+from syscall_lab.detect.cover import SequenceCover
 from syscall_lab.detect.evaluation import auc, auc_interval
+from syscall_lab.detect.stide import Stide
 from syscall_parse.errors import InputError
 from syscall_parse.syscall_table import I386_SYSCALLS, X86_64_SYSCALLS, syscall_name
 
