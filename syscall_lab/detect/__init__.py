@@ -14,5 +14,5 @@ conditions.
 - ``registry``: every detector by name (``DETECTORS``, ``make_detector``, ``load_detector``).
 - ``evaluation``: AUC with its interval and detection at fixed false-alarm rates.
 - ``adfa``: the ADFA-LD data set and its benchmark table.
-- ``conditions``: the detectors on our own experiment's conditions.
+- ``on_conditions``: the detectors on our own experiment's conditions.
 """
