@@ -13,7 +13,7 @@ import sys
 import time
 
 from syscall_lab.detect.adfa import benchmark_adfa, default_adfa_dir, load_adfa, render_adfa_table
-from syscall_lab.detect.detectors import DETECTORS, make_detector
+from syscall_lab.detect.registry import DETECTORS, make_detector
 
 
 def main(argv: list[str]) -> int:

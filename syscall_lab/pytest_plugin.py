@@ -222,7 +222,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     analysis = session.config.stash.get(_ANALYSIS, None)
     if analysis is None:
         return
-    from syscall_lab.detect.conditions import anomaly_tables
+    from syscall_lab.detect.on_conditions import anomaly_tables
     from syscall_lab.report.markdown import write_report
 
     out = Path(analysis.data.settings.out_dir) / REPORT_NAME

@@ -30,7 +30,7 @@ A missing or malformed DIR is a one-line error and exit status 2.
 def add_evaluate(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
-    from syscall_lab.detect.detectors import DETECTORS
+    from syscall_lab.detect.registry import DETECTORS
 
     parser = sub.add_parser(
         "evaluate",
@@ -60,7 +60,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     import json
 
     from syscall_lab.detect.adfa import PUBLISHED, benchmark_adfa, load_adfa, render_adfa_table
-    from syscall_lab.detect.detectors import DETECTORS, make_detector
+    from syscall_lab.detect.registry import DETECTORS, make_detector
 
     names = [args.detector] if args.detector else list(DETECTORS)
     dataset = load_adfa(args.dir)

@@ -96,7 +96,7 @@ def _progress_bar():
 
 def _finish_report(analysis, report: str, adfa_dir: str | None) -> int:
     from syscall_lab.detect.adfa import default_adfa_dir, load_adfa
-    from syscall_lab.detect.conditions import anomaly_tables
+    from syscall_lab.detect.on_conditions import anomaly_tables
     from syscall_lab.report.markdown import extract_section, write_report
 
     if adfa_dir is None and default_adfa_dir().is_dir():

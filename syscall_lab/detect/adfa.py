@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
-from syscall_lab.detect.detectors import Detector
+from syscall_lab.detect.base import Detector
 from syscall_lab.detect.evaluation import DetectionResult, evaluate_scores
 from syscall_parse.errors import InputError
 from syscall_parse.syscall_table import syscall_name

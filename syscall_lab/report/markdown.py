@@ -578,7 +578,7 @@ def render_report(
     ``anomaly``, when given, is rendered as the "Anomaly detection" section: each caption
     (a sentence saying what the table measures) followed by its table, columns as they are
     (floats to 3 significant digits, booleans as yes/no), e.g. the frames of
-    :class:`~syscall_lab.detect.conditions.ConditionsDetection`.
+    :class:`~syscall_lab.detect.on_conditions.ExperimentDetection`.
     """
     figures = dict(figures or {})
     sections: list[list[str]] = [

@@ -1,4 +1,5 @@
-"""ADFA-LD: the i386 name table, the loader on the real data set, and STIDE's published AUC.
+"""ADFA-LD: the i386 name table, the loader on the real data set, the evaluate command, and
+regression pins of two detectors' AUC.
 
 The data set is research-use only and never copied: the tests read it from ``$ADFA_LD_DIR`` or
 ``<repo>/../shared/data/adfa-ld`` and are skipped when it is absent.
@@ -14,12 +15,19 @@ import pytest
 
 from syscall_lab.cli import main
 from syscall_lab.detect.adfa import AdfaDataset, default_adfa_dir, load_adfa, read_adfa_trace
-from syscall_lab.detect.detectors import SequenceCover, Stide
+from syscall_lab.detect.cover import SequenceCover
 from syscall_lab.detect.evaluation import auc, auc_interval
+from syscall_lab.detect.stide import Stide
 from syscall_parse.errors import InputError
 from syscall_parse.syscall_table import I386_SYSCALLS, X86_64_SYSCALLS, syscall_name
 
 ADFA_DIR = default_adfa_dir()
+
+# Regression pin: the AUC interval of STIDE (n=6) on this protocol from an earlier run in this
+# project (the README's "interval of an independent STIDE measured here"), not a published
+# figure nor an oracle the tests run. ADFA-LD's publications give STIDE's false alarms at 90%
+# detection (~23%), not its AUC.
+STIDE_AUC_PIN = (0.811, 0.844)
 
 
 @pytest.mark.parametrize(
@@ -117,22 +125,23 @@ def test_loader_counts(adfa: AdfaDataset) -> None:
 
 
 @pytest.mark.adfa
-def test_stide_reproduces_published_auc(adfa: AdfaDataset) -> None:
-    """STIDE n=6 trained on the 833 normal traces: AUC in [0.811, 0.844], the reference
-    interval measured for this protocol (validation normal vs attack)."""
+def test_stide_auc_regression_pin(adfa: AdfaDataset) -> None:
+    """Regression pin: STIDE n=6 trained on the 833 normal traces keeps its AUC (validation
+    normal vs attack) in the band :data:`STIDE_AUC_PIN` measured here, inside its own
+    bootstrap interval."""
     stide = Stide(6).fit([t.calls for t in adfa.train])
     normal = stide.score_many([t.calls for t in adfa.validation])
     attack = stide.score_many([t.calls for t in adfa.attack])
     measured = auc(normal, attack)
-    assert 0.811 <= measured <= 0.844
+    assert STIDE_AUC_PIN[0] <= measured <= STIDE_AUC_PIN[1]
     low, high = auc_interval(normal, attack, resamples=200)
     assert low < measured < high
 
 
 @pytest.mark.adfa
-def test_sequence_cover_auc(adfa: AdfaDataset) -> None:
-    """The covering score has no setting, so its AUC is a fixed number: 0.844, inside the
-    bootstrap interval [0.829, 0.860] measured when it was first evaluated."""
+def test_sequence_cover_auc_regression_pin(adfa: AdfaDataset) -> None:
+    """Regression pin: the covering score has no setting, so its AUC is a fixed number, the
+    0.844 (bootstrap interval [0.829, 0.860]) this code gave when it was first evaluated."""
     cover = SequenceCover().fit([t.calls for t in adfa.train])
     normal = cover.score_many([t.calls for t in adfa.validation])
     attack = cover.score_many([t.calls for t in adfa.attack])
@@ -151,7 +160,8 @@ def test_evaluate_command_rejects_a_missing_dir(
 
 @pytest.mark.adfa
 def test_evaluate_command_json(adfa: AdfaDataset, capsys: pytest.CaptureFixture[str]) -> None:
-    """``evaluate adfa-ld DIR --detector stide --json`` prints the documented shape."""
+    """``evaluate adfa-ld DIR --detector stide --json`` prints the documented shape, with
+    STIDE's AUC in the regression-pin band :data:`STIDE_AUC_PIN`."""
     argv = ["evaluate", "adfa-ld", str(adfa.root), "--detector", "stide", "--json"]
     assert 0 == main([*argv, "--resamples", "50"])
     document = json.loads(capsys.readouterr().out)
@@ -161,4 +171,4 @@ def test_evaluate_command_json(adfa: AdfaDataset, capsys: pytest.CaptureFixture[
     assert expected_keys <= set(stide)
     assert list(adfa.attack_types) == sorted(stide["per_attack"])
     assert 746 == document["dataset"]["attack"]
-    assert 0.811 <= stide["auc"] <= 0.844
+    assert STIDE_AUC_PIN[0] <= stide["auc"] <= STIDE_AUC_PIN[1]

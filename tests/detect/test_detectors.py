@@ -11,21 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syscall_lab.detect.detectors import (
-    DETECTORS,
-    FORMAT_VERSION,
-    Detector,
-    DetectorError,
-    Ensemble,
-    FrequencyKnn,
-    NgramKnn,
-    NgramModel,
-    SequenceCover,
-    Stide,
-    TStide,
-    load_detector,
-    make_detector,
-)
+from syscall_lab.detect.base import FORMAT_VERSION, Detector, DetectorError
+from syscall_lab.detect.cover import SequenceCover
+from syscall_lab.detect.ensemble import Ensemble
+from syscall_lab.detect.neighbours import FrequencyKnn, NgramKnn
+from syscall_lab.detect.ngram import NgramModel
+from syscall_lab.detect.registry import DETECTORS, load_detector, make_detector
+from syscall_lab.detect.stide import Stide, TStide
 from syscall_parse.errors import InputError
 
 # Two "programs" of normal behaviour, repeated with small variations.

@@ -21,12 +21,12 @@ A condition whose phase makes no syscall (``cpu``) has empty sequences (``empty`
 them): a detector can only score them by convention (STIDE 0, the kNN detectors' empty
 profile at distance 1), so its AUC there says nothing about the stress.
 
-Stress robustness: the alarm threshold is fixed on quiet runs only, the largest leave-one-out
-score of the normal runs (a run is flagged when its score is strictly above). The quiet
-false-alarm rate counts flagged quiet runs: each normal run against the largest leave-one-out
-score of the *other* normal runs, each control run against the threshold. The ambient rate is
-the share of ``normal-under-X`` runs flagged. The aim is an ambient rate of at most twice the
-quiet rate.
+Stress robustness (:class:`AmbientFalseAlarms`): the alarm threshold is fixed on quiet runs
+only, the largest leave-one-out score of the normal runs (a run is flagged when its score is
+strictly above). The quiet false-alarm rate counts flagged quiet runs: each normal run against
+the largest leave-one-out score of the *other* normal runs, each control run against the
+threshold. The ambient rate is the share of ``normal-under-X`` runs flagged. The aim is an
+ambient rate of at most twice the quiet rate.
 """
 
 from __future__ import annotations
@@ -40,27 +40,25 @@ import pandas as pd
 
 from syscall_lab.conditions import AMBIENT_PREFIX, CONTROL, STRESS_NG_PREFIX
 from syscall_lab.detect.adfa import AdfaDataset, adfa_table, benchmark_adfa
-from syscall_lab.detect.detectors import DETECTORS, Detector, Ensemble, make_detector
+from syscall_lab.detect.base import Detector
+from syscall_lab.detect.ensemble import Ensemble
 from syscall_lab.detect.evaluation import auc, auc_interval
+from syscall_lab.detect.registry import DETECTORS, make_detector
 from syscall_lab.errors import SyscallLabError
 from syscall_lab.experiment.dataset import ExperimentData
 
 __all__ = [
-    "DETECTION_DETECTORS",
-    "ConditionDetection",
-    "ConditionsDetection",
-    "StressRobustness",
+    "AmbientFalseAlarms",
+    "ConditionSeparation",
+    "ExperimentDetection",
     "anomaly_tables",
-    "detect_conditions",
+    "detect_on_conditions",
     "run_sequences",
 ]
 
-DETECTION_DETECTORS: tuple[str, ...] = tuple(DETECTORS)
-"""Every detector of :mod:`syscall_lab.detect.detectors`, with its default settings."""
-
 
 @dataclass(frozen=True, slots=True)
-class ConditionDetection:
+class ConditionSeparation:
     """How well one detector separates one condition's runs from quiet normal runs.
 
     ``normal_scores`` are the negatives (normal leave-one-out, then control), ``scores`` the
@@ -80,7 +78,7 @@ class ConditionDetection:
 
 
 @dataclass(frozen=True, slots=True)
-class StressRobustness:
+class AmbientFalseAlarms:
     """False alarms of one detector at a threshold fixed on quiet normal runs.
 
     ``quiet_far`` is the share of quiet runs flagged (``n_quiet`` runs: normal leave-one-out
@@ -102,17 +100,19 @@ class StressRobustness:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class ConditionsDetection:
-    """Every detector's :class:`ConditionDetection` per condition and :class:`StressRobustness`;
-    ``skipped`` says which detector could not run and why."""
+class ExperimentDetection:
+    """What :func:`detect_on_conditions` found in one experiment: each detector's
+    :class:`ConditionSeparation` per condition (``separations``) and its
+    :class:`AmbientFalseAlarms` (``false_alarms``); ``skipped`` says which detector could not
+    run and why."""
 
-    detections: tuple[ConditionDetection, ...]
-    robustness: tuple[StressRobustness, ...]
+    separations: tuple[ConditionSeparation, ...]
+    false_alarms: tuple[AmbientFalseAlarms, ...]
     resamples: int
     seed: int
     skipped: tuple[str, ...] = ()
 
-    def detection_rows(self) -> list[dict[str, Any]]:
+    def separation_rows(self) -> list[dict[str, Any]]:
         """One dict per (detector, condition): detector, condition, auc, auc_low, auc_high,
         n_normal, n_condition, empty."""
         return [
@@ -121,10 +121,10 @@ class ConditionsDetection:
                 "auc_low": d.auc_ci[0], "auc_high": d.auc_ci[1], "n_normal": d.n_normal,
                 "n_condition": d.n_condition, "empty": d.empty,
             }
-            for d in self.detections
+            for d in self.separations
         ]  # fmt: skip
 
-    def robustness_rows(self) -> list[dict[str, Any]]:
+    def false_alarm_rows(self) -> list[dict[str, Any]]:
         """One dict per detector: detector, threshold, quiet_far, n_quiet, one
         ``far_<condition>`` per ambient condition, within_budget."""
         return [
@@ -134,24 +134,24 @@ class ConditionsDetection:
                 **{f"far_{condition}": rate for condition, rate in r.ambient_far.items()},
                 "within_budget": r.within_budget,
             }
-            for r in self.robustness
+            for r in self.false_alarms
         ]  # fmt: skip
 
-    def detection_frame(self) -> pd.DataFrame:
-        """:meth:`detection_rows` as a DataFrame: names as object, numbers as float64/int64."""
+    def separation_frame(self) -> pd.DataFrame:
+        """:meth:`separation_rows` as a DataFrame: names as object, numbers as float64/int64."""
         dtypes = {"detector": object, "condition": object, "auc": "float64",
                   "auc_low": "float64", "auc_high": "float64", "n_normal": "int64",
                   "n_condition": "int64", "empty": "int64"}  # fmt: skip
-        return _frame(self.detection_rows(), dtypes)
+        return _frame(self.separation_rows(), dtypes)
 
-    def robustness_frame(self) -> pd.DataFrame:
-        """:meth:`robustness_rows` as a DataFrame: one ``far_<condition>`` column (float64)
+    def false_alarm_frame(self) -> pd.DataFrame:
+        """:meth:`false_alarm_rows` as a DataFrame: one ``far_<condition>`` column (float64)
         per ambient condition."""
-        ambient = dict.fromkeys(c for r in self.robustness for c in r.ambient_far)
+        ambient = dict.fromkeys(c for r in self.false_alarms for c in r.ambient_far)
         dtypes = {"detector": object, "threshold": "float64", "quiet_far": "float64",
                   "n_quiet": "int64", **{f"far_{c}": "float64" for c in ambient},
                   "within_budget": "bool"}  # fmt: skip
-        return _frame(self.robustness_rows(), dtypes)
+        return _frame(self.false_alarm_rows(), dtypes)
 
 
 def _frame(rows: list[dict[str, Any]], dtypes: dict[str, Any]) -> pd.DataFrame:
@@ -207,13 +207,13 @@ def _quiet_flags(loo: np.ndarray, control: np.ndarray, threshold: float) -> np.n
     return np.concatenate([own, control > threshold])
 
 
-def detect_conditions(
+def detect_on_conditions(
     data: ExperimentData,
-    detectors: Sequence[str] = DETECTION_DETECTORS,
+    detectors: Sequence[str] = tuple(DETECTORS),
     *,
     resamples: int = 1000,
     seed: int = 0,
-) -> ConditionsDetection:
+) -> ExperimentDetection:
     """Fit each detector on the normal runs of ``data`` (an ExperimentData) and score every
     other condition except stress-ng's (whole stress-ng traces are another program): AUC with
     its interval per condition, and the false alarms under ambient stress. Pure and
@@ -231,8 +231,8 @@ def detect_conditions(
         for condition, events in runs.items()
         if condition not in ("normal", CONTROL) and not condition.startswith(STRESS_NG_PREFIX)
     }
-    detections: list[ConditionDetection] = []
-    robustness: list[StressRobustness] = []
+    separations: list[ConditionSeparation] = []
+    false_alarms: list[AmbientFalseAlarms] = []
     skipped: list[str] = []
     for name in detectors:
         try:
@@ -249,8 +249,8 @@ def detect_conditions(
         for condition, sequences in others.items():
             scores = pooled_scores[at : at + len(sequences)]
             at += len(sequences)
-            detections.append(
-                ConditionDetection(
+            separations.append(
+                ConditionSeparation(
                     detector=name, condition=condition, auc=auc(negatives, scores),
                     auc_ci=auc_interval(negatives, scores, resamples=resamples, seed=seed),
                     n_normal=int(negatives.size), n_condition=int(scores.size),
@@ -262,16 +262,16 @@ def detect_conditions(
                 ambient[condition] = scores
         threshold = float(loo.max())
         quiet = _quiet_flags(loo, control_scores, threshold)
-        robustness.append(
-            StressRobustness(
+        false_alarms.append(
+            AmbientFalseAlarms(
                 detector=name, threshold=threshold, quiet_far=float(quiet.mean()),
                 n_quiet=int(quiet.size),
                 ambient_far={c: float(np.mean(s > threshold)) for c, s in ambient.items()},
                 ambient_runs={c: int(s.size) for c, s in ambient.items()},
             )
         )  # fmt: skip
-    return ConditionsDetection(
-        tuple(detections), tuple(robustness), resamples, seed, tuple(skipped)
+    return ExperimentDetection(
+        tuple(separations), tuple(false_alarms), resamples, seed, tuple(skipped)
     )
 
 
@@ -281,14 +281,14 @@ def anomaly_tables(
     """The report's anomaly-detection tables, caption -> table: each detector's AUC for each
     condition against normal (fitted on normal runs only), its false alarms under ambient
     stress and, when ``adfa`` is given, the ADFA-LD benchmark beside the published results."""
-    found = detect_conditions(data, resamples=resamples, seed=seed)
+    found = detect_on_conditions(data, resamples=resamples, seed=seed)
     tables = {
         "Detectors fitted on normal runs only: AUC of each condition against normal "
         "(bootstrap 95% interval: with a few runs a side it reflects only the runs at hand)": (
-            found.detection_frame()
+            found.separation_frame()
         ),
         "Stress robustness: false-alarm rate with the threshold fixed on quiet normal runs "
-        "(budget: at most twice the quiet rate)": found.robustness_frame(),
+        "(budget: at most twice the quiet rate)": found.false_alarm_frame(),
     }
     if adfa is not None:
         runs = benchmark_adfa(

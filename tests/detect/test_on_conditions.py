@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from syscall_lab.classify.model import ClassifyError, train_model, training_runs
-from syscall_lab.detect.conditions import (
-    ConditionsDetection,
-    StressRobustness,
-    detect_conditions,
+from syscall_lab.detect.on_conditions import (
+    AmbientFalseAlarms,
+    ExperimentDetection,
+    detect_on_conditions,
     run_sequences,
 )
 from syscall_lab.errors import SyscallLabError
@@ -40,29 +40,29 @@ def experiment(strace: str, tmp_path_factory: pytest.TempPathFactory) -> Experim
 
 
 @pytest.fixture(scope="session")
-def detection(experiment: ExperimentData) -> ConditionsDetection:
-    return detect_conditions(experiment, DETECTORS, resamples=200)
+def detection(experiment: ExperimentData) -> ExperimentDetection:
+    return detect_on_conditions(experiment, DETECTORS, resamples=200)
 
 
 @pytest.mark.strace
-def test_memory_and_io_score_above_normal(detection: ConditionsDetection) -> None:
+def test_memory_and_io_score_above_normal(detection: ExperimentDetection) -> None:
     """Some detector separates memory and io runs from normal ones completely."""
     best = {}
-    for record in detection.detections:
+    for record in detection.separations:
         best[record.condition] = max(best.get(record.condition, 0.0), record.auc)
     assert 1.0 == best["memory"]
     assert 1.0 == best["io"]
 
 
 @pytest.mark.strace
-def test_records_are_well_formed(detection: ConditionsDetection) -> None:
+def test_records_are_well_formed(detection: ExperimentDetection) -> None:
     """One record per detector and condition, AUC inside its interval, scores out of sample."""
     conditions = ("memory", "io", "normal-under-cpu")
     fitted = [d for d in DETECTORS if d != "ensemble"]
     assert [(d, c) for d in fitted for c in conditions] == [
-        (r.detector, r.condition) for r in detection.detections
+        (r.detector, r.condition) for r in detection.separations
     ]
-    for record in detection.detections:
+    for record in detection.separations:
         assert 2 == record.n_normal == len(record.normal_scores)
         assert 2 == record.n_condition == len(record.scores)
         low, high = record.auc_ci
@@ -72,17 +72,17 @@ def test_records_are_well_formed(detection: ConditionsDetection) -> None:
 
 
 @pytest.mark.strace
-def test_ensemble_needs_two_training_runs(detection: ConditionsDetection) -> None:
+def test_ensemble_needs_two_training_runs(detection: ExperimentDetection) -> None:
     """With 2 normal runs, leave-one-out leaves 1 to fit: the ensemble cannot cross-fit."""
     assert 1 == len(detection.skipped)
     assert detection.skipped[0].startswith("ensemble: ")
 
 
 @pytest.mark.strace
-def test_stress_robustness(detection: ConditionsDetection) -> None:
+def test_ambient_false_alarms(detection: ExperimentDetection) -> None:
     """A false-alarm rate per detector under quiet and ambient runs, at a fixed threshold."""
-    assert ["stide", "frequency-knn", "ngram-lm"] == [r.detector for r in detection.robustness]
-    for record in detection.robustness:
+    assert ["stide", "frequency-knn", "ngram-lm"] == [r.detector for r in detection.false_alarms]
+    for record in detection.false_alarms:
         assert 2 == record.n_quiet
         assert {"normal-under-cpu": 2} == dict(record.ambient_runs)
         assert set(record.ambient_far) == {"normal-under-cpu"}
@@ -93,26 +93,26 @@ def test_stress_robustness(detection: ConditionsDetection) -> None:
 
 
 @pytest.mark.strace
-def test_threshold_is_the_largest_quiet_score(detection: ConditionsDetection) -> None:
+def test_threshold_is_the_largest_quiet_score(detection: ExperimentDetection) -> None:
     """The threshold is the largest leave-one-out score of the normal runs."""
-    for robust in detection.robustness:
-        normal = next(r for r in detection.detections if r.detector == robust.detector)
-        assert max(normal.normal_scores) == robust.threshold
+    for alarms in detection.false_alarms:
+        normal = next(r for r in detection.separations if r.detector == alarms.detector)
+        assert max(normal.normal_scores) == alarms.threshold
 
 
 @pytest.mark.strace
-def test_rows_and_frames(detection: ConditionsDetection) -> None:
+def test_rows_and_frames(detection: ExperimentDetection) -> None:
     """The renderable forms hold the records' numbers."""
-    frame = detection.detection_frame()
+    frame = detection.separation_frame()
     assert ["detector", "condition", "auc", "auc_low", "auc_high", "n_normal",
             "n_condition", "empty"] == list(frame.columns)  # fmt: skip
-    assert [r.auc for r in detection.detections] == frame["auc"].tolist()
+    assert [r.auc for r in detection.separations] == frame["auc"].tolist()
     assert object == frame["detector"].dtype
     assert "float64" == frame["auc"].dtype
-    robust = detection.robustness_frame()
+    alarm_frame = detection.false_alarm_frame()
     assert ["detector", "threshold", "quiet_far", "n_quiet", "far_normal-under-cpu",
-            "within_budget"] == list(robust.columns)  # fmt: skip
-    assert len(detection.robustness) == len(robust)
+            "within_budget"] == list(alarm_frame.columns)  # fmt: skip
+    assert len(detection.false_alarms) == len(alarm_frame)
 
 
 @pytest.mark.strace
@@ -132,7 +132,7 @@ def test_needs_two_normal_runs(experiment: ExperimentData) -> None:
         runs=tuple(r for r in experiment.runs if r.condition != "normal" or r.repeat == 0),
     )
     with pytest.raises(SyscallLabError, match="at least 2 normal runs, have 1"):
-        detect_conditions(one_normal, ("stide",))
+        detect_on_conditions(one_normal, ("stide",))
 
 
 @pytest.mark.strace
@@ -158,5 +158,5 @@ def test_training_runs_of_an_experiment(experiment: ExperimentData) -> None:
 )
 def test_within_budget(quiet: float, ambient: dict[str, float], expected: bool) -> None:
     """Robust when every ambient false-alarm rate is at most twice the quiet one."""
-    record = StressRobustness("stide", 0.0, quiet, 10, ambient, dict.fromkeys(ambient, 5))
+    record = AmbientFalseAlarms("stide", 0.0, quiet, 10, ambient, dict.fromkeys(ambient, 5))
     assert expected == record.within_budget
