@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import pytest
 
+from syscall_lab.conditions import RESOURCES, ambient_condition
+
 pytestmark = [pytest.mark.strace, pytest.mark.slow]
 
 
-@pytest.mark.parametrize("resource", ["cpu", "memory", "io"])
+@pytest.mark.parametrize("resource", RESOURCES)
 def test_ambient_load_keeps_the_counts(experiment, resource: str) -> None:
     """Under ambient load of each resource, normal's counts are identical to normal's."""
-    condition = f"normal-under-{resource}"
+    condition = ambient_condition(resource).name
     if condition not in experiment.ambient:
         pytest.skip(f"{condition} was not captured")
     assert experiment.ambient[condition].identical

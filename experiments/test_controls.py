@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from syscall_lab.analyse.tables import count_table
-from syscall_lab.experiment.run import CONTROL
+from syscall_lab.conditions import CONTROL
 
 pytestmark = [pytest.mark.strace, pytest.mark.slow]
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import pytest
 
 from syscall_lab.analyse.tables import count_table
-from syscall_lab.experiment.run import phase_shifts
 
 pytestmark = [
     pytest.mark.strace,
@@ -40,13 +39,13 @@ def test_cpu_stress_has_no_count_signature(experiment) -> None:
 
 def test_cpu_stress_lowers_the_syscall_rate(experiment) -> None:
     """The syscall rate of the phase falls (significant, Cliff's delta -1)."""
-    rate = {s.name: s for s in phase_shifts(experiment, "cpu")}["rate"]
+    rate = {s.name: s for s in experiment.phase_shifts["normal", "cpu"]}["rate"]
     assert (True, "down", -1.0) == (rate.significant, rate.direction, rate.effect)
 
 
 def test_cpu_stress_makes_the_longest_gap_most_of_the_phase(experiment) -> None:
     """The longest gap between syscalls (phase markers included) grows significantly, to more
     than 90% of the phase in the median run."""
-    gap = {s.name: s for s in phase_shifts(experiment, "cpu")}["gap_share"]
+    gap = {s.name: s for s in experiment.phase_shifts["normal", "cpu"]}["gap_share"]
     assert (True, "up") == (gap.significant, gap.direction)
     assert gap.median > 0.9

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from syscall_lab.experiment.run import find_shift
+from syscall_lab.experiment.analysis import find_shift
 
 pytestmark = [
     pytest.mark.strace,

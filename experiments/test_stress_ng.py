@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from syscall_lab.experiment.run import STRESS_NG_BASELINE, find_shift
+from syscall_lab.conditions import STRESS_NG_BASELINE, stress_ng_condition
+from syscall_lab.experiment.analysis import find_shift
 
 pytestmark = [
     pytest.mark.strace,
@@ -32,20 +33,20 @@ def stress_ng_analysis(experiment):
 
 
 @pytest.mark.parametrize(
-    ("condition", "syscall"),
+    ("stressor", "syscall"),
     [
-        ("stress-ng-memory", "mmap"),
-        ("stress-ng-memory", "munmap"),
-        ("stress-ng-memory", "madvise"),
-        ("stress-ng-io", "write"),
-        ("stress-ng-io", "fsync"),
-        ("stress-ng-io", "lseek"),
+        ("memory", "mmap"),
+        ("memory", "munmap"),
+        ("memory", "madvise"),
+        ("io", "write"),
+        ("io", "fsync"),
+        ("io", "lseek"),
     ],
-    ids=lambda value: value.removeprefix("stress-ng-"),
 )
-def test_stressor_raises_its_syscalls(stress_ng_analysis, condition: str, syscall: str) -> None:
+def test_stressor_raises_its_syscalls(stress_ng_analysis, stressor: str, syscall: str) -> None:
     """Each stressor's characteristic syscalls rise against stress-ng --cpu: significant,
     upward, complete separation (Cliff's delta 1), ratio >= 10."""
+    condition = stress_ng_condition(stressor).name
     shift = find_shift(stress_ng_analysis, condition, syscall, baseline=STRESS_NG_BASELINE)
     assert (True, "up", 1.0) == (shift.significant, shift.direction, shift.effect)
     assert shift.ratio >= 10

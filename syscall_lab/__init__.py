@@ -1,10 +1,10 @@
 """syscall_lab: everything that uses the parser, in the order of the pipeline.
 
-capture (programs under strace, one folder per run) -> experiment (conditions over repeated,
-interleaved runs) -> analyse (per-run tables, statistics) -> detect (anomaly detectors and their
-evaluation) -> report (markdown and figures); classify and the ``syscall-lab`` command line sit
-on top. The names below load their module on first use (PEP 562), so the command line starts
-without pandas, scipy or matplotlib.
+capture (programs under strace, one folder per run) -> experiment (the conditions of
+:mod:`syscall_lab.conditions` over repeated, interleaved runs) -> analyse (per-run tables,
+statistics) -> detect (anomaly detectors and their evaluation) -> report (markdown and figures);
+classify and the ``syscall-lab`` command line sit on top. The names below load their module on
+first use (PEP 562), so the command line starts without pandas, scipy or matplotlib.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "capture_command",
         "workload_command",
     ),
+    "conditions": ("Condition", "ConditionError", "condition_named"),
     "classify.model": (
         "Classification",
         "ClassifyError",
@@ -68,19 +69,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "detect.registry": ("load_detector", "make_detector"),
     "detect.stide": ("Stide", "TStide"),
     "errors": ("CaptureError", "SyscallLabError"),
-    "experiment.run": (
-        "ExperimentAnalysis",
-        "ExperimentData",
-        "ExperimentError",
-        "ExperimentSettings",
-        "Finding",
-        "Run",
-        "analyse_experiment",
-        "find_shift",
-        "findings",
-        "load_experiment",
-        "run_experiment",
-    ),
+    "experiment.analysis": ("ExperimentAnalysis", "analyse_experiment", "find_shift"),
+    "experiment.dataset": ("ExperimentData", "ExperimentError", "ExperimentSettings", "Run"),
+    "experiment.findings": ("Finding", "findings"),
+    "experiment.store": ("load_experiment", "run_experiment"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -95,6 +87,8 @@ __all__ = [
     "Classification",
     "ClassifyError",
     "Comparison",
+    "Condition",
+    "ConditionError",
     "ConditionSeparation",
     "DetectionResult",
     "Detector",
@@ -131,6 +125,7 @@ __all__ = [
     "collect_metadata",
     "compare_conditions",
     "compare_tables",
+    "condition_named",
     "count_table",
     "cut_to_phase",
     "default_model",

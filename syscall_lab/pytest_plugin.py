@@ -137,7 +137,7 @@ def strace() -> str:
 @pytest.fixture(scope="session")
 def experiment_settings(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory):
     """The ``ExperimentSettings`` of the ``--syscall-*`` options."""
-    from syscall_lab.experiment.run import ExperimentSettings
+    from syscall_lab.experiment.dataset import ExperimentSettings
 
     out = pytestconfig.getoption("syscall_out")
     return ExperimentSettings(
@@ -151,9 +151,9 @@ def experiment_settings(pytestconfig: pytest.Config, tmp_path_factory: pytest.Te
 
 @pytest.fixture(scope="session")
 def experiment_data(pytestconfig: pytest.Config, experiment_settings, strace: str):
-    """The experiment's :class:`~syscall_lab.experiment.run.ExperimentData`, captured once per
-    session (skips where strace cannot trace)."""
-    from syscall_lab.experiment.run import run_experiment
+    """The experiment's :class:`~syscall_lab.experiment.dataset.ExperimentData`, captured once
+    per session (skips where strace cannot trace)."""
+    from syscall_lab.experiment.store import run_experiment
 
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
 
@@ -166,9 +166,9 @@ def experiment_data(pytestconfig: pytest.Config, experiment_settings, strace: st
 
 @pytest.fixture(scope="session")
 def experiment(pytestconfig: pytest.Config, experiment_data):
-    """The :class:`~syscall_lab.experiment.run.ExperimentAnalysis` of the session's experiment;
+    """The :class:`~syscall_lab.experiment.analysis.ExperimentAnalysis` of the session's experiment;
     the report is written from it at the end of the session."""
-    from syscall_lab.experiment.run import analyse_experiment
+    from syscall_lab.experiment.analysis import analyse_experiment
 
     analysis = analyse_experiment(experiment_data, seed=experiment_data.settings.seed)
     pytestconfig.stash[_ANALYSIS] = analysis

@@ -19,10 +19,14 @@ from syscall_lab.errors import SyscallLabError
 
 __all__ = [
     "NGRAM_SEPARATOR",
+    "PHASE_COLUMNS",
     "TIMING_COLUMNS",
     "AnalysisError",
+    "call_durations",
     "count_table",
+    "mean_shares",
     "ngram_table",
+    "phase_table",
     "share_table",
     "timing_table",
 ]
@@ -42,6 +46,11 @@ TIMING_COLUMNS: tuple[str, ...] = (
     "gap_max",
 )
 """Columns of :func:`timing_table`, in order."""
+
+PHASE_COLUMNS: tuple[str, ...] = ("phase_seconds", "calls", "rate", "gap_max", "gap_share")
+"""Columns of :func:`phase_table`: the span between the markers, the calls in it, calls per
+second of it, the longest gap between consecutive starts (markers included) and that gap as a
+share of the phase."""
 
 
 class AnalysisError(SyscallLabError, ValueError):
@@ -114,6 +123,18 @@ def share_table(counts: pd.DataFrame) -> pd.DataFrame:
     if empty:
         raise AnalysisError(f"no calls to share out in run(s) {', '.join(empty)}")
     return counts.astype(np.float64).div(totals, axis=0)
+
+
+def mean_shares(counts: pd.DataFrame) -> pd.Series:
+    """Syscall -> mean share of the phase's calls over the runs that made calls (float64).
+
+    Empty when no run made a call: a phase without calls has no distribution.
+    """
+    totals = counts.sum(axis=1)
+    made = counts.loc[totals > 0].astype(np.float64)
+    if made.empty:
+        return pd.Series([], index=pd.Index([], dtype=object), dtype=np.float64)
+    return made.div(totals[totals > 0].astype(np.float64), axis=0).mean(axis=0)
 
 
 def ngram_table(
@@ -205,3 +226,38 @@ def _timing(calls: pd.DataFrame, slow: float) -> list[float]:
     else:
         gap = [nan, nan, nan]
     return [float(len(calls)), span, rate, *latency, slow_calls, *gap]
+
+
+def phase_table(
+    runs: Mapping[str, pd.DataFrame], phases: Mapping[str, tuple[float, float]]
+) -> pd.DataFrame:
+    """Runs x :data:`PHASE_COLUMNS` table (float64), each run measured between its markers.
+
+    ``phases`` maps each run to its start and end markers' timestamps. Measured between the
+    markers, a phase without calls still has a rate (0) and a longest gap (the whole phase).
+    """
+    rows = []
+    for name, frame in runs.items():
+        start, end = phases[name]
+        times = _syscalls(name, frame, ("time",), False)["time"]
+        times = times.to_numpy(dtype=np.float64, na_value=np.nan)
+        starts = np.sort(np.concatenate([[start], times[np.isfinite(times)], [end]]))
+        span = end - start
+        gap = float(np.diff(starts).max())
+        rows.append([span, float(len(times)), len(times) / span, gap, gap / span])
+    return pd.DataFrame(
+        np.array(rows, dtype=np.float64).reshape(len(rows), len(PHASE_COLUMNS)),
+        index=_run_index(runs),
+        columns=pd.Index(PHASE_COLUMNS, dtype=object, name="metric"),
+    )
+
+
+def call_durations(runs: Mapping[str, pd.DataFrame]) -> np.ndarray:
+    """The ``-T`` durations (seconds) of every syscall of ``runs``, pooled in run order; calls
+    without a duration are left out."""
+    parts = [np.empty(0, dtype=np.float64)]
+    for name, frame in runs.items():
+        values = _syscalls(name, frame, ("duration",), False)["duration"]
+        values = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        parts.append(values[np.isfinite(values)])
+    return np.concatenate(parts)

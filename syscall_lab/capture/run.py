@@ -38,11 +38,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from syscall_lab.capture.metadata import RunMetadata, collect_metadata, write_metadata
+from syscall_lab.conditions import AMBIENT_STRESS_NG, STRESS_NG_STRESSORS
 from syscall_lab.errors import CaptureError
 
 __all__ = [
-    "AMBIENT_STRESS_NG",
-    "STRESS_NG_STRESSORS",
     "Ambient",
     "CaptureResult",
     "StraceOptions",
@@ -59,23 +58,6 @@ __all__ = [
 
 LOG_NAME = "trace.log"
 GRACE_SECONDS = 2.0
-
-STRESS_NG_STRESSORS: dict[str, tuple[str, ...]] = {
-    "cpu": ("--cpu", "1", "--cpu-ops", "200"),
-    "memory": ("--mmap", "1", "--mmap-bytes", "4M", "--mmap-ops", "4"),
-    "memory-brk": ("--brk", "1", "--brk-ops", "20000"),
-    "memory-malloc": ("--malloc", "1", "--malloc-ops", "20000"),
-    "io": ("--hdd", "1", "--hdd-opts", "fsync", "--hdd-bytes", "8M", "--hdd-ops", "400"),
-    "io-mix": ("--iomix", "1", "--iomix-ops", "1000"),
-}
-"""Traced stress-ng stressors per condition: bounded work, the stressed condition's syscalls."""
-
-AMBIENT_STRESS_NG: dict[str, tuple[str, ...]] = {
-    "cpu": ("--cpu", "1"),
-    "memory": ("--vm", "1", "--vm-bytes", "256M"),
-    "io": ("--hdd", "1", "--hdd-bytes", "64M"),
-}
-"""Untraced stress-ng load beside an ambient run: runs until stopped (or its --timeout)."""
 
 # strace 6.1 when ptrace is refused (no CAP_SYS_PTRACE, yama, or already traced):
 #   strace: test_ptrace_get_syscall_info: PTRACE_TRACEME: Operation not permitted

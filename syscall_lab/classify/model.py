@@ -343,12 +343,12 @@ def training_runs(folder: Path | str) -> list[tuple[str, tuple[Path, ...]]]:
     """``(class, raw logs)`` of every complete run in ``folder`` whose condition is a class.
 
     ``folder`` is an experiment (``experiment.json``, read with
-    :func:`~syscall_lab.experiment.run.load_experiment`; the raw logs of ``runs/``) or a folder
+    :func:`~syscall_lab.experiment.store.load_experiment`; the raw logs of ``runs/``) or a folder
     holding run folders (``metadata.json`` and ``trace.log*``, at any depth), as ``capture``
     makes them. Raises InputError when there is no such run.
     """
     from syscall_lab.capture.metadata import METADATA_FILE, read_metadata
-    from syscall_lab.experiment.run import EXPERIMENT_FILE, load_experiment
+    from syscall_lab.experiment.store import EXPERIMENT_FILE, load_experiment
 
     folder = Path(folder)
     if not folder.is_dir():

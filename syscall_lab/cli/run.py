@@ -115,12 +115,10 @@ def run_run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from syscall_lab.capture.run import find_strace
-    from syscall_lab.experiment.run import (
-        ExperimentSettings,
-        analyse_experiment,
-        check_settings,
-        run_experiment,
-    )
+    from syscall_lab.experiment.analysis import analyse_experiment
+    from syscall_lab.experiment.dataset import ExperimentSettings
+    from syscall_lab.experiment.plan import check_settings
+    from syscall_lab.experiment.store import run_experiment
 
     # A fresh folder per run by default: an experiment folder never mixes two runs' data.
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -168,7 +166,8 @@ def add_report(
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from syscall_lab.experiment.run import analyse_experiment, load_experiment
+    from syscall_lab.experiment.analysis import analyse_experiment
+    from syscall_lab.experiment.store import load_experiment
 
     data = load_experiment(args.dir)
     analysis = analyse_experiment(data, seed=data.settings.seed)

@@ -38,13 +38,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from syscall_lab.conditions import AMBIENT_PREFIX, CONTROL, STRESS_NG_PREFIX
 from syscall_lab.detect.adfa import AdfaDataset, adfa_table, benchmark_adfa
 from syscall_lab.detect.base import Detector
 from syscall_lab.detect.ensemble import Ensemble
 from syscall_lab.detect.evaluation import auc, auc_interval
 from syscall_lab.detect.registry import DETECTORS, make_detector
 from syscall_lab.errors import SyscallLabError
-from syscall_lab.experiment.run import AMBIENT_PREFIX, CONTROL, STRESS_NG_PREFIX, ExperimentData
+from syscall_lab.experiment.dataset import ExperimentData
 
 __all__ = [
     "AmbientFalseAlarms",

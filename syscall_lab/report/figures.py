@@ -4,7 +4,7 @@ Figures are drawn on matplotlib's Agg canvas directly (no ``pyplot``: no global 
 no GUI backend picked from the environment) and written atomically (temporary file in the same
 folder, then ``os.replace``), so a reader never sees half a PNG. Each ``plot_*`` function takes
 tables already computed and returns the path it wrote; :func:`write_figures` draws every figure
-an :class:`~syscall_lab.experiment.run.ExperimentAnalysis` supports.
+an :class:`~syscall_lab.experiment.analysis.ExperimentAnalysis` supports.
 """
 
 from __future__ import annotations
@@ -23,12 +23,10 @@ from syscall_lab.analyse.stats import Comparison
 from syscall_parse.atomic import atomic_path
 
 if TYPE_CHECKING:
-    from syscall_lab.experiment.run import ExperimentAnalysis
+    from syscall_lab.experiment.analysis import ExperimentAnalysis
 
 __all__ = [
     "FIGURES",
-    "call_durations",
-    "mean_shares",
     "plot_latencies",
     "plot_log_ratios",
     "plot_shares",
@@ -160,29 +158,6 @@ def plot_latencies(durations: Mapping[str, np.ndarray], path: Path) -> Path:
     return _save(figure, path)
 
 
-def mean_shares(counts: pd.DataFrame) -> pd.Series:
-    """Syscall -> mean share of the phase's calls over the runs that made calls (float64).
-
-    Empty when no run made a call: a phase without calls has no distribution.
-    """
-    totals = counts.sum(axis=1)
-    made = counts.loc[totals > 0].astype(np.float64)
-    if made.empty:
-        return pd.Series([], index=pd.Index([], dtype=object), dtype=np.float64)
-    return made.div(totals[totals > 0].astype(np.float64), axis=0).mean(axis=0)
-
-
-def call_durations(analysis: ExperimentAnalysis) -> dict[str, np.ndarray]:
-    """Condition -> the ``-T`` durations (seconds) of every syscall of its runs, pooled."""
-    pooled: dict[str, list[np.ndarray]] = {}
-    for run in analysis.data.runs:
-        events = run.events
-        calls = events.loc[(events["kind"] == "syscall").fillna(False).to_numpy(dtype=bool)]
-        values = calls["duration"].to_numpy(dtype=np.float64, na_value=np.nan)
-        pooled.setdefault(run.condition, []).append(values[np.isfinite(values)])
-    return {condition: np.concatenate(parts) for condition, parts in pooled.items()}
-
-
 def write_figures(analysis: ExperimentAnalysis, folder: Path) -> dict[str, str]:
     """Draw every figure ``analysis`` supports into ``folder``; figure key -> file name.
 
@@ -192,14 +167,14 @@ def write_figures(analysis: ExperimentAnalysis, folder: Path) -> dict[str, str]:
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     if analysis.summaries:
-        shares = {c: mean_shares(s.counts) for c, s in analysis.summaries.items()}
+        shares = {c: s.mean_shares for c, s in analysis.summaries.items()}
         plot_shares(shares, folder / FIGURES["shares"])
         written["shares"] = FIGURES["shares"]
     if analysis.comparisons:
         comparisons = {f"{c} vs {b}": value for (b, c), value in analysis.comparisons.items()}
         plot_log_ratios(comparisons, folder / FIGURES["log_ratios"])
         written["log_ratios"] = FIGURES["log_ratios"]
-    durations = call_durations(analysis)
+    durations = {c: s.durations for c, s in analysis.summaries.items()}
     if any(len(values) for values in durations.values()):
         plot_latencies(durations, folder / FIGURES["latencies"])
         written["latencies"] = FIGURES["latencies"]

@@ -1,9 +1,10 @@
 """The experiment's markdown report: findings, method, tables and figures.
 
 Renderers only format. Every number comes in computed (an
-:class:`~syscall_lab.experiment.run.ExperimentAnalysis`, its findings, an optional anomaly
-table); the volatile values, date and host, come in as arguments, so the same analysis always
-renders to the same text (the golden tests rely on it). :func:`write_report` is the one function
+:class:`~syscall_lab.experiment.analysis.ExperimentAnalysis`, its findings, an optional anomaly
+table) and is written by :mod:`syscall_lab.formatting`; the volatile values, date and host,
+come in as arguments, so the same analysis always renders to the same text (the golden tests
+rely on it). :func:`write_report` is the one function
 that touches the disk: it draws the figures beside the report and writes both atomically.
 """
 
@@ -20,14 +21,19 @@ import pandas as pd
 from tabulate import tabulate
 
 from syscall_lab.analyse.stats import Comparison, Distance, ShareDifference, Shift
-from syscall_lab.experiment.run import (
-    PHASE_COLUMNS,
-    ExperimentAnalysis,
-    Finding,
-    findings,
-    phase_shifts,
+from syscall_lab.analyse.tables import PHASE_COLUMNS
+from syscall_lab.experiment.analysis import ExperimentAnalysis
+from syscall_lab.experiment.findings import Finding, findings
+from syscall_lab.formatting import (
+    MISSING,
+    divergence,
+    interval,
+    number,
+    p_value,
+    percent,
+    ratio,
+    signed,
 )
-from syscall_lab.report.figures import mean_shares
 from syscall_parse.atomic import write_text
 
 __all__ = [
@@ -78,45 +84,6 @@ _TOPIC_TITLES = {
     "skipped": "Skipped",
 }
 _SHIFT_HEADERS = ("baseline", "condition", "ratio", "95% CI of Δ", "δ", "p", "p adj", "sig.")
-
-
-# -- number formatting ---------------------------------------------------------------------------
-
-
-def _number(value: float | None, digits: int = 3) -> str:
-    """``12``, ``12.5``, ``0.00123``, ``17,544``; an em dash for a missing value."""
-    if value is None or math.isnan(value):
-        return "—"
-    if math.isinf(value):
-        return "∞" if value > 0 else "−∞"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.{digits}g}"
-
-
-def _p(value: float) -> str:
-    return "—" if math.isnan(value) else f"{value:.1e}" if value < 1e-3 else f"{value:.3f}"
-
-
-def _ratio(value: float) -> str:
-    if math.isnan(value):
-        return "—"
-    return "×∞" if math.isinf(value) else f"×{value:.3g}"
-
-
-def _share(value: float) -> str:
-    return f"{100 * value:.1f}%"
-
-
-def _signed(value: float) -> str:
-    return f"{value:+.2f}"
-
-
-def _ci(interval: tuple[float, float], value: Callable[[float], str] = _number) -> str:
-    low, high = interval
-    return f"[{value(low)}, {value(high)}]"
 
 
 def _yes(flag: bool) -> str:
@@ -184,7 +151,7 @@ def _findings(records: Sequence[Finding]) -> list[str]:
 def _strace_flags(analysis: ExperimentAnalysis) -> str:
     """The strace options of the first run, without the program, the log path and the command."""
     if not analysis.data.runs:
-        return "—"
+        return MISSING
     argv = list(analysis.data.runs[0].metadata.strace_argv)
     flags = argv[1 : argv.index("-o")] if "-o" in argv else argv[1:]
     return " ".join(["strace", *flags, "-o", "trace.log"])
@@ -201,7 +168,7 @@ def _environment(analysis: ExperimentAnalysis) -> list[str]:
         ["CPU", f"{env.cpu_count or '?'} × {env.cpu_model or 'unknown'}"],
         ["platform", env.platform],
         ["repeats per condition", str(settings.repeats)],
-        ["workload scale", _number(settings.scale)],
+        ["workload scale", number(settings.scale)],
         ["seed", str(settings.seed)],
         ["stressed conditions' backend", settings.backend],
         ["conditions", ", ".join(data.conditions)],
@@ -231,10 +198,9 @@ def _top_syscalls(analysis: ExperimentAnalysis) -> list[str]:
     lines = ["## Syscalls per condition", ""]
     if not summaries:
         return [*lines, "No condition was captured."]
-    shares = {condition: mean_shares(summary.counts) for condition, summary in summaries.items()}
     names: list[str] = []
     for summary in summaries.values():
-        medians = summary.counts.median(axis=0)
+        medians = summary.count_medians
         top = medians[medians > 0].sort_values(ascending=False, kind="stable").head(_TOP_SYSCALLS)
         names += [str(name) for name in top.index if str(name) not in names]
     lines.append(
@@ -245,17 +211,17 @@ def _top_syscalls(analysis: ExperimentAnalysis) -> list[str]:
     rows = []
     for name in names:
         row = [f"`{name}`"]
-        for condition, summary in summaries.items():
+        for summary in summaries.values():
             if name in summary.counts.columns and summary.counts[name].any():
-                median = float(summary.counts[name].median())
-                share = float(shares[condition][name])
-                row.append(f"{_number(median)} ({_share(share)})")
+                median = float(summary.count_medians[name])
+                share = float(summary.mean_shares[name])
+                row.append(f"{number(median)} ({percent(share)})")
             else:
                 row.append("0")
         rows.append(row)
     totals = ["**total**"]
     for summary in summaries.values():
-        totals.append(_number(float(summary.counts.sum(axis=1).median())))
+        totals.append(number(summary.calls))
     rows.append(totals)
     lines.append(_table(rows, ["syscall", *summaries]))
     return lines
@@ -269,8 +235,8 @@ def _self_checks(analysis: ExperimentAnalysis) -> list[str]:
             check.condition,
             str(check.runs),
             _yes(check.identical),
-            _share(check.spread),
-            f"`{check.worst}`" if check.worst else "—",
+            percent(check.spread),
+            f"`{check.worst}`" if check.worst else MISSING,
         ]
         for check in analysis.self_checks.values()
     ]
@@ -284,17 +250,17 @@ def _self_checks(analysis: ExperimentAnalysis) -> list[str]:
     ]
 
 
-def _shift_row(shift: Shift, value: Callable[[float], str] = _number) -> list[str]:
+def _shift_row(shift: Shift, value: Callable[[float], str] = number) -> list[str]:
     """A table row of a shift; ``value`` formats the medians and the interval's ends."""
     return [
         f"`{shift.name}`",
         value(shift.baseline_median),
         value(shift.median),
-        _ratio(shift.ratio),
-        _ci(shift.ci, value),
-        _signed(shift.effect),
-        _p(shift.p_value),
-        _p(shift.p_adjusted) if shift.in_family else "not testable",
+        ratio(shift.ratio),
+        interval(shift.ci, value),
+        signed(shift.effect),
+        p_value(shift.p_value),
+        p_value(shift.p_adjusted) if shift.in_family else "not testable",
         "**yes**" if shift.significant else "no",
     ]
 
@@ -323,17 +289,7 @@ def _shifts(analysis: ExperimentAnalysis, figures: Mapping[str, str]) -> list[st
     )
     if "log_ratios" in figures:
         lines += ["", f"![log-ratios against the baseline]({figures['log_ratios']})"]
-    headers = [
-        "syscall",
-        "baseline",
-        "condition",
-        "ratio",
-        "95% CI of Δ",
-        "δ",
-        "p",
-        "p adj",
-        "sig.",
-    ]
+    headers = ["syscall", *_SHIFT_HEADERS]
     for (baseline, condition), comparison in analysis.comparisons.items():
         lines += ["", f"### {_label(baseline, condition)}", "", _shift_summary(comparison), ""]
         significant = [s for s in comparison.shifts if s.significant]
@@ -348,21 +304,15 @@ def _shifts(analysis: ExperimentAnalysis, figures: Mapping[str, str]) -> list[st
     return lines
 
 
-def _divergence(value: float) -> str:
-    """4 decimals, or 2 significant digits below 0.0001 (a tiny within-divergence matters: it
-    is the denominator of the ratio)."""
-    return f"{value:.4f}" if value == 0 or value >= 1e-4 else f"{value:.1e}"
-
-
 def _distance_cells(distance: Distance | None) -> list[str]:
     if distance is None:
-        return ["—"] * 4
+        return [MISSING] * 4
     exact = "exact" if distance.exact else "sampled"
     return [
-        _divergence(distance.between),
-        _divergence(distance.within),
-        _number(distance.ratio),
-        f"{_p(distance.p_value)} ({distance.permutations} {exact})",
+        divergence(distance.between),
+        divergence(distance.within),
+        number(distance.ratio),
+        f"{p_value(distance.p_value)} ({distance.permutations} {exact})",
     ]
 
 
@@ -407,15 +357,7 @@ def _distances(analysis: ExperimentAnalysis) -> list[str]:
         lines += ["", f"{ngram}-grams whose share differs most, {_label(baseline, condition)}:", ""]
         lines.append(
             _table(
-                [
-                    [
-                        f"`{d.name}`",
-                        _share(d.baseline_share),
-                        _share(d.share),
-                        _signed(d.difference),
-                    ]
-                    for d in differences
-                ],
+                [_ngram_row(d) for d in differences],
                 [f"{ngram}-gram", baseline, condition, "difference"],
             )
         )
@@ -425,14 +367,14 @@ def _distances(analysis: ExperimentAnalysis) -> list[str]:
 def _ngram_row(difference: ShareDifference) -> list[str]:
     return [
         f"`{difference.name}`",
-        _share(difference.baseline_share),
-        _share(difference.share),
-        _signed(difference.difference),
+        percent(difference.baseline_share),
+        percent(difference.share),
+        signed(difference.difference),
     ]
 
 
 def _timing_value(metric: str, value: float) -> str:
-    return _number(value * _TIMING_SCALE.get(metric, 1.0))
+    return number(value * _TIMING_SCALE.get(metric, 1.0))
 
 
 def _timing(analysis: ExperimentAnalysis, figures: Mapping[str, str]) -> list[str]:
@@ -441,7 +383,7 @@ def _timing(analysis: ExperimentAnalysis, figures: Mapping[str, str]) -> list[st
     metrics = list(_TIMING_LABELS)
     rows = []
     for condition, summary in analysis.summaries.items():
-        medians = summary.timing.median(axis=0)
+        medians = summary.timing_medians
         rows.append(
             [condition, *(_timing_value(m, float(medians.get(m, float("nan")))) for m in metrics)]
         )
@@ -461,7 +403,7 @@ def _timing(analysis: ExperimentAnalysis, figures: Mapping[str, str]) -> list[st
         for shift in comparison.timing:
             if shift.name in _TIMING_SHOWN or shift.significant:
                 scale = _TIMING_SCALE.get(shift.name, 1.0)
-                row = _shift_row(shift, lambda value, scale=scale: _number(value * scale))
+                row = _shift_row(shift, lambda value, scale=scale: number(value * scale))
                 row[0] = _TIMING_LABELS.get(shift.name, shift.name)
                 shift_rows.append([_label(baseline, condition), *row])
     if shift_rows:
@@ -486,24 +428,26 @@ _PHASE_LABELS = {
     "gap_share": "longest gap / phase",
 }
 _PHASE_FORMAT: dict[str, Callable[[float], str]] = {
-    "gap_max": lambda value: _number(value * 1e3),
-    "gap_share": _share,
+    "gap_max": lambda value: number(value * 1e3),
+    "gap_share": percent,
 }
 
 
 def _phase_value(metric: str, value: float) -> str:
-    return "—" if math.isnan(value) else _PHASE_FORMAT.get(metric, _number)(value)
+    return MISSING if math.isnan(value) else _PHASE_FORMAT.get(metric, number)(value)
 
 
 def _phase(analysis: ExperimentAnalysis) -> list[str]:
-    phased = {c: s.phase for c, s in analysis.summaries.items() if s.phase is not None}
+    phased = {
+        c: s.phase_medians for c, s in analysis.summaries.items() if s.phase_medians is not None
+    }
     if not phased:
         return []
     metrics = [m for m in _PHASE_LABELS if m in PHASE_COLUMNS]
-    rows = []
-    for condition, table in phased.items():
-        medians = table.median(axis=0)
-        rows.append([condition, *(_phase_value(m, float(medians[m])) for m in metrics)])
+    rows = [
+        [condition, *(_phase_value(m, float(medians[m])) for m in metrics)]
+        for condition, medians in phased.items()
+    ]
     lines = [
         "",
         "### The measured phase",
@@ -514,13 +458,12 @@ def _phase(analysis: ExperimentAnalysis) -> list[str]:
         _table(rows, ["condition", *(_PHASE_LABELS[m] for m in metrics)]),
     ]
     shift_rows = []
-    for baseline, condition in analysis.comparisons:
-        if baseline in phased and condition in phased:
-            for shift in phase_shifts(analysis, condition, baseline):
-                if shift.name in ("rate", "gap_share"):
-                    row = _shift_row(shift, _PHASE_FORMAT.get(shift.name, _number))
-                    row[0] = _PHASE_LABELS[shift.name]
-                    shift_rows.append([_label(baseline, condition), *row])
+    for (baseline, condition), shifts in analysis.phase_shifts.items():
+        for shift in shifts:
+            if shift.name in ("rate", "gap_share"):
+                row = _shift_row(shift, _PHASE_FORMAT.get(shift.name, number))
+                row[0] = _PHASE_LABELS[shift.name]
+                shift_rows.append([_label(baseline, condition), *row])
     if shift_rows:
         lines += ["", _table(shift_rows, ["comparison", "metric", *_SHIFT_HEADERS])]
     return lines
@@ -528,12 +471,12 @@ def _phase(analysis: ExperimentAnalysis) -> list[str]:
 
 def _timing_shift(comparison: Comparison | None, metric: str) -> str:
     if comparison is None:
-        return "—"
+        return MISSING
     for shift in comparison.timing:
         if shift.name == metric:
             flag = ", significant" if shift.significant else ""
-            return f"{_ratio(shift.ratio)} (p adj {_p(shift.p_adjusted)}{flag})"
-    return "—"
+            return f"{ratio(shift.ratio)} (p adj {p_value(shift.p_adjusted)}{flag})"
+    return MISSING
 
 
 def _ambient(analysis: ExperimentAnalysis) -> list[str]:
@@ -548,10 +491,10 @@ def _ambient(analysis: ExperimentAnalysis) -> list[str]:
             [
                 condition,
                 _yes(check.identical),
-                f"{_yes(check.equivalent)} (±{check.margin:.0%})",
+                f"{_yes(check.equivalent)} (±{percent(check.margin, 0)})",
                 f"`{check.worst}` ({check.worst_relative:.2f} of the margin)"
                 if check.worst and not check.identical
-                else "—",
+                else MISSING,
                 _timing_shift(comparison, "latency_p99"),
                 _timing_shift(comparison, "slow_calls"),
                 _timing_shift(comparison, "gap_max"),
@@ -577,9 +520,9 @@ def _overhead(analysis: ExperimentAnalysis) -> list[str]:
         [
             condition,
             str(len(summary.runs)),
-            _number(summary.untraced_seconds),
-            _number(summary.traced_seconds),
-            _ratio(summary.overhead) if summary.overhead is not None else "—",
+            number(summary.untraced_seconds),
+            number(summary.traced_seconds),
+            ratio(summary.overhead) if summary.overhead is not None else MISSING,
         ]
         for condition, summary in analysis.summaries.items()
     ]
@@ -610,7 +553,7 @@ def _cell(value: object) -> str:
     if isinstance(value, (bool, np.bool_)):
         return _yes(bool(value))
     if isinstance(value, (float, np.floating)):
-        return _number(float(value))
+        return number(float(value))
     return str(value)
 
 
@@ -631,7 +574,7 @@ def render_report(
 
     ``figures`` maps a figure key (see :data:`syscall_lab.report.figures.FIGURES`) to the path the
     report links (relative to the report); figures not listed are not linked. ``records`` are
-    the findings (default: :func:`~syscall_lab.experiment.run.findings` of ``analysis``).
+    the findings (default: :func:`~syscall_lab.experiment.findings.findings` of ``analysis``).
     ``anomaly``, when given, is rendered as the "Anomaly detection" section: each caption
     (a sentence saying what the table measures) followed by its table, columns as they are
     (floats to 3 significant digits, booleans as yes/no), e.g. the frames of

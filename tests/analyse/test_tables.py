@@ -13,10 +13,14 @@ import pandas as pd
 import pytest
 
 from syscall_lab.analyse.tables import (
+    PHASE_COLUMNS,
     TIMING_COLUMNS,
     AnalysisError,
+    call_durations,
     count_table,
+    mean_shares,
     ngram_table,
+    phase_table,
     share_table,
     timing_table,
 )
@@ -102,6 +106,21 @@ def test_share_table_refuses_a_run_without_calls():
 
     with pytest.raises(AnalysisError, match="silent"):
         share_table(counts)
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        pytest.param({"read": [1, 3], "write": [1, 1]}, {"read": 0.625, "write": 0.375}, id="mean"),
+        pytest.param({"read": [0, 2], "write": [0, 2]}, {"read": 0.5, "write": 0.5}, id="no-call"),
+        pytest.param({"read": [0, 0]}, {}, id="never"),
+    ],
+)
+def test_mean_shares(counts: dict[str, list[int]], expected: dict[str, float]) -> None:
+    """Mean share over the runs that made calls; empty when none did."""
+    table = pd.DataFrame(counts, dtype="int64")
+    actual = mean_shares(table)
+    assert expected == {name: value for name, value in actual.items() if not math.isnan(value)}
 
 
 def test_ngram_table_follows_each_pid_never_across_pids():
@@ -192,6 +211,36 @@ def test_timing_table_without_durations_or_times_gives_nan():
 
     assert 2.0 == row["calls"]
     assert all(math.isnan(row[column]) for column in TIMING_COLUMNS if column != "calls")
+
+
+def test_phase_table_measures_between_the_markers():
+    """Span, calls, rate and longest gap between the markers; a phase without calls has rate 0
+    and its whole span as the longest gap."""
+    busy = events(
+        {"syscall": "read", "pid": 1, "time": 10.5},
+        {"kind": "signal", "signal": "SIGCHLD", "pid": 1, "time": 10.6},
+        {"syscall": "write", "pid": 2, "time": 10.75},
+        {"syscall": "close", "pid": 1, "time": 11.0},
+    )
+    quiet = events({"kind": "exit", "status": 0, "pid": 1, "time": 20.1})
+
+    table = phase_table({"busy": busy, "quiet": quiet}, {"busy": (10.0, 12.0), "quiet": (20, 20.5)})
+
+    assert list(PHASE_COLUMNS) == list(table.columns)
+    assert [2.0, 3.0, 1.5, 1.0, 0.5] == table.loc["busy"].tolist()
+    assert [0.5, 0.0, 0.0, 0.5, 1.0] == table.loc["quiet"].tolist()
+
+
+def test_call_durations_pool_the_runs_in_order():
+    """The -T durations of every call, run after run; other events and calls without a
+    duration are left out."""
+    runs = {
+        "b": events({"syscall": "read", "duration": 0.5}, {"syscall": "write"}),
+        "a": events({"kind": "exit", "status": 0}, {"syscall": "close", "duration": 0.25}),
+    }
+
+    assert [0.5, 0.25] == call_durations(runs).tolist()
+    assert [] == call_durations({}).tolist()
 
 
 def strace_summary(path) -> dict[str, int]:

@@ -20,7 +20,8 @@ from syscall_lab.detect.on_conditions import (
     run_sequences,
 )
 from syscall_lab.errors import SyscallLabError
-from syscall_lab.experiment.run import ExperimentData, ExperimentSettings, run_experiment
+from syscall_lab.experiment.dataset import ExperimentData, ExperimentSettings
+from syscall_lab.experiment.store import run_experiment
 
 DETECTORS = ("stide", "frequency-knn", "ngram-lm", "ensemble")
 

@@ -13,21 +13,16 @@ from pathlib import Path
 import pytest
 
 from syscall_lab.capture.metadata import read_metadata
+from syscall_lab.conditions import CONTROL
 from syscall_lab.errors import SyscallLabError
-from syscall_lab.experiment.run import (
-    CONTROL,
+from syscall_lab.experiment.analysis import analyse_experiment, find_shift
+from syscall_lab.experiment.dataset import ExperimentData, ExperimentError, ExperimentSettings, Run
+from syscall_lab.experiment.findings import findings
+from syscall_lab.experiment.plan import check_settings
+from syscall_lab.experiment.store import (
     EXPERIMENT_FILE,
     FORMAT_VERSION,
-    ExperimentData,
-    ExperimentError,
-    ExperimentSettings,
-    Run,
-    analyse_experiment,
-    check_settings,
-    find_shift,
-    findings,
     load_experiment,
-    phase_shifts,
     run_experiment,
 )
 from syscall_parse.table import read_csv, read_parquet
@@ -287,7 +282,7 @@ def test_self_check_names_the_syscall_that_varies(small: ExperimentData) -> None
 @pytest.mark.strace
 def test_phase_shifts_measure_between_the_markers(small: ExperimentData) -> None:
     """Phase timing of io against normal: rate, longest gap and its share, one shift each."""
-    shifts = phase_shifts(analyse_experiment(small), "io")
+    shifts = analyse_experiment(small).phase_shifts["normal", "io"]
     names = {shift.name for shift in shifts}
     assert {"phase_seconds", "calls", "rate", "gap_max", "gap_share"} == names
     calls = {shift.name: shift for shift in shifts}["calls"]

@@ -17,7 +17,8 @@ import pytest
 # Imported here, before any in-process pytester run: pytester removes the modules a run imports
 # when it ends, and numpy's extension modules cannot be loaded twice in one process.
 import syscall_lab.capture.metadata
-import syscall_lab.experiment.run  # noqa: F401
+import syscall_lab.experiment.analysis
+import syscall_lab.experiment.store  # noqa: F401
 from syscall_lab.pytest_plugin import parse_backend, parse_repeats, parse_scale, parse_seed
 
 

@@ -1,15 +1,15 @@
 """Tests of the markdown report and its figures.
 
-The report is compared whole with golden files (tests/golden/*.md), rendered from an analysis of
-synthetic run tables: deterministic event sequences with known counts and timings, analysed by
-the real :func:`~syscall_lab.experiment.run.analyse_experiment`. Set
-``SYSCALL_LAB_UPDATE_GOLDEN=1`` to rewrite the golden files after an intended change, then read
-the diff.
+The report is compared whole with golden files (tests/report/golden/*.md), rendered from an
+analysis of synthetic run tables: deterministic event sequences with known counts and timings,
+analysed by the real :func:`~syscall_lab.experiment.analysis.analyse_experiment`. The golden
+files are regression pins: the renderer's own output, accepted once by reading it. Set
+``SYSCALL_LAB_UPDATE_GOLDEN=1`` to rewrite them after an intended change, then read the diff;
+where ``CI`` is set that is refused, so that CI can always fail.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from pathlib import Path
@@ -20,18 +20,11 @@ import pytest
 from matplotlib.image import imread
 
 from syscall_lab.capture.metadata import Environment, RunMetadata
-from syscall_lab.experiment.run import (
-    ExperimentAnalysis,
-    ExperimentData,
-    ExperimentSettings,
-    Finding,
-    Run,
-    analyse_experiment,
-    findings,
-)
+from syscall_lab.experiment.analysis import ExperimentAnalysis, analyse_experiment
+from syscall_lab.experiment.dataset import ExperimentData, ExperimentSettings, Run
+from syscall_lab.experiment.findings import Finding, findings
 from syscall_lab.report.figures import (
     FIGURES,
-    mean_shares,
     plot_latencies,
     plot_log_ratios,
     plot_shares,
@@ -167,15 +160,33 @@ ANOMALY = {
 
 
 def _check_golden(name: str, text: str) -> None:
+    """Compare ``text`` with the golden file ``name``, rewritten first when asked (never in CI)."""
     path = GOLDEN / name
     if os.environ.get("SYSCALL_LAB_UPDATE_GOLDEN"):
+        if os.environ.get("CI"):
+            pytest.fail(
+                "SYSCALL_LAB_UPDATE_GOLDEN is refused where CI is set: rewrite the golden files "
+                "locally and read the diff",
+                pytrace=False,
+            )
         GOLDEN.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert path.read_text(encoding="utf-8") == text
 
 
+def test_golden_files_cannot_be_rewritten_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With CI set, asking to rewrite a golden file fails the test and leaves the file as it is."""
+    before = (GOLDEN / "report.md").read_bytes()
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("SYSCALL_LAB_UPDATE_GOLDEN", "1")
+    with pytest.raises(pytest.fail.Exception, match="refused where CI is set"):
+        _check_golden("report.md", "not the report\n")
+    assert before == (GOLDEN / "report.md").read_bytes()
+
+
 def test_report_golden(analysis: ExperimentAnalysis) -> None:
-    """The whole report of the synthetic experiment, figures linked, anomaly table included."""
+    """The whole report of the synthetic experiment, figures linked, anomaly table included
+    (a regression pin: the golden file is the renderer's own output)."""
     text = render_report(
         analysis,
         date="2026-01-01 00:00 UTC",
@@ -188,12 +199,20 @@ def test_report_golden(analysis: ExperimentAnalysis) -> None:
 
 
 def test_report_normal_only_golden() -> None:
-    """An experiment of normal runs only: no comparison, no figure, the sections say so."""
+    """An experiment of normal runs only: no comparison, no figure, the sections say so (a
+    regression pin: the golden file is the renderer's own output)."""
     data = synthetic_data(("normal",), repeats=2)
     text = render_report(
         analyse_experiment(data), date="2026-01-01 00:00 UTC", host="golden", records=()
     )
     _check_golden("report-normal-only.md", text)
+
+
+def test_generated_findings_golden(analysis: ExperimentAnalysis) -> None:
+    """The Findings section with the sentences generated from the synthetic experiment (a
+    regression pin: the golden file is the findings' own output)."""
+    text = render_report(analysis, date="2026-01-01 00:00 UTC", host="golden")
+    _check_golden("findings.md", extract_section(text, "Findings"))
 
 
 def test_render_is_deterministic(analysis: ExperimentAnalysis) -> None:
@@ -336,21 +355,6 @@ def test_plot_latencies_skips_conditions_without_calls(tmp_path: Path) -> None:
     """Conditions without positive durations are left out, the others drawn."""
     durations = {"normal": np.array([1e-6, 2e-6, np.nan]), "cpu": np.array([], dtype=float)}
     assert PNG_SIGNATURE == plot_latencies(durations, tmp_path / "l.png").read_bytes()[:8]
-
-
-@pytest.mark.parametrize(
-    ("counts", "expected"),
-    [
-        pytest.param({"read": [1, 3], "write": [1, 1]}, {"read": 0.625, "write": 0.375}, id="mean"),
-        pytest.param({"read": [0, 2], "write": [0, 2]}, {"read": 0.5, "write": 0.5}, id="no-call"),
-        pytest.param({"read": [0, 0]}, {}, id="never"),
-    ],
-)
-def test_mean_shares(counts: dict[str, list[int]], expected: dict[str, float]) -> None:
-    """Mean share over the runs that made calls; empty when none did."""
-    table = pd.DataFrame(counts, dtype="int64")
-    actual = mean_shares(table)
-    assert expected == {name: value for name, value in actual.items() if not math.isnan(value)}
 
 
 def test_every_significant_shift_is_named_in_the_findings(analysis: ExperimentAnalysis) -> None:

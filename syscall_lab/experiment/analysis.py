@@ -1,0 +1,222 @@
+"""The analysis of an experiment: every statistic the findings and the report need, once.
+
+:func:`analyse_experiment` summarises each condition (per-run tables, their medians, observer
+overhead), checks each against itself, and compares each with its baseline (see
+:mod:`syscall_lab.conditions`): syscall counts, distributions, n-grams, timing, and the
+measured phase. It is pure and deterministic in its seed; the results are records.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from syscall_lab.analyse.stats import (
+    Comparison,
+    Equivalence,
+    Shift,
+    compare_conditions,
+    compare_tables,
+)
+from syscall_lab.analyse.tables import (
+    call_durations,
+    count_table,
+    mean_shares,
+    phase_table,
+    share_table,
+    timing_table,
+)
+from syscall_lab.conditions import Kind, condition_named
+from syscall_lab.experiment.dataset import ExperimentData, ExperimentError
+
+__all__ = [
+    "ConditionSummary",
+    "ExperimentAnalysis",
+    "SelfCheck",
+    "analyse_experiment",
+    "find_shift",
+]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ConditionSummary:
+    """One condition's per-run tables, their medians, and its observer overhead.
+
+    ``counts``, ``shares`` (None when a run made no call) and ``timing`` are the tables of
+    :mod:`syscall_lab.analyse.tables`; ``phase`` (None without phase markers) has
+    :data:`~syscall_lab.analyse.tables.PHASE_COLUMNS`. ``calls`` is the median of the runs'
+    calls, ``count_medians``, ``timing_medians`` and ``phase_medians`` the medians over runs
+    of each column, ``mean_shares`` each syscall's mean share of the calls (over the runs that
+    made calls), ``durations`` every call's ``-T`` duration (seconds, the runs pooled).
+
+    ``overhead`` is the median over runs of traced / untraced wall time (None without untraced
+    times); the wall times are medians in seconds.
+    """
+
+    condition: str
+    runs: tuple[str, ...]
+    counts: pd.DataFrame
+    shares: pd.DataFrame | None
+    timing: pd.DataFrame
+    phase: pd.DataFrame | None
+    calls: float
+    count_medians: pd.Series
+    mean_shares: pd.Series
+    timing_medians: pd.Series
+    phase_medians: pd.Series | None
+    durations: np.ndarray
+    traced_seconds: float | None
+    untraced_seconds: float | None
+    overhead: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SelfCheck:
+    """A condition against itself: are its runs' syscall counts the same over repeats?
+
+    ``identical`` when every run has exactly the same count row. ``spread`` is the largest
+    (max - min) / max(median, 1) over syscalls, ``worst`` that syscall (None when identical).
+    """
+
+    condition: str
+    runs: int
+    identical: bool
+    spread: float
+    worst: str | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ExperimentAnalysis:
+    """Everything :func:`analyse_experiment` computed; pure data for the findings and report.
+
+    ``comparisons`` maps ``(baseline, condition)`` to a ``Comparison`` for every condition
+    whose baseline was captured: each stressed condition, the control and each ambient
+    condition against normal, each stress-ng condition against ``stress-ng-cpu``.
+    ``phase_shifts`` holds, for each compared pair whose both sides have phase markers, the
+    shifts of the phase table's columns (rate, longest gap...). ``ambient`` holds the count
+    equivalence of each ``normal-under-X`` against normal.
+    """
+
+    data: ExperimentData
+    summaries: Mapping[str, ConditionSummary]
+    comparisons: Mapping[tuple[str, str], Comparison]
+    phase_shifts: Mapping[tuple[str, str], tuple[Shift, ...]]
+    self_checks: Mapping[str, SelfCheck]
+    ambient: Mapping[str, Equivalence]
+    alpha: float
+    correction: str
+    seed: int
+
+
+def _median(values: list[float | None]) -> float | None:
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    return float(np.median(finite)) if finite else None
+
+
+def _summary(data: ExperimentData, condition: str) -> ConditionSummary:
+    runs = data.runs_of(condition)
+    records = [run for run in data.runs if run.condition == condition]
+    counts = count_table(runs)
+    timing = timing_table(runs)
+    phases = {run.run_id: run.phase for run in records if run.phase is not None}
+    phase = phase_table(runs, phases) if len(phases) == len(records) else None
+    traced = [run.metadata.traced_seconds for run in records]
+    untraced = [run.metadata.untraced_seconds for run in records]
+    ratios = [t / u for t, u in zip(traced, untraced, strict=True) if t and u]
+    return ConditionSummary(
+        condition=condition, runs=tuple(runs), counts=counts,
+        shares=share_table(counts) if bool((counts.sum(axis=1) > 0).all()) else None,
+        timing=timing, phase=phase, calls=float(counts.sum(axis=1).median()),
+        count_medians=counts.median(axis=0), mean_shares=mean_shares(counts),
+        timing_medians=timing.median(axis=0),
+        phase_medians=None if phase is None else phase.median(axis=0),
+        durations=call_durations(runs), traced_seconds=_median(traced),
+        untraced_seconds=_median(untraced), overhead=_median(ratios),
+    )  # fmt: skip
+
+
+def _self_check(summary: ConditionSummary) -> SelfCheck:
+    counts = summary.counts.to_numpy(dtype=np.float64)
+    if not counts.size:
+        return SelfCheck(summary.condition, len(counts), True, 0.0, None)
+    spread = (counts.max(axis=0) - counts.min(axis=0)) / np.maximum(np.median(counts, axis=0), 1)
+    worst = int(np.argmax(spread))
+    identical = bool((spread == 0).all())
+    return SelfCheck(
+        summary.condition, len(counts), identical, float(spread[worst]),
+        None if identical else str(summary.counts.columns[worst]),
+    )  # fmt: skip
+
+
+def _pairs(conditions: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(baseline, condition) of every condition whose baseline is among ``conditions``."""
+    baselines = [condition_named(condition).baseline for condition in conditions]
+    return [
+        (baseline, condition)
+        for baseline, condition in zip(baselines, conditions, strict=True)
+        if baseline is not None and baseline in conditions
+    ]
+
+
+def analyse_experiment(
+    data: ExperimentData, *, alpha: float = 0.05, correction: str = "bh", seed: int = 0
+) -> ExperimentAnalysis:
+    """Compare the conditions of ``data``; pure (no capture, no output), deterministic in seed.
+
+    Comparisons: every condition against its baseline. The self-check of a condition asks
+    whether its runs' counts are identical: with 5 runs, splitting a condition in halves (2 vs
+    3 runs) gives a smallest rank-test p of 0.2, a test that can never reject, so the
+    independent control batch (normal-control) is the statistical control and identical counts
+    the self-check. Raises ConditionError for a condition the catalogue does not hold.
+    """
+    summaries = {condition: _summary(data, condition) for condition in data.conditions}
+    pairs = _pairs(data.conditions)
+    comparisons = {
+        (baseline, condition): compare_conditions(
+            data.runs_of(baseline),
+            data.runs_of(condition),
+            alpha=alpha,
+            correction=correction,
+            seed=seed,
+        )
+        for baseline, condition in pairs
+    }
+    phase_shifts = {
+        (baseline, condition): compare_tables(
+            base, phase, alpha=alpha, correction=correction, pseudo_count=0.0, seed=seed
+        )
+        for baseline, condition in pairs
+        if (base := summaries[baseline].phase) is not None
+        and (phase := summaries[condition].phase) is not None
+    }
+    ambient = {
+        condition: comparison.equivalence
+        for (_, condition), comparison in comparisons.items()
+        if condition_named(condition).kind is Kind.AMBIENT
+    }
+    return ExperimentAnalysis(
+        data=data, summaries=summaries, comparisons=comparisons, phase_shifts=phase_shifts,
+        self_checks={c: _self_check(s) for c, s in summaries.items()},
+        ambient=ambient, alpha=alpha, correction=correction, seed=seed,
+    )  # fmt: skip
+
+
+def find_shift(
+    analysis: ExperimentAnalysis, condition: str, syscall: str, baseline: str = "normal"
+) -> Shift:
+    """The count ``Shift`` of ``syscall`` from baseline to condition.
+
+    Raises ExperimentError when the pair was not compared or neither side made the call.
+    """
+    try:
+        comparison = analysis.comparisons[baseline, condition]
+    except KeyError:
+        raise ExperimentError(f"{condition} was not compared with {baseline}") from None
+    for shift in comparison.shifts:
+        if shift.name == syscall:
+            return shift
+    raise ExperimentError(f"neither {baseline} nor {condition} made a {syscall} call")

@@ -1,0 +1,82 @@
+"""An experiment's records: the settings it ran with, and every run it captured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from syscall_lab.capture.metadata import Environment, RunMetadata
+from syscall_lab.conditions import DEFAULT_WORKLOADS, RESOURCES
+from syscall_lab.errors import SyscallLabError
+
+__all__ = ["ExperimentData", "ExperimentError", "ExperimentSettings", "Run"]
+
+
+class ExperimentError(SyscallLabError):
+    """A folder that is not an experiment, bad settings, or a run that did not complete."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentSettings:
+    """What :func:`~syscall_lab.experiment.store.run_experiment` captures.
+
+    ``conditions`` (first must be ``normal``) are traced ``repeats`` times each, interleaved;
+    ``control`` adds ``normal-control``; ``ambient`` lists the resources to trace normal beside
+    (``normal-under-X``); ``stress_ng`` adds the ``stress-ng-*`` conditions when stress-ng is
+    installed. ``backend`` is the backend of the stressed ``conditions``: ``python`` traces the
+    workloads (and the stress-ng conditions when ``stress_ng``), ``stress-ng`` only the
+    ``stress-ng-*`` conditions. See :mod:`syscall_lab.conditions` for the conditions.
+    """
+
+    repeats: int = 5
+    scale: float = 1.0
+    seed: int = 0
+    backend: str = "python"
+    conditions: tuple[str, ...] = DEFAULT_WORKLOADS
+    control: bool = True
+    ambient: tuple[str, ...] = RESOURCES
+    stress_ng: bool = True
+    out_dir: Path = Path("runs/experiments")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Run:
+    """One traced run: its condition, repeat, run folder, metadata and events.
+
+    ``events`` are cut to the measured phase for the workloads (``phase`` then holds the start
+    and end markers' timestamps), the whole trace for stress-ng stressors (``phase`` None).
+    """
+
+    condition: str
+    repeat: int
+    run_id: str
+    run_dir: Path
+    metadata: RunMetadata
+    events: pd.DataFrame
+    phase: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ExperimentData:
+    """Every run of an experiment, the settings and machine, and what was skipped (and why)."""
+
+    settings: ExperimentSettings
+    runs: tuple[Run, ...]
+    environment: Environment
+    skipped: tuple[str, ...] = ()
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        """The conditions with runs, in capture order."""
+        return tuple(dict.fromkeys(run.condition for run in self.runs))
+
+    def runs_of(self, condition: str) -> dict[str, pd.DataFrame]:
+        """Run id -> events of ``condition``, in repeat order (the analysis functions' input)."""
+        selected = {run.run_id: run.events for run in self.runs if run.condition == condition}
+        if not selected:
+            raise ExperimentError(
+                f"no runs of condition {condition!r}; have {', '.join(self.conditions)}"
+            )
+        return selected
