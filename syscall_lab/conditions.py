@@ -33,6 +33,7 @@ from workloads.conditions import CONDITIONS as WORKLOADS
 __all__ = [
     "AMBIENT_PREFIX",
     "AMBIENT_STRESS_NG",
+    "BACKENDS",
     "CATALOGUE",
     "CONTROL",
     "DEFAULT_WORKLOADS",
@@ -53,6 +54,9 @@ __all__ = [
 
 RESOURCES: tuple[str, ...] = ("cpu", "memory", "io")
 """The resources a condition stresses."""
+
+BACKENDS: tuple[str, ...] = ("python", "stress-ng")
+"""What runs a stressing program: ``python -m workloads`` or a bounded stress-ng stressor."""
 
 NORMAL = "normal"
 DEFAULT_WORKLOADS: tuple[str, ...] = (NORMAL, *RESOURCES)

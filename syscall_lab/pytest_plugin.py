@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from syscall_lab.conditions import BACKENDS, DEFAULT_WORKLOADS
+
 if TYPE_CHECKING:
     import pandas as pd
 
-BACKENDS = ("python", "stress-ng")
-CONDITIONS = ("normal", "cpu", "memory", "io")
 REPORT_NAME = "REPORT.md"
 _ANALYSIS = pytest.StashKey[object]()
 _REPORT = pytest.StashKey[Path]()
@@ -209,7 +209,7 @@ class ConditionRuns:
     runs: Mapping[str, pd.DataFrame]
 
 
-@pytest.fixture(scope="session", params=CONDITIONS)
+@pytest.fixture(scope="session", params=DEFAULT_WORKLOADS)
 def condition(request: pytest.FixtureRequest, experiment_data) -> ConditionRuns:
     """Each main condition's runs from the session's single interleaved capture."""
     name = request.param

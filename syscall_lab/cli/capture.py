@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from syscall_lab.conditions import BACKENDS, RESOURCES
 from syscall_lab.errors import SyscallLabError
 
 
@@ -39,7 +40,7 @@ traced_seconds, untraced_seconds, overhead (traced/untraced), logs (paths).""",
     parser.add_argument("--seed", type=int, default=0, help="workload seed (default 0)")
     parser.add_argument(
         "--backend",
-        choices=["python", "stress-ng"],
+        choices=BACKENDS,
         default="python",
         help="workloads: python -m workloads or bounded stress-ng stressors",
     )
@@ -47,12 +48,12 @@ traced_seconds, untraced_seconds, overhead (traced/untraced), logs (paths).""",
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per run (default 60)")
     parser.add_argument(
         "--ambient",
-        choices=["cpu", "memory", "io"],
+        choices=RESOURCES,
         help="untraced load beside the traced command (then sync and settle)",
     )
     parser.add_argument(
         "--ambient-backend",
-        choices=["python", "stress-ng"],
+        choices=BACKENDS,
         default="stress-ng",
         help="what makes the ambient load (default stress-ng)",
     )

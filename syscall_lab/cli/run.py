@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from syscall_lab.conditions import BACKENDS
+
 _RUN_DESCRIPTION = """\
 The main job: capture every condition under strace, analyse, and write the data set and the
 markdown report. Conditions: normal, cpu, memory, io (python -m workloads, cut to the measured
@@ -39,7 +41,7 @@ def add_run(
     parser.add_argument("--seed", type=int, default=0, help="workload and test seed (default 0)")
     parser.add_argument(
         "--backend",
-        choices=["python", "stress-ng"],
+        choices=BACKENDS,
         default="python",
         help="what makes the stressed conditions cpu, memory, io (default python)",
     )

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syscall_lab.conditions import AMBIENT_PREFIX, CONTROL, STRESS_NG_PREFIX
+from syscall_lab.conditions import CONTROL, NORMAL, Kind, condition_named
 from syscall_lab.detect.adfa import AdfaDataset, adfa_table, benchmark_adfa
 from syscall_lab.detect.base import Detector
 from syscall_lab.detect.ensemble import Ensemble
@@ -222,14 +222,14 @@ def detect_on_conditions(
     runs: dict[str, list[pd.DataFrame]] = {}
     for run in data.runs:
         runs.setdefault(run.condition, []).append(run.events)
-    normal = run_sequences(runs.get("normal", []))
+    normal = run_sequences(runs.get(NORMAL, []))
     if len(normal) < 2:
         raise SyscallLabError(f"detection needs at least 2 normal runs, have {len(normal)}")
     control = run_sequences(runs.get(CONTROL, []))
     others = {
         condition: run_sequences(events)
         for condition, events in runs.items()
-        if condition not in ("normal", CONTROL) and not condition.startswith(STRESS_NG_PREFIX)
+        if condition_named(condition).kind in (Kind.STRESSED, Kind.AMBIENT)
     }
     separations: list[ConditionSeparation] = []
     false_alarms: list[AmbientFalseAlarms] = []
@@ -258,7 +258,7 @@ def detect_on_conditions(
                     empty=sum(not trace for trace in sequences),
                 )
             )  # fmt: skip
-            if condition.startswith(AMBIENT_PREFIX):
+            if condition_named(condition).kind is Kind.AMBIENT:
                 ambient[condition] = scores
         threshold = float(loo.max())
         quiet = _quiet_flags(loo, control_scores, threshold)

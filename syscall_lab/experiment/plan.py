@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from syscall_lab.capture.run import Ambient
 from syscall_lab.conditions import (
     AMBIENT_STRESS_NG,
+    BACKENDS,
     CONTROL,
     NORMAL,
     STRESS_NG_BASELINE,
@@ -33,7 +34,7 @@ def check_settings(settings: ExperimentSettings) -> None:
         raise ExperimentError(f"repeats must be >= 2 (a test needs runs), got {settings.repeats}")
     if not settings.scale > 0:
         raise ExperimentError(f"scale must be > 0, got {settings.scale}")
-    if settings.backend not in ("python", "stress-ng"):
+    if settings.backend not in BACKENDS:
         raise ExperimentError(f"unknown backend {settings.backend!r}: python or stress-ng")
     if not settings.conditions or settings.conditions[0] != NORMAL:
         raise ExperimentError(f"conditions must start with normal, got {settings.conditions}")
