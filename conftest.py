@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,19 +131,6 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"syscall-lab: {strace}, {stress_ng}; {_settings_text(config)}"
 
 
-def _why_no_strace() -> str | None:
-    """Why strace cannot trace here, or None when it can (the check of tests/conftest.py)."""
-    path = shutil.which("strace")
-    if path is None:
-        return "strace is not installed"
-    probe = subprocess.run(
-        [path, "-o", os.devnull, "true"], capture_output=True, text=True, timeout=30, check=False
-    )
-    if probe.returncode != 0:
-        return f"strace cannot trace here (ptrace refused?): {probe.stderr.strip()}"
-    return None
-
-
 @pytest.fixture(scope="session")
 def experiment_settings(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory):
     """The ``ExperimentSettings`` of the ``--syscall-*`` options."""
@@ -164,9 +150,10 @@ def experiment_settings(pytestconfig: pytest.Config, tmp_path_factory: pytest.Te
 def experiment_data(pytestconfig: pytest.Config, experiment_settings):
     """The experiment's :class:`~syscall_lab.experiment.run.ExperimentData`, captured once per
     session (skips where strace cannot trace)."""
+    from syscall_lab.capture.strace import why_strace_cannot_trace
     from syscall_lab.experiment.run import run_experiment
 
-    reason = _why_no_strace()
+    reason = why_strace_cannot_trace()
     if reason is not None:
         pytest.skip(reason)
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")

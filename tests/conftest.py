@@ -6,27 +6,22 @@ strace exists and that ptrace is allowed here, and skips them with the reason ot
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
+from syscall_lab.capture.strace import find_strace, why_strace_cannot_trace
+
 
 @pytest.fixture(scope="session")
 def strace() -> str:
     """The strace executable, after checking that it can trace here (else skip)."""
-    path = shutil.which("strace")
-    if path is None:
-        pytest.skip("strace is not installed")
-    probe = subprocess.run(
-        [path, "-o", os.devnull, "true"], capture_output=True, text=True, timeout=30, check=False
-    )
-    if probe.returncode != 0:
-        pytest.skip(f"strace cannot trace here (ptrace refused?): {probe.stderr.strip()}")
-    return path
+    reason = why_strace_cannot_trace()
+    if reason is not None:
+        pytest.skip(reason)
+    return find_strace()
 
 
 RunStrace = Callable[[Sequence[str], Sequence[str]], subprocess.CompletedProcess[str]]

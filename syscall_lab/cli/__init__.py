@@ -208,7 +208,9 @@ traced_seconds, untraced_seconds, overhead (traced/untraced), logs (paths).""",
 def _run_capture(args: argparse.Namespace) -> int:
     import json
 
-    from syscall_lab.capture.run import Ambient, StraceOptions, capture_command, capture_condition
+    from syscall_lab.capture.ambient import Ambient
+    from syscall_lab.capture.run import capture_command, capture_condition
+    from syscall_lab.capture.strace import StraceOptions
 
     if args.label and not args.argv:
         raise SyscallLabError("--label needs a command after --")
@@ -480,7 +482,7 @@ def _run_run(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
     from pathlib import Path
 
-    from syscall_lab.capture.run import find_strace
+    from syscall_lab.capture.strace import find_strace
     from syscall_lab.experiment.run import (
         ExperimentSettings,
         analyse_experiment,
@@ -581,7 +583,8 @@ def _run_classify(args: argparse.Namespace) -> int:
 
     from tabulate import tabulate
 
-    from syscall_lab.classify.model import CLASSES, classify_trace, default_model, load_model
+    from syscall_lab.classify.model import CLASSES, classify_trace, load_model
+    from syscall_lab.classify.training import default_model
 
     if args.model:
         model = load_model(args.model)
@@ -620,7 +623,7 @@ def _add_train(
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from syscall_lab.classify.model import train_model
+    from syscall_lab.classify.training import train_model
 
     model = train_model(args.dir)
     path = model.save(args.output)

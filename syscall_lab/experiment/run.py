@@ -8,7 +8,7 @@ Conditions (one folder each under ``<out>/datasets/``, the behavioural category)
 - ``normal-control``: a second, independent batch of ``normal`` runs, interleaved with the
   others; normal against it is the control that shows the statistics do not cry wolf.
 - ``normal-under-cpu``, ``normal-under-memory``, ``normal-under-io``: the normal workload traced
-  beside an untraced stress-ng load of that resource (:class:`~syscall_lab.capture.run.Ambient`;
+  beside an untraced stress-ng load of that resource (:class:`~syscall_lab.capture.ambient.Ambient`;
   the Python workload looping when stress-ng is not installed).
 - ``stress-ng-cpu``, ``stress-ng-memory``, ``stress-ng-io``: stress-ng's own stressors traced
   whole (stress-ng has no phase markers). They are compared with ``stress-ng-cpu``, whose
@@ -43,15 +43,15 @@ from syscall_lab.analyse.stats import (
     compare_tables,
 )
 from syscall_lab.analyse.tables import count_table, share_table, timing_table
+from syscall_lab.capture.ambient import Ambient
 from syscall_lab.capture.metadata import Environment, RunMetadata, collect_metadata
 from syscall_lab.capture.run import (
     AMBIENT_STRESS_NG,
     STRESS_NG_STRESSORS,
-    Ambient,
     CaptureResult,
     capture_condition,
-    find_strace,
 )
+from syscall_lab.capture.strace import find_strace
 from syscall_lab.errors import SyscallLabError
 from syscall_parse.atomic import write_text
 from syscall_parse.table import read_parquet, read_trace, write_csv, write_parquet

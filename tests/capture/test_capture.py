@@ -17,17 +17,16 @@ from pathlib import Path
 import pytest
 
 from syscall_lab.analyse.phase import cut_to_phase
+from syscall_lab.capture.ambient import Ambient
 from syscall_lab.capture.metadata import Environment, RunMetadata, read_metadata
 from syscall_lab.capture.run import (
-    Ambient,
     CaptureResult,
-    StraceOptions,
     capture_command,
     capture_condition,
     capture_series,
-    strace_failure,
     workload_command,
 )
+from syscall_lab.capture.strace import StraceOptions, strace_failure
 from syscall_lab.cli import main
 from syscall_parse import read_trace
 
