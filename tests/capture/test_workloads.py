@@ -127,7 +127,8 @@ def test_peak_memory_stays_under_cap(tmp_path: Path, condition: str) -> None:
     peak_kib = int(done.stdout)
 
     assert peak_kib < Bounds().memory // 1024
-    # The buffer really is touched: the peak is above the interpreter's own ~10 MiB.
+    # The buffer really is touched: the peak is above the interpreter's own ~10 MiB (as seen on
+    # CPython 3.11; the 8 MiB floor under it is a regression band, not a derivation).
     assert peak_kib > 4 * 1024 + 8 * 1024
 
 
