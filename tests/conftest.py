@@ -1,7 +1,8 @@
 """Shared fixtures: running real programs under strace (Hypothesis profiles: the root conftest).
 
-Tests marked ``strace`` take the ``strace`` fixture, which checks once per session that
-strace exists and that ptrace is allowed here, and skips them with the reason otherwise.
+Tests marked ``strace`` take the ``strace`` fixture of :mod:`syscall_lab.pytest_plugin`, which
+checks once per session that strace exists and that ptrace is allowed here, and skips them with
+the reason otherwise.
 """
 
 from __future__ import annotations
@@ -11,18 +12,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-
-from syscall_lab.capture.strace import find_strace, why_strace_cannot_trace
-
-
-@pytest.fixture(scope="session")
-def strace() -> str:
-    """The strace executable, after checking that it can trace here (else skip)."""
-    reason = why_strace_cannot_trace()
-    if reason is not None:
-        pytest.skip(reason)
-    return find_strace()
-
 
 RunStrace = Callable[[Sequence[str], Sequence[str]], subprocess.CompletedProcess[str]]
 

@@ -1,15 +1,15 @@
-"""Tests of the experiments plugin in the root conftest.py, with pytester.
+"""Tests of the experiments plugin, :mod:`syscall_lab.pytest_plugin`, with pytester.
 
-Each test runs pytest in a fresh folder whose conftest.py is the project's root conftest, so the
-options, the header and the fixtures are the ones ``pytest experiments/`` gets.
+Each test runs pytest in a fresh folder whose conftest.py loads the plugin by name, so the options,
+the header and the fixtures are the ones ``pytest experiments/`` gets.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,29 +18,14 @@ import pytest
 # when it ends, and numpy's extension modules cannot be loaded twice in one process.
 import syscall_lab.capture.metadata
 import syscall_lab.experiment.run  # noqa: F401
-
-ROOT_CONFTEST = Path(__file__).resolve().parents[2] / "conftest.py"
+from syscall_lab.pytest_plugin import parse_backend, parse_repeats, parse_scale, parse_seed
 
 
 @pytest.fixture
 def plugin(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A pytester folder with the root conftest (the plugin) installed."""
-    pytester.makeconftest(ROOT_CONFTEST.read_text(encoding="utf-8"))
+    """A pytester folder whose conftest.py loads the plugin."""
+    pytester.makeconftest('pytest_plugins = ["syscall_lab.pytest_plugin"]')
     return pytester
-
-
-@pytest.fixture
-def parsers(monkeypatch: pytest.MonkeyPatch):
-    """The root conftest's parse_* converters, imported from its file under another name (its
-    dataclass needs its module in sys.modules while it is defined)."""
-    name = "syscall_lab_root_conftest"
-    spec = importlib.util.spec_from_file_location(name, ROOT_CONFTEST)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize(
@@ -73,25 +58,27 @@ def test_bad_option_is_a_usage_error(
 @pytest.mark.parametrize(
     ("parse", "text", "value"),
     [
-        ("parse_repeats", "2", 2),
-        ("parse_repeats", "10", 10),
-        ("parse_scale", "0.25", 0.25),
-        ("parse_scale", "3", 3.0),
-        ("parse_seed", "0", 0),
-        ("parse_backend", "stress-ng", "stress-ng"),
+        (parse_repeats, "2", 2),
+        (parse_repeats, "10", 10),
+        (parse_scale, "0.25", 0.25),
+        (parse_scale, "3", 3.0),
+        (parse_seed, "0", 0),
+        (parse_backend, "stress-ng", "stress-ng"),
     ],
     ids=["repeats-2", "repeats-10", "scale-quarter", "scale-3", "seed-0", "backend"],
 )
-def test_parsers_accept_good_values(parsers, parse: str, text: str, value: object) -> None:
+def test_parsers_accept_good_values(
+    parse: Callable[[str], object], text: str, value: object
+) -> None:
     """The converters return the value in its type."""
-    assert value == getattr(parsers, parse)(text)
+    assert value == parse(text)
 
 
-def test_parsers_raise_argparse_errors(parsers) -> None:
+def test_parsers_raise_argparse_errors() -> None:
     """The converters raise ArgumentTypeError, which argparse (and pytest) turn into usage
     errors."""
     with pytest.raises(argparse.ArgumentTypeError, match="expected an integer >= 2"):
-        parsers.parse_repeats("0")
+        parse_repeats("0")
 
 
 def test_header_shows_strace_and_the_settings(plugin: pytest.Pytester) -> None:

@@ -1,0 +1,58 @@
+"""``syscall-lab parse``: strace logs -> an event table (CSV or Parquet)."""
+
+from __future__ import annotations
+
+import argparse
+
+from syscall_lab.cli.not_strace import NOT_STRACE, not_strace
+from syscall_lab.errors import SyscallLabError
+
+
+def add_parse(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "parse",
+        help="parse strace logs into an event table (CSV or Parquet)",
+        description="Parse strace logs (files, '-' for stdin, .gz/.xz, a -ff prefix or its "
+        "PREFIX.PID files, merged by time) into one row per event with the columns of "
+        "syscall_parse.schema, and print one summary line. Exit status: 0 done (unparsed "
+        "lines are counted, not fatal); 2 unreadable input or output; "
+        f"{NOT_STRACE} no line of the input is strace output.",
+    )
+    parser.add_argument("logs", nargs="+", metavar="LOG", help="strace output to read")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="OUT",
+        help="where to write the events: OUT.csv (nulls as \\N) or OUT.parquet",
+    )  # fmt: skip
+    parser.add_argument(
+        "--unparsed", action="store_true", help="also list the unparsed lines as LINE: TEXT"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="fail (status 2) on the first unparsed line"
+    )
+    return parser
+
+
+def run_parse(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from syscall_parse.stream import ParseStats
+    from syscall_parse.table import read_trace, write_csv, write_parquet
+
+    suffix = Path(args.output).suffix
+    writers = {".csv": write_csv, ".parquet": write_parquet}
+    if suffix not in writers:
+        raise SyscallLabError(f"{args.output}: output must end in .csv or .parquet")
+    # Only the list of unparsed lines and strict errors need the reference parser.
+    stats = ParseStats() if args.unparsed or args.strict else None
+    frame = read_trace(args.logs, stats=stats, strict=args.strict)
+    unparsed = frame.attrs["unparsed_lines"]
+    if frame.empty and unparsed:
+        return not_strace("parse", args.logs, unparsed)
+    writers[suffix](frame, args.output)
+    print(f"wrote {len(frame)} events to {args.output} ({unparsed} unparsed lines)")
+    if stats is not None and args.unparsed:
+        for number, text in stats.unparsed:
+            print(f"{number}: {text}")
+    return 0
