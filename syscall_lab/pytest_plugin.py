@@ -15,9 +15,7 @@ Python workloads' conditions then skip, saying so).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,15 +121,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def strace() -> str:
     """The strace executable, after checking once that it can trace here (else skip)."""
-    path = shutil.which("strace")
-    if path is None:
-        pytest.skip("strace is not installed")
-    probe = subprocess.run(
-        [path, "-o", os.devnull, "true"], capture_output=True, text=True, timeout=30, check=False
-    )
-    if probe.returncode != 0:
-        pytest.skip(f"strace cannot trace here (ptrace refused?): {probe.stderr.strip()}")
-    return path
+    from syscall_lab.capture.strace import find_strace, why_strace_cannot_trace
+
+    reason = why_strace_cannot_trace()
+    if reason is not None:
+        pytest.skip(reason)
+    return find_strace()
 
 
 @pytest.fixture(scope="session")

@@ -75,7 +75,9 @@ traced_seconds, untraced_seconds, overhead (traced/untraced), logs (paths).""",
 def run_capture(args: argparse.Namespace) -> int:
     import json
 
-    from syscall_lab.capture.run import Ambient, StraceOptions, capture_command, capture_condition
+    from syscall_lab.capture.ambient import Ambient
+    from syscall_lab.capture.run import capture_command, capture_condition
+    from syscall_lab.capture.strace import StraceOptions
 
     if args.label and not args.argv:
         raise SyscallLabError("--label needs a command after --")

@@ -45,7 +45,8 @@ def run_classify(args: argparse.Namespace) -> int:
 
     from tabulate import tabulate
 
-    from syscall_lab.classify.model import CLASSES, classify_trace, default_model, load_model
+    from syscall_lab.classify.model import CLASSES, classify_trace, load_model
+    from syscall_lab.classify.training import default_model
 
     if args.model:
         model = load_model(args.model)
@@ -84,7 +85,7 @@ def add_train(
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from syscall_lab.classify.model import train_model
+    from syscall_lab.classify.training import train_model
 
     model = train_model(args.dir)
     path = model.save(args.output)

@@ -116,7 +116,7 @@ def run_run(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
     from pathlib import Path
 
-    from syscall_lab.capture.run import find_strace
+    from syscall_lab.capture.strace import find_strace
     from syscall_lab.experiment.analysis import analyse_experiment
     from syscall_lab.experiment.dataset import ExperimentSettings
     from syscall_lab.experiment.plan import check_settings

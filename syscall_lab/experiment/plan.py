@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from syscall_lab.capture.run import Ambient
+from syscall_lab.capture.ambient import Ambient
 from syscall_lab.conditions import (
     AMBIENT_STRESS_NG,
     BACKENDS,

@@ -28,7 +28,8 @@ import pandas as pd
 
 from syscall_lab.analyse.phase import cut_to_phase, find_frame_markers
 from syscall_lab.capture.metadata import Environment, RunMetadata, collect_metadata
-from syscall_lab.capture.run import CaptureResult, capture_condition, find_strace
+from syscall_lab.capture.run import CaptureResult, capture_condition
+from syscall_lab.capture.strace import find_strace
 from syscall_lab.experiment.dataset import ExperimentData, ExperimentError, ExperimentSettings, Run
 from syscall_lab.experiment.plan import check_settings, plan_runs
 from syscall_parse.atomic import write_text

@@ -15,25 +15,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from syscall_lab.capture.run import (
-    StraceOptions,
-    capture_command,
-    capture_condition,
-    python_executable,
-)
+from syscall_lab.capture.run import capture_command, capture_condition, python_executable
+from syscall_lab.capture.strace import StraceOptions
+from syscall_lab.classify.features import FEATURES, ClassifyError, trace_features
 from syscall_lab.classify.model import (
     CLASSES,
-    FEATURES,
-    ClassifyError,
     ResourceModel,
-    cache_path,
     classify_trace,
-    default_model,
     fit_model,
     load_model,
-    trace_features,
-    train_model,
 )
+from syscall_lab.classify.training import cache_path, default_model, train_model
 from syscall_lab.cli import main
 from syscall_parse.errors import InputError
 from syscall_parse.table import read_trace

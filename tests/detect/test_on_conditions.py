@@ -12,7 +12,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from syscall_lab.classify.model import ClassifyError, train_model, training_runs
+from syscall_lab.classify.features import ClassifyError
+from syscall_lab.classify.training import train_model, training_runs
 from syscall_lab.detect.on_conditions import (
     AmbientFalseAlarms,
     ExperimentDetection,
