@@ -105,11 +105,10 @@ def build_frame(path: Path, workers: int | None, chunk_bytes: int) -> pd.DataFra
     columns; ``attrs["unparsed_lines"]`` counts the unparsed lines."""
     table, unparsed = _frame_table(path, workers, chunk_bytes)
     table = arrange(table)
+    code = table["code"].to_numpy()
     frame = pd.DataFrame(
         {
-            name: _kinds(table["code"].to_numpy())
-            if name == "kind"
-            else _column(table[name], dtype)
+            name: _kinds(code) if name == "kind" else _column(table[name], dtype)
             for name, dtype in DTYPES.items()
         }
     )
