@@ -9,9 +9,11 @@ stays small); "peak - imports" is the growth over the RSS the imports took:
 
 - ``reference frame``: ``table.read_trace`` (per-line Python), on the first --reference-lines;
 - ``reference profile``: ``count_events(iter_trace())`` on the same lines;
-- ``fast frame``: ``_fast.read_trace_fast`` on the whole log;
+- ``fast frame``: ``_fast.read_frame`` (the engine of ``read_trace(engine="fast")``) on the
+  whole log;
 - ``fast frame + parquet``: the same, then ``table.write_parquet``;
-- ``fast profile``: ``_fast.profile_file`` on the whole log;
+- ``fast profile``: ``_fast.count_file`` (the engine of ``count_trace(engine="fast")``) on the
+  whole log;
 - ``cli profile``: the command ``syscall-lab profile --json LOG`` as a whole process tree
   (interpreter start, imports, worker processes): wall time, and its memory sampled from
   /proc every few milliseconds: the largest RSS of one process (exact: ``ru_maxrss``), and the
@@ -102,11 +104,11 @@ CHILD = textwrap.dedent(
     elif name == "reference profile":
         counts.count_events(stream.iter_events(head(log)))
     elif name == "fast frame":
-        _fast.read_trace_fast(log, workers=workers)
+        _fast.read_frame(log, workers=workers)
     elif name == "fast frame + parquet":
-        frame.write_parquet(_fast.read_trace_fast(log, workers=workers), out + "/t.parquet")
+        table.write_parquet(_fast.read_frame(log, workers=workers), out + "/t.parquet")
     elif name == "fast profile":
-        _fast.profile_file(log, workers=workers)
+        _fast.count_file(log, workers=workers)
     seconds = time.perf_counter() - start
     cpu_seconds = cpu() - cpu_start
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -19,9 +19,8 @@ import pytest
 # The script beside this file (pytest's default import mode puts its folder on sys.path).
 from parse_speed import DRIVER, WORKLOAD
 
-from syscall_parse._fast import profile_file, read_trace_fast
-from syscall_parse.counts import count_events
-from syscall_parse.inputs import iter_trace
+from syscall_parse._fast import count_file, read_frame
+from syscall_parse.counts import count_trace
 from syscall_parse.table import read_trace, write_parquet
 
 pytestmark = pytest.mark.strace
@@ -47,30 +46,30 @@ def log(tmp_path_factory) -> Path:
 
 
 def test_reference_frame(benchmark, log):
-    """frame.read_trace, the per-line reference."""
-    frame = benchmark(read_trace, log)
+    """table.read_trace with the per-line reference engine."""
+    frame = benchmark(read_trace, log, engine="reference")
     assert len(frame) > 0
 
 
 def test_fast_frame(benchmark, log):
-    """fastparse.read_trace_fast in this process; equal to the reference."""
-    frame = benchmark(read_trace_fast, log, workers=1)
-    pd.testing.assert_frame_equal(read_trace(log), frame)
+    """The fast engine's read_frame in this process; equal to the reference."""
+    frame = benchmark(read_frame, log, workers=1)
+    pd.testing.assert_frame_equal(read_trace(log, engine="reference"), frame)
 
 
 def test_fast_frame_to_parquet(benchmark, log, tmp_path):
-    """read_trace_fast, then frame.write_parquet."""
-    benchmark(lambda: write_parquet(read_trace_fast(log, workers=1), tmp_path / "t.parquet"))
+    """read_frame, then table.write_parquet."""
+    benchmark(lambda: write_parquet(read_frame(log, workers=1), tmp_path / "t.parquet"))
     assert (tmp_path / "t.parquet").stat().st_size > 0
 
 
 def test_reference_profile(benchmark, log):
-    """count_events over the reference event stream."""
-    profile = benchmark(lambda: count_events(iter_trace(log)))
+    """counts.count_trace with the per-line reference engine."""
+    profile = benchmark(count_trace, log, engine="reference")
     assert profile.syscalls
 
 
 def test_fast_profile(benchmark, log):
-    """fastparse.profile_file in this process; equal to the reference."""
-    profile = benchmark(profile_file, log, workers=1)
-    assert count_events(iter_trace(log)) == profile
+    """The fast engine's count_file in this process; equal to the reference."""
+    profile = benchmark(count_file, log, workers=1)
+    assert count_trace(log, engine="reference") == profile

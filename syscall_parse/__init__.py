@@ -1,10 +1,11 @@
 """syscall_parse: strace's text -> typed events -> pandas/Arrow tables and strace -c counts.
 
 The parser alone: it imports nothing of ``syscall_lab``. ``read_trace`` gives a log's events as a
-DataFrame, ``count_trace`` its calls and errors per syscall; both choose the vectorized engine
-when it can read the input and the reference parser otherwise (``engine=``). The names below
-load their module on first use (PEP 562): ``import syscall_parse`` costs nothing, so counting a
-log loads numpy alone, not pandas.
+DataFrame with the columns of ``schema`` (``COLUMNS``, ``DTYPES``), ``count_trace`` its calls
+and errors per syscall; both choose the vectorized engine when it can read the input and the
+reference parser otherwise (``engine=``). The names below load their module on first use
+(PEP 562): ``import syscall_parse`` costs nothing, so counting a log loads numpy alone, not
+pandas.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import importlib
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "arguments": ("decode_string", "fd_paths", "split_args"),
     "counts": ("Profile", "SyscallCount", "count_events", "count_trace"),
+    "engine": ("FastPathUnsupported",),
     "errors": ("InputError", "StraceParseError", "TraceError"),
     "events": ("Event", "Exit", "Message", "Signal", "Syscall", "Unparsed"),
     "inputs": ("iter_trace", "open_log"),
@@ -39,6 +41,7 @@ __all__ = [
     "DTYPES",
     "Event",
     "Exit",
+    "FastPathUnsupported",
     "InputError",
     "Message",
     "ParseStats",

@@ -121,10 +121,10 @@ def count_trace(source: Source, *, engine: Engine = "auto") -> Profile:
     """
     path = fast_path(source, engine)
     if path is not None:
-        from syscall_parse._fast import profile_file
+        from syscall_parse._fast import count_file
 
         try:
-            return profile_file(path, fallback=False)
+            return count_file(path)
         except FastPathUnsupported:
             if engine == "fast":
                 raise

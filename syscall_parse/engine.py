@@ -2,9 +2,10 @@
 
 Both give the same events; the fast engine reads one plain, uncompressed file, and the
 reference everything else (``-``, ``-ff`` sets, compressed logs) and whatever asks for what only
-it gives (the list of unparsed lines, strict errors). With ``"auto"`` a log the fast engine turns
-down part-way (``FastPathUnsupported``: a rare state it does not reproduce) is read again by
-the reference; with ``"fast"`` that error is raised.
+it gives (the list of unparsed lines, strict errors). ``fast_path`` makes that choice;
+``table.read_trace`` and ``counts.count_trace`` hold the fallback: with ``"auto"`` a log the
+fast engine turns down part-way (``FastPathUnsupported``: a rare state it does not reproduce)
+is read again by the reference; with ``"fast"`` that error is raised.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Events to DataFrames with the schema of ``schema.py``, and exact CSV/Parquet round trips.
 
-Rows follow ``schema.DTYPES``. Besides the columns the schema names for every kind, signal
-rows hold their siginfo in ``args`` and message rows their text; exit rows hold
-``core dumped`` or ``superseded by execve in pid N`` in ``args`` when that applies.
-Unparsed lines are not rows: ``read_trace`` counts them in ``df.attrs["unparsed_lines"]``
-and lists them in the ``ParseStats`` it is given.
+``read_trace`` reads logs with either engine (``engine.py``): the vectorized one when it can
+read the log exactly, else the reference parser, whose events ``events_to_frame`` puts in rows.
+Unparsed lines are not rows: ``read_trace`` counts them in ``df.attrs["unparsed_lines"]`` and
+lists them in the ``ParseStats`` it is given.
 
 CSV: nulls are written as ``\\N`` so that a null (a signal's ``ret``) and an empty string
 (the ``args`` of ``getuid()``) stay apart; floats are written in their shortest exact form.
+Parquet: the schema's Arrow types (``schema.arrow_schema``).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import pandas as pd
 from syscall_parse.atomic import atomic_path
 from syscall_parse.engine import Engine, FastPathUnsupported, Source, fast_path
 from syscall_parse.errors import InputError
-from syscall_parse.events import Event, Exit, Message, Signal, Syscall
+from syscall_parse.events import Event, Unparsed
 from syscall_parse.inputs import iter_trace
-from syscall_parse.schema import COLUMNS, DTYPES
+from syscall_parse.schema import ARROW_TYPES, COLUMNS, DTYPES, arrow_schema, event_row
 from syscall_parse.stream import ParseStats
 
 __all__ = [
@@ -65,62 +65,15 @@ def _frame(columns: dict[str, Sequence[object]]) -> pd.DataFrame:
 
 
 def events_to_frame(events: Iterable[Event]) -> pd.DataFrame:
-    """One row per event (``Unparsed`` ones skipped), columns and dtypes of ``schema.DTYPES``."""
+    """One row per event (``Unparsed`` ones skipped), columns and dtypes of ``schema.DTYPES``,
+    values of ``schema.event_row``."""
     columns: dict[str, list[object]] = {name: [] for name in COLUMNS}
-    line, end_line, pid, kind, time, relative = (
-        columns[c] for c in ("line", "end_line", "pid", "kind", "time", "relative")
-    )
-    syscall, args, ret, retval, errno, errno_text = (
-        columns[c] for c in ("syscall", "args", "ret", "retval", "errno", "errno_text")
-    )
-    duration, returned, signal, status = (
-        columns[c] for c in ("duration", "returned", "signal", "status")
-    )
     for event in events:
-        if isinstance(event, Syscall):
-            kind.append("syscall")
-            syscall.append(event.name)
-            args.append(event.args)
-            ret.append(event.ret)
-            retval.append(event.retval)
-            errno.append(event.errno)
-            errno_text.append(event.errno_text)
-            duration.append(event.duration)
-            returned.append(event.returned)
-            signal.append(None)
-            status.append(None)
-        elif isinstance(event, Signal | Exit | Message):
-            if isinstance(event, Signal):
-                kind.append("signal")
-                args.append(event.info)
-                signal.append(event.signal)
-                status.append(None)
-            elif isinstance(event, Exit):
-                kind.append("exit")
-                if event.superseded_by is not None:
-                    args.append(f"superseded by execve in pid {event.superseded_by}")
-                else:
-                    args.append("core dumped" if event.core_dumped else None)
-                signal.append(event.signal)
-                status.append(event.status)
-            else:
-                kind.append("message")
-                args.append(event.text)
-                signal.append(None)
-                status.append(None)
-            for column in (syscall, ret, retval, errno, errno_text, duration, returned):
-                column.append(None)
-        else:
+        if isinstance(event, Unparsed):
             continue
-        line.append(event.lines[0])
-        end_line.append(event.lines[1])
-        pid.append(event.pid)
-        if isinstance(event, Message):
-            time.append(None)
-            relative.append(None)
-        else:
-            time.append(event.time)
-            relative.append(event.relative)
+        row = event_row(event)
+        for name, values in columns.items():
+            values.append(row.get(name))
     return _frame(columns)
 
 
@@ -141,10 +94,10 @@ def read_trace(
     """
     path = fast_path(source, engine, reference_only=stats is not None or strict)
     if path is not None:
-        from syscall_parse._fast import read_trace_fast
+        from syscall_parse._fast import read_frame
 
         try:
-            return read_trace_fast(path, fallback=False)
+            return read_frame(path)
         except FastPathUnsupported:
             if engine == "fast":
                 raise
@@ -155,7 +108,7 @@ def read_trace(
     return frame
 
 
-_TEXT = ("string", "category")
+_TEXT = tuple(name for name, values in ARROW_TYPES.items() if values == "string")
 
 
 def _escape(values: Sequence[object]) -> list[object]:
@@ -170,16 +123,16 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """
     escaped = frame.copy()
     for name in frame.columns:
-        if DTYPES.get(name) in _TEXT:
+        if name in _TEXT:
             escaped[name] = pd.array(_escape(frame[name].astype(object).tolist()), dtype=object)
     with atomic_path(path) as temp:
         escaped.to_csv(temp, index=False, na_rep=_NULL)
 
 
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write an event frame as Parquet, atomically."""
+    """Write an event frame as Parquet with the schema's Arrow types, atomically."""
     with atomic_path(path) as temp:
-        frame.to_parquet(temp, index=False)
+        frame.to_parquet(temp, index=False, schema=arrow_schema())
 
 
 def _parse_cell(text: str | None, dtype: str) -> object:

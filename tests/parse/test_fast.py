@@ -1,27 +1,34 @@
-"""The vectorized fast path gives exactly the reference parser's frames and profiles.
+"""The vectorized engine gives exactly the reference parser's frames and profiles.
 
 Real strace logs of varied programs and option sets are parsed both ways and compared whole
 (``assert_frame_equal``, ``Profile ==``), with chunks small enough that split calls straddle
-chunk borders. Odd lines are fed through Hypothesis in random interleavings.
+chunk borders. Odd lines are fed through Hypothesis in random interleavings. The engine is
+reached through ``read_trace``/``count_trace`` with ``engine="fast"``; its private entry points
+only where a test sets ``workers=`` or ``chunk_bytes=``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syscall_parse._fast import FastPathUnsupported, profile_file, read_trace_fast
-from syscall_parse.counts import count_events
+from syscall_parse._fast import count_file, read_frame
+from syscall_parse.counts import Profile, count_trace
+from syscall_parse.engine import FastPathUnsupported
 from syscall_parse.errors import InputError
-from syscall_parse.inputs import iter_trace
-from syscall_parse.table import read_trace
+from syscall_parse.schema import DTYPES, arrow_schema
+from syscall_parse.table import read_trace, write_parquet
 
 TRACEE = Path(__file__).with_name("tracee.py")
 
@@ -56,13 +63,31 @@ FILES_PROGRAM = textwrap.dedent(
 )
 
 
+def fast_engine(**options) -> tuple[Callable[[Path], pd.DataFrame], Callable[[Path], Profile]]:
+    """The fast engine's frame reader and counter: the public API with ``engine="fast"``, or
+    the private entry points when ``workers=``/``chunk_bytes=`` are given."""
+    if options:
+        return partial(read_frame, **options), partial(count_file, **options)
+    return partial(read_trace, engine="fast"), partial(count_trace, engine="fast")
+
+
 def assert_same(path: Path, **options) -> None:
-    """The fast path's frame and profile equal the reference's."""
-    expected = read_trace(path)
-    actual = read_trace_fast(path, **options)
-    pd.testing.assert_frame_equal(expected, actual)
-    assert expected.attrs == actual.attrs
-    assert count_events(iter_trace(path)) == profile_file(path, **options)
+    """The fast engine's frame and profile equal the reference's, unless it declines the log
+    (FastPathUnsupported); either way ``engine="auto"`` gives the reference's."""
+    read, count = fast_engine(**options)
+    frames = [read_trace(path)]
+    with contextlib.suppress(FastPathUnsupported):
+        frames.append(read(path))
+    profiles = [count_trace(path)]
+    with contextlib.suppress(FastPathUnsupported):
+        profiles.append(count(path))
+    expected = read_trace(path, engine="reference")
+    for frame in frames:
+        pd.testing.assert_frame_equal(expected, frame)
+        assert expected.attrs == frame.attrs
+    expected_profile = count_trace(path, engine="reference")
+    for profile in profiles:
+        assert expected_profile == profile
 
 
 def _capture(run_strace, tmp_path: Path, options: list[str], program: str) -> Path:
@@ -111,10 +136,10 @@ def test_equal_to_reference_on_real_logs(run_strace, tmp_path, options, program)
 def test_fast_layout_needs_no_reference(run_strace, tmp_path):
     """A -f -ttt -T -y log of threads, kills and signals is read without whole-log fallback."""
     log = _capture(run_strace, tmp_path, ["-f", "-ttt", "-T", "-y", "-o"], "tracee")
-    frame = read_trace_fast(log, workers=1, chunk_bytes=4096, fallback=False)
-    profile = profile_file(log, workers=1, chunk_bytes=4096, fallback=False)
-    pd.testing.assert_frame_equal(read_trace(log), frame)
-    assert count_events(iter_trace(log)) == profile
+    frame = read_frame(log, workers=1, chunk_bytes=4096)
+    profile = count_file(log, workers=1, chunk_bytes=4096)
+    pd.testing.assert_frame_equal(read_trace(log, engine="reference"), frame)
+    assert count_trace(log, engine="reference") == profile
     assert frame["line"].lt(frame["end_line"]).any()  # split calls were joined
 
 
@@ -236,8 +261,8 @@ def test_split_calls_joined_in_and_across_chunks(tmp_path, chunk_bytes, workers)
     """Pairs joined inside a worker's chunk or across chunk borders give the reference's rows."""
     path = tmp_path / "trace.log"
     path.write_text(SPLIT_CALLS)
-    frame = read_trace_fast(path, workers=workers, chunk_bytes=chunk_bytes, fallback=False)
-    pd.testing.assert_frame_equal(read_trace(path), frame)
+    frame = read_frame(path, workers=workers, chunk_bytes=chunk_bytes)
+    pd.testing.assert_frame_equal(read_trace(path, engine="reference"), frame)
     spans = frame.loc[frame["line"].lt(frame["end_line"]), ["line", "end_line", "args"]]
     assert [(3, 5, "0x1, FUTEX_WAIT, 0, NULL"), (4, 6, "0x1, FUTEX_WAKE, 1")] == list(
         spans.itertuples(index=False, name=None)
@@ -246,14 +271,37 @@ def test_split_calls_joined_in_and_across_chunks(tmp_path, chunk_bytes, workers)
     assert_same(path, workers=workers, chunk_bytes=chunk_bytes)
 
 
+# Rows of every kind, with errno, signal and status values.
+EVERY_KIND = """\
+9  1795869296.000010 openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file) <0.000003>
+9  1795869296.000011 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=1} ---
+strace: Process 9 attached
+9  1795869296.000012 +++ killed by SIGKILL (core dumped) +++
+"""
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_frames_and_parquet_follow_the_one_schema(tmp_path, engine):
+    """Each engine's frame has exactly the schema's dtypes, and its Parquet file exactly the
+    schema's Arrow types."""
+    path = tmp_path / "trace.log"
+    path.write_text(SPLIT_CALLS + EVERY_KIND)
+    frame = read_trace(path, engine=engine)
+    assert DTYPES == {name: str(dtype) for name, dtype in frame.dtypes.items()}
+    assert {"syscall", "signal", "exit", "message"} == set(frame["kind"])
+    parquet = tmp_path / "events.parquet"
+    write_parquet(frame, parquet)
+    assert arrow_schema() == pq.read_schema(parquet)
+
+
 def test_profile_imports_neither_arrow_nor_pandas(tmp_path):
     """A profile needs numpy only (Arrow's compute library alone takes about 50 MB)."""
     path = tmp_path / "trace.log"
     path.write_text("7  1795869296.749069 getpid() = 7 <0.000001>\n")
     code = (
         "import sys\n"
-        "from syscall_parse._fast import profile_file\n"
-        f"assert profile_file({str(path)!r}, workers=1).syscalls\n"
+        "from syscall_parse.counts import count_trace\n"
+        f"assert count_trace({str(path)!r}, engine='fast').syscalls\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'pyarrow', 'pandas'}))"
     )
     result = subprocess.run(
@@ -275,13 +323,14 @@ def test_profile_imports_neither_arrow_nor_pandas(tmp_path):
     ],
 )
 def test_states_not_vectorized_fall_back(tmp_path, line, reason):
-    """Logs the vectorized join does not reproduce raise without fallback, match with it."""
+    """Logs the vectorized join does not reproduce raise with ``engine="fast"``; with
+    ``"auto"`` they are read by the reference."""
     path = tmp_path / "trace.log"
     path.write_text(line)
-    with pytest.raises(FastPathUnsupported):
-        profile_file(path, fallback=False)
-    with pytest.raises(FastPathUnsupported):
-        read_trace_fast(path, fallback=False)
+    with pytest.raises(FastPathUnsupported, match=reason):
+        count_trace(path, engine="fast")
+    with pytest.raises(FastPathUnsupported, match=reason):
+        read_trace(path, engine="fast")
     assert_same(path)
 
 
@@ -290,10 +339,12 @@ def test_empty_and_missing_logs(tmp_path):
     empty = tmp_path / "empty.log"
     empty.write_bytes(b"")
     assert_same(empty)
+    assert 0 == len(read_trace(empty, engine="fast"))  # read, not declined
+    assert Profile((), 0, 0) == count_trace(empty, engine="fast")
     with pytest.raises(InputError, match="no such file"):
-        profile_file(tmp_path / "missing.log")
+        count_trace(tmp_path / "missing.log")
     with pytest.raises(InputError, match="no such file"):
-        read_trace_fast(tmp_path / "missing.log")
+        read_trace(tmp_path / "missing.log")
 
 
 @pytest.mark.strace

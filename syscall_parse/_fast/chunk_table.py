@@ -1,0 +1,180 @@
+"""One chunk of a log as an Arrow table of line records (the frame path): its lines classified
+(``scan.scan_lines``), their text columns cut out of the chunk as Arrow strings in one
+vectorized copy each, and the reference's rows for the lines the checks do not vouch for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from syscall_parse._fast import codes
+from syscall_parse._fast.kernels import Windows
+from syscall_parse._fast.scan import UNFINISHED_END, record_row, scan_lines
+from syscall_parse.lines import parse_line, return_value
+from syscall_parse.schema import ARROW_TYPES, COLUMNS
+
+__all__ = ["FIELDS", "chunk_table", "one"]
+
+FIELDS: tuple[str, ...] = (
+    "line",
+    "code",
+    *(name for name in COLUMNS if name not in ("line", "end_line", "kind")),
+)
+"""The columns of a chunk table: the schema's but ``end_line`` (added by the join) and
+``kind`` (told by ``code``)."""
+
+_TYPES = {**ARROW_TYPES, "code": "int8"}
+
+
+def _field_type(field: str) -> pa.DataType:
+    return pa.type_for_alias(_TYPES[field])
+
+
+def one(column: pa.ChunkedArray) -> pa.Array:
+    """A column as one array, copied only if it has several chunks (combine_chunks always
+    copies)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def _views(
+    data_buf: pa.Buffer,
+    begin: np.ndarray,
+    lengths: np.ndarray,
+    window: Windows | None = None,
+    valid: np.ndarray | None = None,
+) -> pa.Array:
+    """``data[begin:begin + length]`` for each row, as one vectorized copy (a string_view
+    array over the buffer, cast to plain strings); null where not ``valid`` (if given).
+    ``window``: the buffer's ``Windows``."""
+    count = len(begin)
+    lengths = lengths.astype(np.int32)
+    if window is None:
+        window = Windows(np.frombuffer(data_buf, np.uint8), 12)
+    inline = window(begin, 12)  # a copy: zeroed past each length in place
+    inline *= np.arange(12, dtype=np.int32) < lengths[:, None]
+    views = np.empty((count, 16), np.uint8)
+    views[:, 4:16] = inline
+    words = views.view(np.int32)
+    words[:, 0] = lengths
+    # Longer strings: 4-byte prefix (already in place), buffer 0, offset into it.
+    long = lengths > 12
+    np.copyto(words[:, 2], 0, where=long)
+    np.copyto(words[:, 3], begin, casting="unsafe", where=long)  # offsets of a chunk: < 2**31
+    validity = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    array = pa.Array.from_buffers(
+        pa.string_view(), count, [validity, pa.py_buffer(views), data_buf]
+    )
+    return array.cast(pa.string())
+
+
+def _substrings(
+    lines: pa.LargeStringArray, starts: np.ndarray, stops: np.ndarray, valid: np.ndarray
+) -> pa.Array:
+    """``line[start:stop]`` for each line, null where not ``valid``."""
+    _, offsets_buf, data_buf = lines.buffers()
+    offsets = np.frombuffer(offsets_buf, np.int64, len(lines) + 1, lines.offset * 8)
+    return _views(data_buf, offsets[:-1] + starts, stops - starts, valid=valid)
+
+
+def _cast_views(data: pa.Buffer, begin, lengths, mask, kind, window: Windows) -> pa.Array:
+    """The numbers written at ``data[begin:begin + length]`` where ``mask``, else null."""
+    text = _views(data, begin, np.where(mask, lengths, 0), window, valid=mask)
+    return text if kind == pa.string() else text.cast(kind)
+
+
+def _arrow(values: object, kind: pa.DataType) -> pa.Array:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values.cast(kind)
+    return pa.array(values, kind)
+
+
+def chunk_table(data: bytes) -> pa.Table:
+    """The line records of one chunk (one row per line, numbered from 1), in line order
+    (``FIELDS``)."""
+    if not data:
+        return pa.table({f: pa.array([], _field_type(f)) for f in FIELDS})
+    scan = scan_lines(data)
+    shape, tail, code, fast, window = scan.prefix, scan.tail, scan.code, scan.fast, scan.window
+    starts, clean = scan.starts, scan.clean
+    count = len(starts)
+    numbers = np.arange(1, count + 1, dtype=np.int64)
+    offsets = np.append(starts, scan.ends[-1] + 1)  # each line with its '\n'
+    data_buf = pa.py_buffer(clean)
+    lines = pa.Array.from_buffers(pa.large_string(), count, [None, pa.py_buffer(offsets), data_buf])
+    head_len = shape.head_end() - starts
+    line_len = np.diff(offsets)
+    unfinished = code == codes.UNFINISHED
+    ended = (code == codes.WHOLE) | (code == codes.RESUMED)
+    pid = _cast_views(data_buf, starts, shape.pid_len, fast, pa.int64(), window)
+    name = _views(data_buf, shape.name_at, np.where(fast, shape.name_len, 0), window, fast)
+    clock = fast & shape.timed
+    time = np.asarray(
+        _cast_views(data_buf, shape.clock_at, np.full(count, 17), clock, pa.float64(), window),
+        np.float64,
+    )
+    has_errno = tail.error & ended
+    returned = tail.returned & ended
+
+    def text(begin: np.ndarray, end: np.ndarray, mask: np.ndarray) -> pa.Array:
+        """``data[begin:end]`` where ``mask``, else null."""
+        return _cast_views(data_buf, begin, end - begin, mask, pa.string(), window)
+
+    result, stop = tail.result, tail.stop
+    # The result: '-1'/'?' before an errno, else the whole value ('3</tmp/a b>' included).
+    ret = text(result, np.where(has_errno, tail.errno - 1, stop), ended)
+    # Values read by return_value: 0x... and octal 0NNN (as the reference reads them).
+    octal = ended & tail.number & ~has_errno & (clean[np.minimum(result, len(clean) - 1)] == 48)
+    octal &= tail.digits_end - result >= 2
+    decimal = ended & tail.number & ~has_errno & ~octal
+    special = np.flatnonzero((tail.hexadecimal & ended & ~has_errno) | octal)
+    retval = np.asarray(
+        _cast_views(
+            data_buf, result, tail.digits_end - result, decimal, pa.int64(), window
+        ).fill_null(0),
+        np.int64,
+    )
+    retval_valid = decimal | (has_errno & tail.minus_one)
+    retval = np.where(has_errno, -1, retval)
+    if len(special):
+        tokens = pc.take(ret, pa.array(special)).to_pylist()
+        retval[special] = [return_value(token) for token in tokens]
+        retval_valid[special] = True
+    arg_stop = np.where(unfinished, line_len - len(UNFINISHED_END), tail.close - starts)
+    arg_stop = np.where(fast, arg_stop, head_len)
+    columns: dict[str, object] = {
+        "line": numbers,
+        "code": code,
+        "pid": pid,
+        "time": time,
+        "relative": np.full(count, np.nan),
+        "syscall": name,
+        "args": _substrings(lines, head_len, np.maximum(arg_stop, head_len), fast),
+        "ret": ret,
+        "retval": pa.array(retval, mask=~retval_valid),
+        "errno": text(tail.errno, tail.opener - 1, has_errno),
+        "errno_text": text(tail.opener + 1, stop - 1, has_errno),
+        "duration": np.where(ended, tail.duration, np.nan),
+        "returned": pa.array(returned, mask=~ended),
+        "signal": pa.nulls(count, pa.string()),
+        "status": pa.nulls(count, pa.int64()),
+    }
+    table = pa.table({f: _arrow(columns[f], _field_type(f)) for f in FIELDS})
+    slow = np.flatnonzero(~fast)
+    if len(slow) == 0:
+        return table
+    texts = pc.take(lines, pa.array(slow)).to_pylist()
+    if scan.unsafe.any():
+        # The cleaned array replaced non-ASCII bytes: take those lines from the original bytes.
+        raw_texts = data.split(b"\n")
+        texts = [
+            raw_texts[i].decode("utf-8", "surrogateescape") if scan.unsafe[i] else text
+            for i, text in zip(slow.tolist(), texts, strict=True)
+        ]
+    rows = [record_row(parse_line(text, int(numbers[i])), int(numbers[i]))
+            for i, text in zip(slow.tolist(), texts, strict=True)]  # fmt: skip
+    extra = pa.table({f: pa.array([row.get(f) for row in rows], _field_type(f)) for f in FIELDS})
+    # Each slow line's row replaced by the reference's: one take, no sort.
+    source = np.arange(count)
+    source[slow] = count + np.arange(len(slow))
+    return pa.concat_tables([table, extra]).take(pa.array(source))

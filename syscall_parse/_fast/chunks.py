@@ -1,0 +1,105 @@
+"""A log cut into chunks of whole lines, each read alone, and work mapped over the chunks on a
+pool of forked processes (or in this process for small logs)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import TypeVar
+
+__all__ = ["CHUNK_BYTES", "PROFILE_CHUNK_BYTES", "Chunk", "map_chunks", "read_chunk"]
+
+CHUNK_BYTES = 4 << 20
+"""Bytes per chunk of a frame: big enough to amortise the per-call cost of the Arrow kernels,
+small enough that a chunk's arrays (a few times its size) stay well under the memory budget."""
+
+PROFILE_CHUNK_BYTES = 1 << 20
+"""Bytes per chunk of a profile: its numpy arrays are few and per-chunk costs small, so small
+chunks cost no speed and keep each worker near its imports' size (about 30 MB)."""
+
+# Logs smaller than this are parsed in this process: a pool costs more than it saves.
+_POOL_MIN_BYTES = 4 * CHUNK_BYTES
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Where one chunk of the log lies: a byte range. Its lines are numbered from 1 by the
+    worker; the frame path adds the lines of the chunks before (counted by the workers, so
+    that the parent does not read the whole log while they work)."""
+
+    start: int
+    stop: int
+
+
+def _chunks(path: Path, size: int) -> Iterator[Chunk]:
+    """Byte ranges of about ``size`` bytes, each ending after a newline (or at the end)."""
+    total = path.stat().st_size
+    start = 0
+    with path.open("rb") as handle:
+        while start < total:
+            stop = start + size
+            if stop >= total:
+                yield Chunk(start, total)
+                return
+            handle.seek(stop)
+            while True:
+                block = handle.read(1 << 16)
+                if not block:
+                    yield Chunk(start, total)
+                    return
+                at = block.find(b"\n")
+                if at >= 0:
+                    stop += at + 1
+                    break
+                stop += len(block)
+            yield Chunk(start, stop)
+            start = stop
+
+
+def read_chunk(path: Path, chunk: Chunk) -> bytes:
+    """The bytes of ``chunk``, ending with a newline."""
+    with path.open("rb") as handle:
+        handle.seek(chunk.start)
+        data = handle.read(chunk.stop - chunk.start)
+    if data and not data.endswith(b"\n"):
+        data += b"\n"  # the last line of a log cut short: a line all the same
+    return data
+
+
+def map_chunks(
+    path: Path, work: Callable[[str, Chunk], T], workers: int | None, chunk_bytes: int
+) -> Iterator[T]:
+    """``work(path, chunk)`` of every chunk, in order, on ``workers`` processes (None: all
+    cores; small logs in this process). At most two chunks per worker are in flight, so memory
+    does not grow with the log."""
+    chunks = _chunks(path, chunk_bytes)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if path.stat().st_size >= _POOL_MIN_BYTES else 1
+    if workers <= 1:
+        for chunk in chunks:
+            yield work(str(path), chunk)
+        return
+    # fork: workers start at once with the parent's modules (spawn and forkserver re-import
+    # the package, seconds of startup, and re-run unguarded __main__ scripts). The threads
+    # already running (OpenBLAS, Arrow) register at-fork handlers; Python 3.12+ warns about
+    # them all the same, so the warning is silenced while the workers are started.
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        pending: deque[Future[T]] = deque()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", ".*fork", DeprecationWarning)
+            for chunk in itertools.islice(chunks, 2 * workers):
+                pending.append(pool.submit(work, str(path), chunk))
+        for chunk in chunks:
+            yield pending.popleft().result()
+            pending.append(pool.submit(work, str(path), chunk))
+        while pending:
+            yield pending.popleft().result()

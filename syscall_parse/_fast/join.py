@@ -1,0 +1,147 @@
+"""Split calls joined as ``stream.iter_events`` joins them, with vectorized operations on chunk
+tables: the pairs inside a chunk by its worker (``join_inside``), those across chunk borders
+and the calls that never resumed by the parent (``arrange``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from syscall_parse._fast import codes
+from syscall_parse._fast.chunk_table import one
+
+__all__ = ["arrange", "join_inside"]
+
+
+def join_inside(table: pa.Table) -> tuple[pa.Table, int]:
+    """Joins the split calls whose two halves lie in this chunk (in the workers: most pairs do),
+    drops unparsed and skipped lines; returns the table with an ``end_line`` column, and the
+    unparsed count. ``arrange`` joins the pairs that cross chunk borders and yields the calls
+    that did not return."""
+    code = table["code"].to_numpy()
+    pid_column = one(table["pid"])
+    pid = np.asarray(pid_column.fill_null(-1), np.int64)
+    ids = np.asarray(one(table["syscall"]).dictionary_encode().indices.fill_null(-1), np.int64)
+    state = np.flatnonzero(
+        ((code == codes.UNFINISHED) | (code == codes.RESUMED) | (code == codes.EXIT))
+        & np.asarray(pid_column.is_valid())
+    )
+    order, same, joined = codes.pairs(code[state], pid[state], ids[state])
+    rows = state[order]
+    at = np.flatnonzero(joined)  # the entry half at rows[at], its resumed half at rows[at + 1]
+    entry, exit_half = rows[at], rows[at + 1]
+    # An edge: no earlier state row of its pid here, or one left unfinished (yielded at the
+    # entry's line by the parent).
+    before = at - 1
+    has_before = (at > 0) & same[np.maximum(before, 0)]
+    edge = ~has_before | (code[rows[np.maximum(before, 0)]] == codes.UNFINISHED)
+    line = table["line"].to_numpy()
+    new_line = line.copy()
+    new_line[exit_half] = line[entry]
+    new_code = code.copy()
+    new_code[exit_half] = np.where(edge, codes.JOINED_EDGE, codes.JOINED)
+    columns = {name: one(table[name]) for name in table.column_names}
+    columns["line"] = pa.array(new_line)
+    columns["code"] = pa.array(new_code)
+    columns["end_line"] = pa.array(line)
+    if len(at):
+        partner = np.full(len(code), -1, np.int64)
+        partner[exit_half] = entry
+        has = partner >= 0
+        first = np.where(has, partner, np.arange(len(code)))
+        for name in ("time", "relative"):
+            columns[name] = columns[name].take(pa.array(first))
+        head = columns["args"].take(pa.array(partner, mask=~has))
+        columns["args"] = pc.binary_join_element_wise(head.fill_null(""), columns["args"], "")
+    keep = code < codes.UNPARSED
+    keep[entry] = False
+    unparsed = int((code == codes.UNPARSED).sum())
+    return pa.table(columns).filter(pa.array(keep)), unparsed
+
+
+def arrange(table: pa.Table) -> pa.Table:
+    """Join the split calls across chunk borders and order rows as ``stream.iter_events``
+    yields them (the workers joined those inside a chunk: ``join_inside``)."""
+    # No combine_chunks of the whole table: the takes below copy each column once anyway.
+    count = table.num_rows
+    code = table["code"].to_numpy()
+    line = table["line"].to_numpy()  # the first line: where a joined call's entry was
+    end_line = table["end_line"].to_numpy()  # where each event is yielded
+    pid_column = one(table["pid"])
+    pid = np.asarray(pid_column.fill_null(-1), np.int64)
+    name = one(table["syscall"])
+    ids = np.asarray(name.dictionary_encode().indices.fill_null(-1), np.int64)
+    state = np.flatnonzero(
+        (
+            (code == codes.UNFINISHED)
+            | (code == codes.RESUMED)
+            | (code == codes.EXIT)
+            | (code == codes.JOINED_EDGE)
+        )
+        & np.asarray(pid_column.is_valid())
+    )
+    order, same, joined = codes.pairs(code[state], pid[state], ids[state])
+    rows = state[order]  # state rows grouped by pid, in line order within a pid
+    entry = rows[:-1][joined]  # unfinished halves joined with ...
+    exit_half = rows[1:][joined]  # ... the resumed half that follows them
+    is_unfinished = code[rows] == codes.UNFINISHED
+    # An unfinished call not joined is yielded, as a call that did not return, just before
+    # its pid's next unfinished call or exit, or at the end in line order.
+    followed = np.zeros(len(rows), bool)
+    followed[:-1] = same
+    lone = is_unfinished.copy()
+    lone[:-1] &= ~joined
+    lone_at = np.flatnonzero(lone)
+    trigger = np.where(
+        followed[lone_at],
+        line[rows[np.minimum(lone_at + 1, len(rows) - 1)]],
+        np.iinfo(np.int64).max,
+    )
+    lone_rows = rows[lone_at]
+
+    keep = np.ones(count, bool)
+    keep[code == codes.UNFINISHED] = False
+    kept = np.flatnonzero(keep)
+    # Sort keys: (yield line, 0 for an unreturned call yielded before that line's event, 1
+    # otherwise, then the call's own line for the calls still pending at the end).
+    key_line = np.concatenate((end_line[kept], trigger))
+    key_sub = np.concatenate((np.ones(len(kept), np.int8), np.zeros(len(lone_rows), np.int8)))
+    key_own = np.concatenate((end_line[kept], line[lone_rows]))
+    source = np.concatenate((kept, lone_rows))
+    final = np.lexsort((key_own, key_sub, key_line))
+    source = source[final]
+    is_lone = np.concatenate((np.zeros(len(kept), bool), np.ones(len(lone_rows), bool)))[final]
+
+    # Joined calls: the entry's first line, time and relative time, and leading arguments.
+    # Few pairs cross chunk borders: their rows are patched in numpy, and their arguments
+    # taken from one more chunk, so that each column is copied once (a replace_with_mask of
+    # the strings would copy them again).
+    partner = np.full(count, -1, np.int64)
+    partner[exit_half] = entry
+    taken_partner = partner[source]
+    at = np.flatnonzero(taken_partner >= 0)
+    numbers = ("line", "time", "relative")
+    taken = pa.array(source)
+    out = table.drop_columns([*numbers, "args"]).take(taken)
+    columns = {name: one(out[name]) for name in out.column_names}
+    for name in numbers:
+        values = np.asarray(table[name].to_numpy(), np.int64 if name == "line" else np.float64)
+        patched = values[source]
+        patched[at] = values[taken_partner[at]]
+        columns[name] = pa.array(patched)
+    args = table["args"]
+    if len(at):
+        head = one(args.take(pa.array(taken_partner[at])))
+        tail = one(args.take(pa.array(source[at])))
+        both = pc.binary_join_element_wise(head.fill_null(""), tail, "").cast(args.type)
+        args = pa.chunked_array([*args.chunks, both], args.type)
+        taken = source.copy()
+        taken[at] = count + np.arange(len(at))
+        taken = pa.array(taken)
+    columns["args"] = one(args.take(taken))
+    if is_lone.any():
+        lone_mask = pa.array(is_lone)
+        columns["returned"] = pc.if_else(lone_mask, False, columns["returned"])
+        columns["code"] = pc.if_else(lone_mask, pa.scalar(codes.WHOLE, pa.int8()), columns["code"])
+    return pa.table(columns)

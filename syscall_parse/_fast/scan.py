@@ -1,0 +1,373 @@
+"""Every line of a chunk classified at once (numpy only: frames and profiles both use it).
+
+The prefix, syscall name, result and ``-T`` duration of the layout of
+``strace -f -o FILE [-ttt] [-T] [-y]`` (pid padded to 5 columns, -ttt with microseconds) are
+found by byte arithmetic (``kernels``) in ``scan_lines``. A line these checks do not vouch for
+gets the reference's reading (``record_row`` of ``lines.parse_line``).
+
+The end of a call that returned, read by ``_results``, is this language (as a regular
+expression: the ')' closing the arguments, ' = ', the result, an optional -T duration with
+1 to 6 digits of seconds):
+  \\) += (?:0x[0-9a-fA-F]+|-?\\d+(?:<[^<>\\\\()"=]*>)?|(?:-1|\\?) E[A-Z0-9_]+ \\([^)]*\\)|\\?)
+  (?: <\\d{1,6}\\.\\d{6}>)?\\n$
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from syscall_parse._fast import codes
+from syscall_parse._fast.kernels import (
+    HIGH,
+    LOW_BYTES,
+    SPAN,
+    ZEROS,
+    Windows,
+    eight_digits,
+    first_lane,
+    lanes,
+    run,
+    run_at,
+    word,
+)
+from syscall_parse.engine import FastPathUnsupported
+from syscall_parse.events import Exit, Message, Signal, Syscall, Unparsed
+from syscall_parse.lines import (
+    Continuation,
+    OpenCall,
+    Record,
+    Resumed,
+    SummaryLine,
+    Unfinished,
+)
+from syscall_parse.schema import event_row
+
+__all__ = ["NAME_MAX", "UNFINISHED_END", "Prefix", "Scan", "Tail", "record_row", "scan_lines"]
+
+NAME_MAX = 32
+UNFINISHED_END = " <unfinished ...>\n"
+_RESUMED_CLOSE = np.frombuffer(b" resumed>", np.uint8)
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """A chunk's lines classified: where each starts and ends (its '\\n'), the chunk's bytes
+    (``clean``: ``_ascii_lines``) and their ``window``, each line's ``prefix`` and ``tail``, and
+    its ``code``: WHOLE, UNFINISHED or RESUMED for the lines these checks vouch for (``fast``),
+    SKIP for the others, which go to ``parse_line``."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    clean: np.ndarray
+    unsafe: np.ndarray
+    window: Windows
+    prefix: Prefix
+    tail: Tail
+    code: np.ndarray
+    fast: np.ndarray
+
+
+def scan_lines(data: bytes) -> Scan:
+    """Classify every line of a chunk (``data`` ends with a newline: ``chunks.read_chunk``)."""
+    raw = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(raw == 10)
+    starts = np.zeros(len(ends), np.int64)
+    starts[1:] = ends[:-1] + 1
+    clean, unsafe = _ascii_lines(data, raw, starts)
+    window = Windows(clean, NAME_MAX + 16)
+    shape = _prefix(window, starts, ends, unsafe)
+    unfinished = shape.unfinished
+    tail = _results(window, data, clean, starts, ends, shape.call & ~unfinished | shape.resumed)
+    whole = shape.call & ~unfinished & tail.ended
+    resumed = shape.resumed & tail.ended
+    code = np.full(len(ends), codes.SKIP, np.int8)
+    code[whole] = codes.WHOLE
+    code[unfinished] = codes.UNFINISHED
+    code[resumed] = codes.RESUMED
+    fast = whole | unfinished | resumed
+    return Scan(starts, ends, clean, unsafe, window, shape, tail, code, fast)
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """Where the parts of each line's prefix lie (absolute offsets into the chunk), and the
+    shape of its body; lines of other shapes are all False in ``call`` and ``resumed``."""
+
+    pid_len: np.ndarray
+    clock_at: np.ndarray  # the -ttt time, where ``timed``
+    timed: np.ndarray
+    name_at: np.ndarray
+    name_len: np.ndarray
+    call: np.ndarray  # 'name(' ...
+    resumed: np.ndarray  # '<... name resumed>' followed by something else than a space
+    unfinished: np.ndarray  # a call ending in ' <unfinished ...>'
+
+    def head_end(self) -> np.ndarray:
+        """Where the arguments start: after 'name(' or '<... name resumed>'."""
+        return self.name_at + self.name_len + np.where(self.resumed, len(_RESUMED_CLOSE), 1)
+
+
+def _prefix(window: Windows, starts: np.ndarray, ends: np.ndarray, unsafe) -> Prefix:
+    """The prefix of every line, by byte arithmetic: the layout of ``strace -f -o FILE``
+    with or without ``-ttt`` (microseconds). Any other layout leaves a line to the patterns.
+
+    Bytes are read 8 at a time as uint64 words and tested as SIMD-within-a-register lanes
+    (``lanes``): a few integer operations per line instead of a byte matrix per test."""
+    # '4730  ' or '1234567 ': a pid, padded with spaces to 5 characters, then one space.
+    head = window.words(starts)
+    pid_len = first_lane(~lanes(head, 48, 57) & HIGH)
+    gap = np.maximum(6, pid_len + 1)
+    spaces = SPAN[np.minimum(pid_len, 8), np.minimum(gap, 8)]
+    ok = (pid_len > 0) & (pid_len < 8) & ((lanes(head, 32, 32) & spaces) == spaces) & ~unsafe
+    body = starts + gap
+    # '1795869296.749720 ': a -ttt time with microseconds (not starting with 0), or none.
+    first, second, third = window.words(body), window.words(body + 8), window.words(body + 16)
+    timed = (
+        (lanes(first, 48, 57) == HIGH)
+        & ((first & 0xFF) != 48)
+        & ((lanes(second, 48, 57) & _CLOCK_DIGITS) == _CLOCK_DIGITS)
+        & ((lanes(second, 46, 46) & _CLOCK_DOT) == _CLOCK_DOT)
+        & ((lanes(third, 48, 57) & 0x80) != 0)
+        & (((third >> 8) & 0xFF) == 32)
+    )
+    body = np.where(timed, body + 18, body)
+    # 'read(' or '<... read resumed>'.
+    resumed = (window.words(body) & 0xFF_FFFF_FFFF) == _RESUMED_OPEN_WORD
+    name_at = np.where(resumed, body + 5, body)
+    name_len = np.full(len(starts), NAME_MAX, np.int64)
+    for k in range(NAME_MAX // 8 - 1, -1, -1):
+        block = window.words(name_at + 8 * k)
+        name = lanes(block, 97, 122) | lanes(block, 48, 57) | lanes(block, 95, 95)
+        if k == 0:
+            first_ok = (lanes(block, 97, 122) | lanes(block, 95, 95)) & 0x80 != 0
+        other = ~name & HIGH
+        name_len = np.where(other != 0, 8 * k + first_lane(other), name_len)
+    name_end = name_at + name_len
+    after = window.words(name_end)
+    close = window.words(name_end + 8) & 0xFFFF
+    resumed_ok = (after == _RESUMED_CLOSE_WORD) & ((close & 0xFF) == 62) & ((close >> 8) != 32)
+    ok &= first_ok & (name_len < NAME_MAX)
+    call = ok & ~resumed & ((after & 0xFF) == 40)
+    resumed &= ok & resumed_ok
+    unfinished = (
+        call
+        & (window.words(ends - 17) == _UNFINISHED_WORDS[0])
+        & (window.words(ends - 9) == _UNFINISHED_WORDS[1])
+        & ((window.words(ends - 1) & 0xFF) == 62)
+    )
+    return Prefix(pid_len, starts + gap, timed, name_at, name_len, call, resumed, unfinished)
+
+
+_CLOCK_DIGITS = word(b"\x80\x80\x00\x80\x80\x80\x80\x80")  # 'dd.ddddd'
+_CLOCK_DOT = word(b"\x00\x00\x80\x00\x00\x00\x00\x00")
+_RESUMED_OPEN_WORD = word(b"<... ")
+_RESUMED_CLOSE_WORD = word(b" resumed")
+_UNFINISHED_WORDS = (word(UNFINISHED_END.encode()[:8]), word(UNFINISHED_END.encode()[8:16]))
+
+
+def _ascii_lines(data: bytes, raw: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The chunk with bytes above 127 replaced (byte lanes then never carry, and Arrow's
+    strings stay valid UTF-8), and which lines hold bytes the reference treats apart
+    (non-ASCII, ESC colour codes, '\\r'): those always go through ``parse_line``."""
+    # bytes methods scan in C at memory speed: most logs skip the per-byte mask below.
+    if data.isascii() and b"\x1b" not in data and b"\r" not in data:
+        return raw, np.zeros(len(starts), bool)
+    bad = (raw > 127) | (raw == 27) | (raw == 13)
+    unsafe = np.add.reduceat(bad.astype(np.int32), starts) > 0 if len(starts) else bad[:0]
+    return np.where(raw > 127, np.uint8(1), raw), unsafe
+
+
+@dataclass(frozen=True, slots=True)
+class Tail:
+    """Where the result of each line lies (absolute offsets; meaningful where ``ended``):
+    ``close`` the ')' of the arguments, the result ``data[result:stop]``, its number
+    ``data[result:digits_end]``, an errno name ``data[errno:opener - 1]`` and text
+    ``data[opener + 1:stop - 1]``; the result's shape, and the -T duration (NaN: none)."""
+
+    ended: np.ndarray
+    error: np.ndarray  # '-1 ERRNO (text)' or '? ERESTART* (text)'
+    minus_one: np.ndarray  # the error is '-1 ...'
+    question: np.ndarray  # '?': did not return
+    hexadecimal: np.ndarray
+    number: np.ndarray  # -?DIGITS, alone or before a '<path>'
+    close: np.ndarray
+    result: np.ndarray
+    stop: np.ndarray
+    digits_end: np.ndarray
+    errno: np.ndarray
+    opener: np.ndarray
+    duration: np.ndarray
+
+    @property
+    def returned(self) -> np.ndarray:
+        return self.ended & ~self.question
+
+
+def _results(window: Windows, data: bytes, clean: np.ndarray, starts, ends, candidates) -> Tail:
+    """Which ``candidates`` end in a result of the language of the module docstring, checked
+    by byte positions: the last '=' of the line, ' ' on both sides, spaces back to a ')', then
+    one of '?', 0xHEX, -?DIGITS, -?DIGITS<path>, (-1|?) ERRNO (text), and the optional
+    duration. A line this check does not vouch for (text or path holding one of
+    ``<>\\()"=``, more than 40 spaces) goes to ``parse_line``."""
+    count = len(starts)
+    duration, duration_len = _durations(window, starts, ends, candidates)
+    rows = np.flatnonzero(candidates)
+    line_start = starts[rows]
+    stop = ends[rows] - duration_len[rows]  # the result is clean[s:stop]
+    equals = np.flatnonzero(clean == 61)
+    # '<>\\()"=', the bytes a path may not hold (bytes.translate: one C pass, no index array).
+    marks = np.flatnonzero(np.frombuffer(data.translate(_MARKS), np.bool_))
+    q = equals[np.maximum(np.searchsorted(equals, stop) - 1, 0)] if len(equals) else stop
+    at_q = np.searchsorted(marks, q)  # marks[at_q] == q
+    p = marks[np.maximum(at_q - 1, 0)] if len(marks) else q
+    gap = q - p - 1
+    # (q >= 40: the window of spaces below stays inside the chunk.)
+    ok = (q < stop) & (p >= line_start) & (gap >= 1) & (gap <= 40) & (q >= 40)
+    ok &= (clean[p] == 41) & (clean[np.minimum(q + 1, len(clean) - 1)] == 32)
+    ok &= clean[q - 1] == 32
+    padded = np.flatnonzero(ok & (gap > 1))  # ')' then several spaces: '...)      = 0'
+    spaces = window(q[padded] - 40, 40) == 32
+    ok[padded] &= np.all(spaces | (np.arange(40) < 40 - gap[padded, None]), axis=1)
+    s = q + 2
+    size = stop - s
+    head = window(s, 3)
+    last = clean[np.maximum(stop - 1, 0)]
+    # The mark before the last byte of the result (a path's '<' or a text's '(').
+    previous = marks[np.maximum(np.searchsorted(marks, stop - 1) - 1, 0)] if len(marks) else s
+    question = (size == 1) & (head[:, 0] == 63)
+    # -?DIGITS, then the end or a '<path>'.
+    negative = head[:, 0] == 45
+    digit_at = s + negative
+    digit_run = run(window(digit_at, 24), 48, 57)
+    after_digits = digit_at + digit_run
+    number = (digit_run >= 1) & (after_digits == stop)
+    path = (
+        (digit_run >= 1)
+        & (clean[np.minimum(after_digits, len(clean) - 1)] == 60)
+        & (last == 62)
+        & (after_digits < stop - 1)
+        & (previous == after_digits)
+    )
+    hexadecimal = (head[:, 0] == 48) & (head[:, 1] == 120)
+    hex_run = run_at(window, s + 2, 24, hexadecimal, 48, 57, 97, 102, 65, 70)
+    hexadecimal &= (hex_run >= 1) & (s + 2 + hex_run == stop)
+    # (-1|?) ERRNO (text)
+    minus_one = (head[:, 0] == 45) & (head[:, 1] == 49) & (head[:, 2] == 32)
+    interrupted = (head[:, 0] == 63) & (head[:, 1] == 32)
+    name_at = np.where(minus_one, s + 3, s + 2)
+    failed = (minus_one | interrupted) & (clean[np.minimum(name_at, len(clean) - 1)] == 69)
+    errno_run = run_at(window, name_at + 1, 25, failed, 65, 90, 48, 57, 95, 95)
+    opener = name_at + 1 + errno_run + 1  # the '(' of the text
+    failed &= (
+        (errno_run >= 1)
+        & (clean[np.minimum(opener - 1, len(clean) - 1)] == 32)
+        & (clean[np.minimum(opener, len(clean) - 1)] == 40)
+        & (last == 41)
+        & (opener < stop - 1)
+        & (previous == opener)
+    )
+    ok &= question | number | path | hexadecimal | failed
+    duration[rows[~ok]] = np.nan
+    duration[~candidates] = np.nan
+
+    def spread(values: np.ndarray) -> np.ndarray:
+        full = np.zeros(count, values.dtype)
+        full[rows] = values if values.dtype != bool else values & ok
+        return full
+
+    return Tail(
+        ended=spread(ok),
+        error=spread(failed),
+        minus_one=spread(failed & minus_one),
+        question=spread(question),
+        hexadecimal=spread(hexadecimal),
+        number=spread(number | path),
+        close=spread(p),
+        result=spread(s),
+        stop=spread(stop),
+        digits_end=spread(after_digits),
+        errno=spread(name_at),
+        opener=spread(opener),
+        duration=duration,
+    )
+
+
+# bytes.translate table: 1 for the bytes a path after a result may not hold ('<>\\()"=').
+_MARKS = bytes(1 if byte in b'<>\\()"=' else 0 for byte in range(256))
+
+
+def _durations(
+    window: Windows, starts: np.ndarray, ends: np.ndarray, ended: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The -T duration of each line that ``ended`` (NaN where none), and the length of its
+    ' <S.uuuuuu>' text (0 where none). Only 1 to 6 digits of seconds and exactly 6 of
+    microseconds are read here, as the integer n of microseconds: n / 10**6 is correctly
+    rounded, so it equals float('S.uuuuuu'). Other shapes fail the result language and go to
+    ``parse_line``."""
+    count = len(starts)
+    duration = np.full(count, np.nan)
+    duration_len = np.zeros(count, np.int64)
+    rows = np.flatnonzero(ended & (ends - starts >= 16))
+    fraction = window.words(ends[rows] - 8)  # '.uuuuuu>'
+    seconds = window.words(ends[rows] - 16)  # '?? <SSSS' or ' <SSSSSS': right-aligned digits
+    # The highest byte of ``seconds`` that is no digit: the '<' before them.
+    other = ~lanes(seconds, 48, 57) & HIGH
+    _, exponent = np.frexp(other.astype(np.float64))  # 2**(8 * byte + 7): 8 * byte + 8
+    opener = (exponent.astype(np.int64) - 8) >> 3
+    shaped = (
+        ((fraction & 0xFF) == 46)
+        & ((fraction >> 56) == 62)
+        & ((lanes(fraction, 48, 57) & _FRACTION_DIGITS) == _FRACTION_DIGITS)
+        & (opener >= 1)
+        & (opener <= 6)
+        & (((seconds >> (8 * opener.astype(np.uint64))) & 0xFF) == 60)
+        & (((seconds >> (8 * (opener.astype(np.uint64) - 1))) & 0xFF) == 32)
+    )
+    # Bytes up to the '<' become '0', then both words are read as 8 decimal digits.
+    zeros = LOW_BYTES[np.clip(opener + 1, 0, 8)]
+    whole_seconds = eight_digits((seconds & ~zeros) | (ZEROS & zeros))
+    micros = eight_digits((fraction & _FRACTION_DIGITS_BYTES) | (ZEROS & ~_FRACTION_DIGITS_BYTES))
+    timed = rows[shaped]
+    duration[timed] = (whole_seconds[shaped] * 1_000_000 + micros[shaped] // 10) / 1e6
+    duration_len[timed] = 17 - opener[shaped]
+    return duration, duration_len
+
+
+_FRACTION_DIGITS = np.uint64(0x0080_8080_8080_8000)  # the lanes of 'uuuuuu' in '.uuuuuu>'
+_FRACTION_DIGITS_BYTES = np.uint64(0x00FF_FFFF_FFFF_FF00)
+
+# The line code of each event type the reference gives.
+_CODES: dict[type, int] = {
+    Syscall: codes.WHOLE,
+    Signal: codes.SIGNAL,
+    Exit: codes.EXIT,
+    Message: codes.MESSAGE,
+}
+
+
+def record_row(record: Record, number: int) -> dict[str, object]:
+    """The chunk-table row of a record from the reference ``parse_line``: the schema's
+    columns (``schema.event_row``) and the line's ``code``. Raises FastPathUnsupported for
+    the states the vectorized join does not reproduce."""
+    if isinstance(record, Exit) and record.superseded_by is not None:
+        raise FastPathUnsupported("a thread execve (superseded by execve)")
+    if isinstance(record, Syscall | Signal | Exit | Message):
+        return {**event_row(record), "code": _CODES[type(record)]}
+    if isinstance(record, Resumed):
+        if record.pid is None:
+            raise FastPathUnsupported("a pid-less resumed call")
+        return {**event_row(record.call), "code": codes.RESUMED}
+    if isinstance(record, Unfinished):
+        if record.pid is None:
+            raise FastPathUnsupported("a pid-less unfinished call")
+        return {"line": number, "code": codes.UNFINISHED, "pid": record.pid, "time": record.time,
+                "relative": record.relative, "syscall": record.name,
+                "args": record.args}  # fmt: skip
+    if isinstance(record, Unparsed):
+        return {"line": number, "code": codes.UNPARSED, "args": record.text}
+    if isinstance(record, Continuation | SummaryLine):
+        return {"line": number, "code": codes.SKIP}
+    assert isinstance(record, OpenCall)
+    raise FastPathUnsupported("a call line cut by a raw newline")
