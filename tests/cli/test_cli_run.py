@@ -7,7 +7,6 @@ install, then re-renders the report from the saved data.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -170,27 +169,3 @@ def test_run_without_strace_is_one_line_exit_2(tmp_path, monkeypatch, capsys) ->
     assert "strace" in captured.err
     assert "" == captured.out
     assert [] == list(tmp_path.iterdir())
-
-
-README = Path(__file__).resolve().parents[2] / "README.md"
-
-
-def _subparsers():
-    from syscall_lab.cli import build_parser
-
-    parser = build_parser()
-    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    return parser, action.choices
-
-
-def test_readme_documents_every_command(monkeypatch) -> None:
-    """The README's command reference has a section per command, whose usage is the real one
-    (argparse's usage at 80 columns), and the top-level --help block lists every command."""
-    monkeypatch.setenv("COLUMNS", "80")
-    readme = README.read_text(encoding="utf-8")
-    parser, commands = _subparsers()
-    assert parser.format_help().rstrip() in readme
-    for name, sub in commands.items():
-        section = readme.split(f"\n### syscall-lab {name}\n", 1)
-        assert 2 == len(section), f"no README section for {name}"
-        assert sub.format_usage().rstrip() in section[1].split("\n### ", 1)[0], name
