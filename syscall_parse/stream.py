@@ -6,7 +6,6 @@ one call line cut by a raw newline), so its memory does not grow with the length
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -45,9 +44,16 @@ class ParseStats:
         self.unparsed.extend(other.unparsed)
 
 
-# A strace message that split a call line in stderr mode:
-# 'vfork(strace: Process 7758 attached' => 'vfork(' and the message.
-_MESSAGE_INSIDE = re.compile(r"((?:/\S*)?strace: .*)$")
+def _message_inside(text: str) -> int:
+    """Where a strace message that split a call line in stderr mode starts, or -1:
+    'vfork(strace: Process 7758 attached' => 6, 'f(/usr/bin/strace: ...' => 2 (the path to
+    strace starts at the first '/' of the word ending in 'strace:')."""
+    at = text.find("strace: ")
+    if at <= 0 or text[at - 1].isspace():
+        return at
+    word = text[:at].rsplit(None, 1)[-1]
+    slash = text.find("/", at - len(word), at)
+    return slash if slash >= 0 else at
 
 
 def _unreturned(call: Unfinished) -> Syscall:
@@ -118,11 +124,11 @@ def iter_events(
                 if strict and isinstance(record, Unparsed):
                     parse_line(text, number, strict=True)
         if isinstance(record, OpenCall):
-            message = _MESSAGE_INSIDE.search(record.text)
-            if message is not None:
+            inside = _message_inside(record.text)
+            if inside >= 0:
                 stats.events += 1
-                yield parse_line(message.group(1), number)  # type: ignore[misc]
-                record = parse_line(record.text[: message.start()], number)
+                yield parse_line(record.text[inside:], number)  # type: ignore[misc]
+                record = parse_line(record.text[:inside], number)
             if isinstance(record, OpenCall):
                 open_call = record
                 continue
