@@ -42,7 +42,7 @@ from syscall_parse.lines import (
     SummaryLine,
     Unfinished,
 )
-from syscall_parse.schema import event_row
+from syscall_parse.schema import event_row, table_text
 
 __all__ = ["NAME_MAX", "UNFINISHED_END", "Prefix", "Scan", "Tail", "record_row", "scan_lines"]
 
@@ -364,9 +364,9 @@ def record_row(record: Record, number: int) -> dict[str, object]:
             raise FastPathUnsupported("a pid-less unfinished call")
         return {"line": number, "code": codes.UNFINISHED, "pid": record.pid, "time": record.time,
                 "relative": record.relative, "syscall": record.name,
-                "args": record.args}  # fmt: skip
+                "args": table_text(record.args)}  # fmt: skip
     if isinstance(record, Unparsed):
-        return {"line": number, "code": codes.UNPARSED, "args": record.text}
+        return {"line": number, "code": codes.UNPARSED, "args": table_text(record.text)}
     if isinstance(record, Continuation | SummaryLine):
         return {"line": number, "code": codes.SKIP}
     assert isinstance(record, OpenCall)
