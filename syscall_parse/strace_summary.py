@@ -119,10 +119,10 @@ def read_summary(lines: Iterable[str]) -> Summary:
     for raw in lines:
         line = raw.rstrip("\r\n")
         stripped = line.rstrip()
-        if stripped.startswith(start) and stripped.endswith(end):
-            if len(stripped) > len(start) + len(end):
-                mode = stripped[len(start) : -len(end)]
-                continue
+        banner = len(stripped) > len(start) + len(end)
+        if banner and stripped.startswith(start) and stripped.endswith(end):
+            mode = stripped[len(start) : -len(end)]
+            continue
         divider = _DIVIDER.fullmatch(stripped) is not None
         if spans is None:
             if divider and "syscall" in previous:

@@ -62,9 +62,9 @@ def _methods(module, name: str) -> set[str]:
             if node.value.id == name:
                 methods.add(node.attr)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id == name and id(node) not in owners:
-            if isinstance(node.ctx, ast.Load):
-                methods.add("*")
+        passed_on = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+        if passed_on and node.id == name and id(node) not in owners:
+            methods.add("*")
     return methods
 
 
