@@ -253,6 +253,32 @@ def _call(pid, name, args, tail, time, relative, number) -> Syscall | None:
     )
 
 
+# The last ')' before a result: ')      = ' => the ')'.
+_RESULT_START = re.compile(r"\) *= ")
+
+
+def _closed_call(pid, name, body, start, time, relative, number) -> Syscall | None:
+    """The call whose arguments start at ``body[start]``, or None if no result ends the line.
+
+    The ``)`` closing the arguments is the tokenizer's (``find_close``); when program output
+    spliced into the line (its own brackets and quotes, on a shared stderr) hides it, it is
+    the last ``) = `` of the line, if a result follows it to the end: strace writes the result
+    last, after whatever the program wrote.
+    """
+    close = find_close(body, start)
+    if close >= 0:
+        call = _call(pid, name, body[start:close], body[close + 1 :], time, relative, number)
+        if call is not None:
+            return call
+    last = None
+    for last in _RESULT_START.finditer(body, start):  # noqa: B007 - the last one is kept
+        pass
+    if last is None or last.start() == close:
+        return None
+    at = last.start()
+    return _call(pid, name, body[start:at], body[at + 1 :], time, relative, number)
+
+
 def _is_summary(text: str) -> bool:
     if _SUMMARY_DIVIDER.fullmatch(text.rstrip()):
         return True
@@ -361,10 +387,8 @@ def _parse_event(line: str, number: int) -> Record | None:
             args = body[start : -len(_DETACHED)]
             return Syscall(pid, name, args, None, None, note="<detached ...>", time=time,
                            relative=relative, returned=False, lines=lines)  # fmt: skip
-        close = find_close(body, start)
-        if close < 0:
-            return OpenCall(pid, line, number)
-        return _call(pid, name, body[start:close], body[close + 1 :], time, relative, number)
+        whole = _closed_call(pid, name, body, start, time, relative, number)
+        return OpenCall(pid, line, number) if whole is None else whole
     first = body[:1]
     if first == "<":
         resumed = _RESUMED.match(body)
@@ -377,10 +401,7 @@ def _parse_event(line: str, number: int) -> Record | None:
         if rest.startswith("<unfinished ...>)"):
             call = _call(pid, name, "", rest[len("<unfinished ...>)") :], time, relative, number)
         else:
-            close = find_close(rest, 0)
-            if close < 0:
-                return None
-            call = _call(pid, name, rest[:close], rest[close + 1 :], time, relative, number)
+            call = _closed_call(pid, name, rest, 0, time, relative, number)
         return None if call is None else Resumed(call)
     if first == "-":
         stopped = _STOPPED.match(body)

@@ -10,7 +10,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from syscall_parse.events import Event, Exit, Message, Syscall, Unparsed
-from syscall_parse.lines import Continuation, OpenCall, Resumed, SummaryLine, Unfinished, parse_line
+from syscall_parse.lines import (
+    Continuation,
+    OpenCall,
+    Record,
+    Resumed,
+    SummaryLine,
+    Unfinished,
+    parse_line,
+)
 
 __all__ = ["ParseStats", "iter_events"]
 
@@ -54,6 +62,46 @@ def _message_inside(text: str) -> int:
     word = text[:at].rsplit(None, 1)[-1]
     slash = text.find("/", at - len(word), at)
     return slash if slash >= 0 else at
+
+
+def _plausible(record: Record, live: set[int]) -> bool:
+    """Whether a record can be strace's own line in a stderr trace whose live pids are ``live``:
+    program output that looks like strace (``[pid  42] getpid() = 42``, ``1234  write(...``)
+    names a pid that is not tracing, or prints no pid while several are."""
+    if isinstance(record, Unparsed):
+        return False
+    if isinstance(record, Message | Continuation | SummaryLine):
+        return True
+    pid = record.pid
+    if pid is None:
+        return len(live) <= 1
+    return not live or pid in live
+
+
+def _program_output(record: Record, live: set[int]) -> bool:
+    """Whether a line read while strace's call line is open is the program's output: strace
+    ends its open line before it writes another, so a line is strace's only if it is
+    plausible and cannot be told from strace's (``_plausible``)."""
+    return not _plausible(record, live)
+
+
+def _after_output(record: Unparsed, number: int, live: set[int]) -> tuple[Unparsed | None, Record]:
+    """An unparsed line split where strace's next line starts after program output that had
+    no newline: 'text of the program[pid  8968] <... write resumed>) = 30' or, with one
+    process left, 'text<... write resumed>) = 21' => the output (as Unparsed) and the record
+    of the rest; (None, record) when there is no such start."""
+    for marker in _LINE_STARTS:
+        at = record.text.find(marker, 1)
+        if at < 0:
+            continue
+        rest = parse_line(record.text[at:], number)
+        if _plausible(rest, live):
+            return Unparsed(record.text[:at], (number, number)), rest
+    return None, record
+
+
+# How strace's lines that program output can precede start: a -f pid prefix, a resumed call.
+_LINE_STARTS = ("[pid ", "<... ")
 
 
 def _unreturned(call: Unfinished) -> Syscall:
@@ -108,21 +156,37 @@ def iter_events(
     open_call: OpenCall | None = None
     number = 0
     for number, text in enumerate(lines, 1):
-        record = parse_line(text, number, strict=strict and open_call is None)
+        record = parse_line(text, number)
+        if isinstance(record, Unparsed):
+            output, record = _after_output(record, number, live)
+            if output is not None:
+                if strict:
+                    parse_line(output.text, number, strict=True)
+                stats.unparsed.append((number, output.text))
+                yield output
         if open_call is not None:
             joined = parse_line(open_call.text + text.rstrip("\r\n"), open_call.line)
-            head, open_call = open_call, None
             if isinstance(joined, Syscall | Unfinished):
+                head, open_call = open_call, None
                 record = (
                     replace(joined, lines=(head.line, number))
                     if isinstance(joined, Syscall)
                     else joined
                 )
+            elif _program_output(record, live):
+                # The program's own output, written while strace's line is open: the line
+                # that ends the call may still come.
+                if strict:
+                    parse_line(text, number, strict=True)
+                stats.unparsed.append((number, record.text))  # type: ignore[union-attr]
+                yield Unparsed(record.text, (number, number))  # type: ignore[union-attr]
+                continue
             else:
+                head, open_call = open_call, None
                 stats.unparsed.append((head.line, head.text))
                 yield Unparsed(head.text, (head.line, head.line))
-                if strict and isinstance(record, Unparsed):
-                    parse_line(text, number, strict=True)
+        if strict and isinstance(record, Unparsed):
+            parse_line(record.text, number, strict=True)
         if isinstance(record, OpenCall):
             inside = _message_inside(record.text)
             if inside >= 0:
