@@ -20,7 +20,7 @@ from syscall_parse.lines import (
     parse_line,
 )
 
-__all__ = ["ParseStats", "iter_events"]
+__all__ = ["LINE_STARTS", "ParseStats", "iter_events"]
 
 
 @dataclass(slots=True)
@@ -90,7 +90,7 @@ def _after_output(record: Unparsed, number: int, live: set[int]) -> tuple[Unpars
     no newline: 'text of the program[pid  8968] <... write resumed>) = 30' or, with one
     process left, 'text<... write resumed>) = 21' => the output (as Unparsed) and the record
     of the rest; (None, record) when there is no such start."""
-    for marker in _LINE_STARTS:
+    for marker in LINE_STARTS:
         at = record.text.find(marker, 1)
         if at < 0:
             continue
@@ -101,7 +101,7 @@ def _after_output(record: Unparsed, number: int, live: set[int]) -> tuple[Unpars
 
 
 # How strace's lines that program output can precede start: a -f pid prefix, a resumed call.
-_LINE_STARTS = ("[pid ", "<... ")
+LINE_STARTS = ("[pid ", "<... ")
 
 
 def _unreturned(call: Unfinished) -> Syscall:

@@ -43,6 +43,7 @@ from syscall_parse.lines import (
     Unfinished,
 )
 from syscall_parse.schema import event_row, table_text
+from syscall_parse.stream import LINE_STARTS
 
 __all__ = ["NAME_MAX", "UNFINISHED_END", "Prefix", "Scan", "Tail", "record_row", "scan_lines"]
 
@@ -366,6 +367,8 @@ def record_row(record: Record, number: int) -> dict[str, object]:
                 "relative": record.relative, "syscall": record.name,
                 "args": table_text(record.args)}  # fmt: skip
     if isinstance(record, Unparsed):
+        if any(record.text.find(start, 1) >= 0 for start in LINE_STARTS):
+            raise FastPathUnsupported("a strace line after program output on one line")
         return {"line": number, "code": codes.UNPARSED, "args": table_text(record.text)}
     if isinstance(record, Continuation | SummaryLine):
         return {"line": number, "code": codes.SKIP}
