@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["decode_string", "fd_paths", "find_close", "split_args"]
+__all__ = ["DECORATION", "decode_string", "fd_paths", "find_close", "split_args"]
 
-# The pieces the tokenizer cares about; everything between them is plain text.
-# '"a\"b"' => string, '/* 3 vars */' => comment, '(' '[' '{' ')' ']' '}' '<' => brackets.
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|/\*.*?\*/|[()\[\]{}<]|, ')
+# The characters the tokenizer stops at; everything between them is plain text: a string's
+# '"', a comment's '/', brackets '(' '[' '{' ')' ']' '}' '<', and the ',' of a separator.
+_STOP = re.compile(r'["/()\[\]{}<,]')
+# The rest of a string after its opening '"': 'a\"b" ...' => 'a\"b"'.
+_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"')
 
 # An fd or pid decoration, starting at its '<':
 # '</etc/hosts>' '<TCP:[1.2.3.4:5->6.7.8.9:10]>' '</dev/null<char 1:3>>' '</memfd:x>(deleted)'.
 # A '->' followed by an address is part of a socket name, not the closing '>'.
-_DECORATION = re.compile(r"<(?:->(?=[\d\[])|[^<>\\]|\\.|<[^<>]*>)*>(?:\(deleted\))?")
-
-# Where a '<' opens a decoration: directly after a digit ('3<') or after 'AT_FDCWD'.
-_DECORATED = re.compile(r"(?:\d|AT_FDCWD)$")
+DECORATION = re.compile(r"<(?:[^<>\\-]|-(?:>(?=[\d\[]))?|\\.|<[^<>]*>)*>(?:\(deleted\))?")
 
 # One C escape in a string: '\\n', '\\x41', '\\0', '\\177'.
 _ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|[0-7]{1,3}|.)", re.DOTALL)
@@ -54,34 +53,55 @@ def _walk(text: str, start: int):
 
     ``kind`` is ``","`` for a top-level separator, ``")"`` for the bracket closing the list
     (then the walk stops), ``"<"`` for an fd decoration (at any depth) at ``position:end``.
+    A ``"`` that no later ``"`` closes, or a ``/*`` that no ``*/`` ends, is plain text; once
+    one is found, every later one is too (each would scan to the same end), so none is
+    scanned again: the walk is linear in the length of the text.
     """
     stack: list[str] = []
-    search = _TOKEN.search
+    search = _STOP.search
+    strings_end = comments_end = True  # whether a later string or comment can still end
     pos = start
     while (match := search(text, pos)) is not None:
-        token = match.group()
-        pos = match.end()
-        first = token[0]
-        if first == '"' or first == "/":
+        at = match.start()
+        first = text[at]
+        pos = at + 1
+        if first == '"':
+            if strings_end:
+                rest = _STRING_REST.match(text, pos)
+                if rest is not None:
+                    pos = rest.end()
+                else:
+                    strings_end = False
+            continue
+        if first == "/":
+            if comments_end and text.startswith("*", pos):
+                end = text.find("*/", pos + 1)
+                if end >= 0:
+                    pos = end + 2
+                else:
+                    comments_end = False
+            continue
+        if first == ",":
+            if text.startswith(" ", pos):
+                pos += 1
+                if not stack:
+                    yield ",", at, pos
             continue
         if first == "<":
-            at = match.start()
-            if at and _DECORATED.search(text, 0, at):
-                decoration = _DECORATION.match(text, at)
+            # A decoration opens directly after a digit ('3<') or after 'AT_FDCWD'.
+            if at and (text[at - 1].isdecimal() or text.endswith("AT_FDCWD", 0, at)):
+                decoration = DECORATION.match(text, at)
                 if decoration is not None:
                     pos = decoration.end()
                     yield "<", at, pos
             continue
         if first in _OPEN:
             stack.append(_OPEN[first])
-        elif token == ", ":
-            if not stack:
-                yield ",", match.start(), pos
         elif stack:
             if stack[-1] == first:
                 stack.pop()
         elif first == ")":
-            yield ")", match.start(), pos
+            yield ")", at, pos
             return
 
 

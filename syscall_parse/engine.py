@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from syscall_parse.errors import TraceError
+from syscall_parse.inputs import COMPRESSED
 
 __all__ = ["ENGINES", "Engine", "FastPathUnsupported", "fast_path"]
 
@@ -40,7 +41,7 @@ def _plain_path(source: Source) -> Path | None:
     path = Path(source)
     if not path.is_file() or not os.access(path, os.R_OK):
         return None
-    if path.suffix in (".gz", ".xz", ".bz2"):
+    if path.suffix in COMPRESSED:
         return None
     return path
 

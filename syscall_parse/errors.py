@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError", "StraceParseError", "TraceError"]
+__all__ = ["InputError", "NotStraceOutput", "StraceParseError", "TraceError"]
 
 
 class TraceError(Exception):
@@ -11,6 +11,10 @@ class TraceError(Exception):
 
 class InputError(TraceError):
     """An input that cannot be read: missing, a directory, unreadable, not a trace."""
+
+
+class NotStraceOutput(InputError):
+    """An input that holds no strace output at all: a text, an executable, an image..."""
 
 
 class StraceParseError(TraceError, ValueError):

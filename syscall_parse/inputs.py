@@ -21,13 +21,31 @@ from itertools import count
 from pathlib import Path
 from typing import IO
 
-from syscall_parse.errors import InputError
-from syscall_parse.events import Event
+import zstandard
+
+from syscall_parse.errors import InputError, NotStraceOutput
+from syscall_parse.events import Event, Unparsed
+from syscall_parse.lines import OpenCall, parse_line
 from syscall_parse.stream import ParseStats, iter_events
 
-__all__ = ["ff_files", "iter_trace", "open_log", "read_lines"]
+__all__ = [
+    "COMPRESSED",
+    "SNIFF_CHARACTERS",
+    "check_strace_output",
+    "ff_files",
+    "iter_trace",
+    "open_log",
+    "partial_last_line",
+    "read_lines",
+]
 
-_OPENERS = {".gz": gzip.open, ".xz": lzma.open, ".bz2": bz2.open}
+_OPENERS = {".gz": gzip.open, ".xz": lzma.open, ".bz2": bz2.open, ".zst": zstandard.open}
+COMPRESSED: tuple[str, ...] = tuple(_OPENERS)
+"""The suffixes of the compressed logs read (decompressed as they are read)."""
+
+SNIFF_CHARACTERS = 1 << 18
+"""How much of the start of a log ``check_strace_output`` reads: strace writes its first line
+(``execve``, or ``strace: Process N attached``) before the program can write anything."""
 
 # 'trace.out.7832' => 7832: the tid suffix strace -ff gives each file.
 _FF_SUFFIX = re.compile(r"\.(\d+)$")
@@ -66,7 +84,7 @@ def open_log(source: str | os.PathLike[str]) -> Iterator[IO[str]]:
     with handle:
         try:
             yield handle
-        except (OSError, EOFError, lzma.LZMAError) as exc:
+        except (OSError, EOFError, lzma.LZMAError, zstandard.ZstdError) as exc:
             raise InputError(f"{path}: cannot read: {exc}") from exc
 
 
@@ -74,6 +92,53 @@ def read_lines(source: str | os.PathLike[str]) -> Iterator[str]:
     """Yield the lines of one log (see ``open_log``), newline included."""
     with open_log(source) as handle:
         yield from handle
+
+
+def _is_strace(head: str, cut: bool) -> bool:
+    """Whether any line of ``head`` is strace's (an event, a half of a split call, a line of
+    its table); the last line, if ``cut`` by the read, may be a call line still open."""
+    lines = head.split("\n")
+    for number, line in enumerate(lines, 1):
+        record = parse_line(line, number)
+        last = cut and number == len(lines)
+        if not isinstance(record, Unparsed) and (last or not isinstance(record, OpenCall)):
+            return True
+    return False
+
+
+def check_strace_output(sources: Sequence[str | os.PathLike[str]]) -> None:
+    """Raise NotStraceOutput unless one of the log files among ``sources`` starts as strace
+    output does, reading only its first ``SNIFF_CHARACTERS``: an executable, an image or a
+    file of zeros is refused in milliseconds whatever its size. Empty files, ``-`` and what
+    is not a file (``-ff`` prefixes, missing paths: reading them says what is wrong) pass."""
+    heads = []
+    for source in sources:
+        path = Path(source)
+        if str(source) == "-" or not path.is_file() or path.stat().st_size == 0:
+            return
+        with open_log(path) as handle:
+            head = handle.read(SNIFF_CHARACTERS)
+            cut = len(head) == SNIFF_CHARACTERS and not head.endswith("\n")
+        if not head or _is_strace(head.removesuffix("\n"), cut):
+            return
+        heads.append(str(source))
+    if heads:
+        within = f"the first {SNIFF_CHARACTERS // 1024} KiB" if len(heads) == 1 else "their starts"
+        raise NotStraceOutput(f"{', '.join(heads)}: not strace output (no strace line in {within})")
+
+
+def partial_last_line(sources: Sequence[str | os.PathLike[str]]) -> bool:
+    """Whether the last plain log file among ``sources`` ends without a newline: a log still
+    being written, or cut (its last line is read like the others all the same)."""
+    for source in reversed(sources):
+        path = Path(source)
+        if str(source) != "-" and path.is_file() and path.suffix not in COMPRESSED:
+            with path.open("rb") as handle:
+                if handle.seek(0, os.SEEK_END) == 0:
+                    return False
+                handle.seek(-1, os.SEEK_END)
+                return handle.read(1) != b"\n"
+    return False
 
 
 def ff_files(prefix: str | os.PathLike[str]) -> list[tuple[int, Path]]:

@@ -27,12 +27,29 @@ status      Int64            exit status (exit events)
 =========== ================ =====================================================================
 
 Unparsed lines are not rows: they are counted (and listable with their line numbers) beside the
-table. In Arrow (Parquet files, the fast engine's tables) each column has the type of its values
+table.
+
+Text columns hold a line's text as it is, but for the bytes that are not UTF-8 (program output
+spliced into a stderr trace can hold any byte; logs are decoded with ``surrogateescape``): each
+such byte is written ``\\xNN``, two lowercase hex digits, strace's own escape for a byte
+(``table_text``), so that every table is valid UTF-8 and CSV and Parquet hold it exactly. In
+strace's own text a backslash always starts an escape (strace writes a backslash as ``\\\\``),
+so ``\\xNN`` there reads as the byte NN either way; only program output that itself holds the
+four characters ``\\xNN`` reads the same as the byte would. The events of ``parse_line`` keep
+the decoded text, from which ``line.encode("utf-8", "surrogateescape")`` gives the bytes back.
+
+``retval`` is the 64-bit return register's value read as a signed (two's-complement) integer:
+strace prints return values from -2**63 to 2**64 - 1, in decimal, hex or octal, and values of
+2**63 and above wrap (``18446744073709551615`` and ``0xffffffffffffffff`` => -1); ``ret`` keeps
+strace's exact text. A number no 64-bit register holds (program output) gives a null ``retval``.
+
+In Arrow (Parquet files, the fast engine's tables) each column has the type of its values
 (``ARROW_TYPES``), categorical ones dictionary-encoded (``arrow_schema``).
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from syscall_parse.events import Exit, Message, Signal, Syscall
@@ -48,6 +65,7 @@ __all__ = [
     "KINDS",
     "arrow_schema",
     "event_row",
+    "table_text",
 ]
 
 DTYPES: dict[str, str] = {
@@ -104,8 +122,30 @@ def arrow_schema() -> pa.Schema:
     return pa.schema([pa.field(name, arrow_type(name)) for name in COLUMNS])
 
 
+# A lone surrogate: surrogateescape's '\udcff' for the byte 0xff, or one a caller made.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_byte(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def table_text(text: str) -> str:
+    """``text`` as text columns hold it: each byte that was not UTF-8 written ``\\xNN``.
+
+    ``table_text(b"a\\xffb".decode("utf-8", "surrogateescape"))`` => ``'a\\\\xffb'``, which is
+    ``b"a\\xffb".decode("utf-8", "backslashreplace")``. Character by character, so the text of a
+    call joined from two lines is the join of their texts.
+    """
+    if text.isascii():
+        return text
+    return _SURROGATE.sub(_escape_byte, text)
+
+
 def event_row(event: Syscall | Signal | Exit | Message) -> dict[str, object]:
-    """An event's values by column; the columns it leaves out are null.
+    """An event's values by column; the columns it leaves out are null; texts as
+    ``table_text`` writes them.
 
     Signal rows hold their siginfo in ``args``, message rows their text, and exit rows
     ``superseded by execve in pid N`` or ``core dumped`` when that applies.
@@ -133,4 +173,4 @@ def event_row(event: Syscall | Signal | Exit | Message) -> dict[str, object]:
                    status=event.status)  # fmt: skip
     else:
         row["args"] = event.text
-    return row
+    return {name: table_text(v) if isinstance(v, str) else v for name, v in row.items()}

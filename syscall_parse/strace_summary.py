@@ -56,11 +56,12 @@ class Summary:
         return None
 
 
-# '------ ----------- --------- ----------------' => one run of dashes per column.
-_DIVIDER = re.compile(r"-+(?: -+)+\s*$|-{6,}\s*$")
+# '------ ----------- --------- ----------------' => one run of dashes per column (matched
+# against the line without its trailing blanks).
+_DIVIDER = re.compile(r"-+(?: -+)+|-{6,}")
 _RUN = re.compile(r"-+")
 # 'System call usage summary for 32 bit mode:' => '32 bit'.
-_MODE = re.compile(r"System call usage summary for (.+) mode:\s*$")
+_MODE = ("System call usage summary for ", " mode:")
 
 # Header words (5.6+ names, -U names) to the field they fill.
 _FIELDS = {
@@ -114,21 +115,24 @@ def read_summary(lines: Iterable[str]) -> Summary:
     names: list[str | None] = []
     rows: list[SummaryRow] = []
     dividers = 0
+    start, end = _MODE
     for raw in lines:
         line = raw.rstrip("\r\n")
-        banner = _MODE.match(line)
-        if banner is not None:
-            mode = banner.group(1)
+        stripped = line.rstrip()
+        banner = len(stripped) > len(start) + len(end)
+        if banner and stripped.startswith(start) and stripped.endswith(end):
+            mode = stripped[len(start) : -len(end)]
             continue
+        divider = _DIVIDER.fullmatch(stripped) is not None
         if spans is None:
-            if _DIVIDER.match(line) and "syscall" in previous:
+            if divider and "syscall" in previous:
                 spans = [(m.start(), m.end()) for m in _RUN.finditer(line)]
                 header = _cells(previous, spans)
                 names = [_FIELDS.get(cell) for cell in header]
                 rows, dividers = [], 1
             previous = line
             continue
-        if _DIVIDER.match(line):
+        if divider:
             dividers += 1
             continue
         row = _row(_cells(line, spans), names)

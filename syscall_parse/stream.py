@@ -6,14 +6,21 @@ one call line cut by a raw newline), so its memory does not grow with the length
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from syscall_parse.events import Event, Exit, Message, Syscall, Unparsed
-from syscall_parse.lines import Continuation, OpenCall, Resumed, SummaryLine, Unfinished, parse_line
+from syscall_parse.lines import (
+    Continuation,
+    OpenCall,
+    Record,
+    Resumed,
+    SummaryLine,
+    Unfinished,
+    parse_line,
+)
 
-__all__ = ["ParseStats", "iter_events"]
+__all__ = ["LINE_STARTS", "ParseStats", "iter_events"]
 
 
 @dataclass(slots=True)
@@ -45,9 +52,56 @@ class ParseStats:
         self.unparsed.extend(other.unparsed)
 
 
-# A strace message that split a call line in stderr mode:
-# 'vfork(strace: Process 7758 attached' => 'vfork(' and the message.
-_MESSAGE_INSIDE = re.compile(r"((?:/\S*)?strace: .*)$")
+def _message_inside(text: str) -> int:
+    """Where a strace message that split a call line in stderr mode starts, or -1:
+    'vfork(strace: Process 7758 attached' => 6, 'f(/usr/bin/strace: ...' => 2 (the path to
+    strace starts at the first '/' of the word ending in 'strace:')."""
+    at = text.find("strace: ")
+    if at <= 0 or text[at - 1].isspace():
+        return at
+    word = text[:at].rsplit(None, 1)[-1]
+    slash = text.find("/", at - len(word), at)
+    return slash if slash >= 0 else at
+
+
+def _plausible(record: Record, live: set[int]) -> bool:
+    """Whether a record can be strace's own line in a stderr trace whose live pids are ``live``:
+    program output that looks like strace (``[pid  42] getpid() = 42``, ``1234  write(...``)
+    names a pid that is not tracing, or prints no pid while several are."""
+    if isinstance(record, Unparsed):
+        return False
+    if isinstance(record, Message | Continuation | SummaryLine):
+        return True
+    pid = record.pid
+    if pid is None:
+        return len(live) <= 1
+    return not live or pid in live
+
+
+def _program_output(record: Record, live: set[int]) -> bool:
+    """Whether a line read while strace's call line is open is the program's output: strace
+    ends its open line before it writes another, so a line is strace's only if it is
+    plausible and cannot be told from strace's (``_plausible``)."""
+    return not _plausible(record, live)
+
+
+def _after_output(record: Unparsed, number: int, live: set[int]) -> tuple[Unparsed | None, Record]:
+    """An unparsed line split where strace's next line starts after program output that had
+    no newline: 'text of the program[pid  8968] <... write resumed>) = 30' or, with one
+    process left, 'text<... write resumed>) = 21' => the output (as Unparsed) and the record
+    of the rest; (None, record) when there is no such start."""
+    for marker in LINE_STARTS:
+        at = record.text.find(marker, 1)
+        if at < 0:
+            continue
+        rest = parse_line(record.text[at:], number)
+        if _plausible(rest, live):
+            return Unparsed(record.text[:at], (number, number)), rest
+    return None, record
+
+
+# How strace's lines that program output can precede start: a -f pid prefix, a resumed call.
+LINE_STARTS = ("[pid ", "<... ")
 
 
 def _unreturned(call: Unfinished) -> Syscall:
@@ -102,27 +156,43 @@ def iter_events(
     open_call: OpenCall | None = None
     number = 0
     for number, text in enumerate(lines, 1):
-        record = parse_line(text, number, strict=strict and open_call is None)
+        record = parse_line(text, number)
+        if isinstance(record, Unparsed):
+            output, record = _after_output(record, number, live)
+            if output is not None:
+                if strict:
+                    parse_line(output.text, number, strict=True)
+                stats.unparsed.append((number, output.text))
+                yield output
         if open_call is not None:
             joined = parse_line(open_call.text + text.rstrip("\r\n"), open_call.line)
-            head, open_call = open_call, None
             if isinstance(joined, Syscall | Unfinished):
+                head, open_call = open_call, None
                 record = (
                     replace(joined, lines=(head.line, number))
                     if isinstance(joined, Syscall)
                     else joined
                 )
+            elif _program_output(record, live):
+                # The program's own output, written while strace's line is open: the line
+                # that ends the call may still come.
+                if strict:
+                    parse_line(text, number, strict=True)
+                stats.unparsed.append((number, record.text))  # type: ignore[union-attr]
+                yield Unparsed(record.text, (number, number))  # type: ignore[union-attr]
+                continue
             else:
+                head, open_call = open_call, None
                 stats.unparsed.append((head.line, head.text))
                 yield Unparsed(head.text, (head.line, head.line))
-                if strict and isinstance(record, Unparsed):
-                    parse_line(text, number, strict=True)
+        if strict and isinstance(record, Unparsed):
+            parse_line(record.text, number, strict=True)
         if isinstance(record, OpenCall):
-            message = _MESSAGE_INSIDE.search(record.text)
-            if message is not None:
+            inside = _message_inside(record.text)
+            if inside >= 0:
                 stats.events += 1
-                yield parse_line(message.group(1), number)  # type: ignore[misc]
-                record = parse_line(record.text[: message.start()], number)
+                yield parse_line(record.text[inside:], number)  # type: ignore[misc]
+                record = parse_line(record.text[:inside], number)
             if isinstance(record, OpenCall):
                 open_call = record
                 continue

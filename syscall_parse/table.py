@@ -6,7 +6,9 @@ Unparsed lines are not rows: ``read_trace`` counts them in ``df.attrs["unparsed_
 lists them in the ``ParseStats`` it is given.
 
 CSV: nulls are written as ``\\N`` so that a null (a signal's ``ret``) and an empty string
-(the ``args`` of ``getuid()``) stay apart; floats are written in their shortest exact form.
+(the ``args`` of ``getuid()``) stay apart; floats are written in their shortest exact form; rows
+end in CRLF (RFC 4180), so that a text holding a carriage return or a newline (program output
+spliced into a call) is quoted and reads back whole.
 Parquet: the schema's Arrow types (``schema.arrow_schema``).
 """
 
@@ -119,14 +121,15 @@ def _escape(values: Sequence[object]) -> list[object]:
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write an event frame as CSV, atomically.
 
-    Nulls are written as ``\\N``; a text that starts with a backslash gets one more.
+    Nulls are written as ``\\N``; a text that starts with a backslash gets one more; rows end
+    in CRLF.
     """
     escaped = frame.copy()
     for name in frame.columns:
         if name in _TEXT:
             escaped[name] = pd.array(_escape(frame[name].astype(object).tolist()), dtype=object)
     with atomic_path(path) as temp:
-        escaped.to_csv(temp, index=False, na_rep=_NULL)
+        escaped.to_csv(temp, index=False, na_rep=_NULL, lineterminator="\r\n")
 
 
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:

@@ -17,7 +17,9 @@ __all__ = [
     "Prefix",
     "c_string",
     "calls",
+    "log_bytes",
     "prefixes",
+    "register_values",
     "render_call",
     "render_exit",
     "render_signal",
@@ -269,3 +271,49 @@ def traces(draw):
         lines.append(render_exit(event, _pid_text(pid, _O)))
         expected.append(replace(event, lines=(len(lines), len(lines))))
     return lines, expected
+
+
+@st.composite
+def register_values(draw):
+    """(text, value): a return value strace can print, -2**63 to 2**64 - 1, in decimal, hex or
+    octal, maybe with a ``-y`` decoration, and its 64-bit register's signed value."""
+    number = draw(
+        st.one_of(
+            st.integers(-(2**63), 2**64 - 1),
+            st.sampled_from([-(2**63), -1, 0, 2**63 - 1, 2**63, 2**64 - 1]),
+        )
+    )
+    base = draw(st.sampled_from(["decimal", "hex", "octal"]) if number >= 0 else st.just("decimal"))
+    text = {"decimal": str(number), "hex": hex(number), "octal": f"0{number:o}"}[base]
+    if number >= 0 and draw(st.booleans()):
+        text += draw(st.sampled_from(["</tmp/x>", "<pipe:[5]>", "<python3.11>", "</a b>(deleted)"]))
+    return text, number - 2**64 if number >= 2**63 else number
+
+
+# Lines a stderr trace can hold: strace's lines, whole or cut by program output, and the
+# program's own bytes, any of them, with or without a newline before strace's next line.
+_STRACE_LINES = [
+    b'7  openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file or directory) <0.000010>',
+    b"7  1795869296.749069 getpid() = 7 <0.000001>",
+    b"8  read(3,  <unfinished ...>",
+    b'8  <... read resumed>"ab", 2) = 2',
+    b"[pid  9] getppid() = 1",
+    b"7  +++ exited with 0 +++",
+    b"strace: Process 8 attached",
+]
+
+
+@st.composite
+def log_bytes(draw) -> bytes:
+    """A log of strace lines and arbitrary program bytes, some spliced into a call line."""
+    pieces = []
+    for _ in range(draw(st.integers(0, 12))):
+        kind = draw(st.sampled_from(["strace", "bytes", "spliced"]))
+        if kind == "strace":
+            pieces.append(draw(st.sampled_from(_STRACE_LINES)) + b"\n")
+        elif kind == "bytes":
+            pieces.append(draw(st.binary(max_size=40)) + draw(st.sampled_from([b"", b"\n"])))
+        else:
+            output = draw(st.binary(max_size=20))
+            pieces.append(b'7  write(2, "x", %d%s) = %d\n' % (len(output), output, len(output)))
+    return b"".join(pieces)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from syscall_lab.cli.not_strace import NOT_STRACE, not_strace
+from syscall_lab.cli.not_strace import NOT_STRACE, none_recognised, not_strace
 
 
 def add_profile(
@@ -21,7 +21,9 @@ def add_profile(
         'when the log has them. --json prints {"syscalls": {NAME: {"calls": N, '
         '"errors": E, "seconds": S or null}}, "events": N, "unparsed": K, '
         '"unreturned": {NAME: N}} (unreturned: calls that never returned, not counted). '
-        f"Exit status: 0 done; 2 unreadable input; {NOT_STRACE} no line is strace output.",
+        "Exit status: 0 done; 2 unreadable input (missing, a directory, no permission, "
+        f"corrupt compression); {NOT_STRACE} not strace output (no strace line in the first "
+        "256 KiB of any LOG, or in the whole input).",
     )
     parser.add_argument("logs", nargs="+", metavar="LOG", help="strace output to read")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -34,10 +36,16 @@ def run_profile(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
     from syscall_parse.counts import count_trace
+    from syscall_parse.errors import NotStraceOutput
+    from syscall_parse.inputs import check_strace_output
 
+    try:
+        check_strace_output(args.logs)
+    except NotStraceOutput as exc:
+        return not_strace("profile", str(exc))
     profile = count_trace(args.logs)
     if profile.events == 0 and profile.unparsed:
-        return not_strace("profile", args.logs, profile.unparsed)
+        return not_strace("profile", none_recognised(args.logs, profile.unparsed))
     if args.json:
         print(json.dumps(profile.to_json(), indent=2))
         return 0

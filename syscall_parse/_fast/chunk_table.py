@@ -123,11 +123,14 @@ def chunk_table(data: bytes) -> pa.Table:
     result, stop = tail.result, tail.stop
     # The result: '-1'/'?' before an errno, else the whole value ('3</tmp/a b>' included).
     ret = text(result, np.where(has_errno, tail.errno - 1, stop), ended)
-    # Values read by return_value: 0x... and octal 0NNN (as the reference reads them).
+    # Values read by return_value: 0x... and octal 0NNN (as the reference reads them), and
+    # decimals of 19 characters or more, which may not fit an int64 before they wrap.
     octal = ended & tail.number & ~has_errno & (clean[np.minimum(result, len(clean) - 1)] == 48)
     octal &= tail.digits_end - result >= 2
     decimal = ended & tail.number & ~has_errno & ~octal
-    special = np.flatnonzero((tail.hexadecimal & ended & ~has_errno) | octal)
+    wide = decimal & (tail.digits_end - result >= 19)
+    decimal &= ~wide
+    special = np.flatnonzero((tail.hexadecimal & ended & ~has_errno) | octal | wide)
     retval = np.asarray(
         _cast_views(
             data_buf, result, tail.digits_end - result, decimal, pa.int64(), window
@@ -137,9 +140,9 @@ def chunk_table(data: bytes) -> pa.Table:
     retval_valid = decimal | (has_errno & tail.minus_one)
     retval = np.where(has_errno, -1, retval)
     if len(special):
-        tokens = pc.take(ret, pa.array(special)).to_pylist()
-        retval[special] = [return_value(token) for token in tokens]
-        retval_valid[special] = True
+        values = [return_value(token) for token in pc.take(ret, pa.array(special)).to_pylist()]
+        retval[special] = [0 if value is None else value for value in values]
+        retval_valid[special] = [value is not None for value in values]
     arg_stop = np.where(unfinished, line_len - len(UNFINISHED_END), tail.close - starts)
     arg_stop = np.where(fast, arg_stop, head_len)
     columns: dict[str, object] = {

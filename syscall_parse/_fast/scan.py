@@ -42,7 +42,8 @@ from syscall_parse.lines import (
     SummaryLine,
     Unfinished,
 )
-from syscall_parse.schema import event_row
+from syscall_parse.schema import event_row, table_text
+from syscall_parse.stream import LINE_STARTS
 
 __all__ = ["NAME_MAX", "UNFINISHED_END", "Prefix", "Scan", "Tail", "record_row", "scan_lines"]
 
@@ -364,9 +365,11 @@ def record_row(record: Record, number: int) -> dict[str, object]:
             raise FastPathUnsupported("a pid-less unfinished call")
         return {"line": number, "code": codes.UNFINISHED, "pid": record.pid, "time": record.time,
                 "relative": record.relative, "syscall": record.name,
-                "args": record.args}  # fmt: skip
+                "args": table_text(record.args)}  # fmt: skip
     if isinstance(record, Unparsed):
-        return {"line": number, "code": codes.UNPARSED, "args": record.text}
+        if any(record.text.find(start, 1) >= 0 for start in LINE_STARTS):
+            raise FastPathUnsupported("a strace line after program output on one line")
+        return {"line": number, "code": codes.UNPARSED, "args": table_text(record.text)}
     if isinstance(record, Continuation | SummaryLine):
         return {"line": number, "code": codes.SKIP}
     assert isinstance(record, OpenCall)
