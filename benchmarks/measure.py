@@ -10,11 +10,16 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
 
-__all__ = ["measure_command", "measure_read_trace"]
+__all__ = ["measure_command", "measure_read_trace", "measured_code"]
+
+# Where the measured commands run: 'python -m' puts the working directory first on sys.path,
+# so a run from a checkout would import that checkout's package instead of PYTHONPATH's.
+_NEUTRAL = tempfile.gettempdir()
 
 # Runs argv[1:] and prints the largest ru_maxrss of its process tree and its CPU seconds: a
 # process of its own, so that no earlier child of the benchmark counts.
@@ -59,6 +64,7 @@ def _run_once(command: list[str], interval: float) -> dict[str, float]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        cwd=_NEUTRAL,
     )
     rss_sum = pss_sum = 0
     try:
@@ -123,8 +129,17 @@ def measure_read_trace(log: Path, repeat: int) -> dict[str, object]:
     for _ in range(repeat):
         result = subprocess.run(
             [sys.executable, "-c", _READ_TRACE, str(log)],
-            check=True, capture_output=True, text=True, timeout=3600,
+            check=True, capture_output=True, text=True, timeout=3600, cwd=_NEUTRAL,
         )  # fmt: skip
         runs.append({**json.loads(result.stdout.splitlines()[-1]), "load": os.getloadavg()[0]})
     best = min(runs, key=lambda run: run["seconds"])
     return {**best, "runs": [[run["seconds"], run["load"]] for run in runs]}
+
+
+def measured_code() -> str:
+    """Where the measured commands import ``syscall_parse`` from (PYTHONPATH decides)."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import syscall_parse; print(syscall_parse.__file__)"],
+        check=True, capture_output=True, text=True, cwd=_NEUTRAL,
+    )  # fmt: skip
+    return str(Path(result.stdout.strip()).parents[1])

@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from measure import measure_command, measure_read_trace
+from measure import measure_command, measure_read_trace, measured_code
 from shapes import SHAPES, Shape, capture, count_lines, repeat_log
 
 __all__ = ["main", "render", "run_suite"]
@@ -39,8 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def _metadata(argv: list[str]) -> dict[str, object]:
     """The machine and software a result was measured on."""
     strace = subprocess.run(["strace", "-V"], capture_output=True, text=True, check=False)
+    code = measured_code()
     commit = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+        ["git", "-C", code, "rev-parse", "HEAD"], capture_output=True, text=True, check=False
     )
     cpu = next(
         (
@@ -59,6 +60,7 @@ def _metadata(argv: list[str]) -> dict[str, object]:
         "cpus": os.cpu_count(),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "strace": strace.stdout.splitlines()[0] if strace.stdout else None,
+        "code": code,
         "commit": commit.stdout.strip() or None,
         "load_before": os.getloadavg(),
     }
@@ -96,7 +98,10 @@ def _measure_log(log: Path, repeat: int, tree: bool) -> dict[str, object]:
             row[name] = measure_command(command, repeat)
     process_tree = _process_tree()
     if tree and process_tree is not None:
-        row["strace-process-tree"] = measure_command([*process_tree, str(log)], repeat)
+        try:
+            row["strace-process-tree"] = measure_command([*process_tree, str(log)], repeat)
+        except subprocess.CalledProcessError as error:
+            row["strace-process-tree"] = {"error": error.stderr.strip().splitlines()[-1]}
     return row
 
 
@@ -135,6 +140,8 @@ def run_suite(logs: Path, lines: int, repeat: int, memory_lines: int, names: lis
 def _rate(row: dict, name: str) -> str:
     if name not in row:
         return ""
+    if "error" in row[name]:
+        return "fails"
     return f"{row['lines'] / row[name]['seconds'] / 1e6:.2f}M"
 
 

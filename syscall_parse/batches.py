@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+import numpy as np
 import pyarrow as pa
 
 from syscall_parse.engine import Engine, FastPathUnsupported, Source, fast_path
@@ -30,10 +31,12 @@ REFERENCE_ROWS = 1 << 16
 def _batch(columns: dict[str, list[object]], schema: pa.Schema) -> pa.RecordBatch:
     arrays = []
     for field in schema:
+        # A numpy object array: pa.array of a list imports pandas (0.2 s) to test its type.
+        values = np.array(columns[field.name], object)
         if field.name in CATEGORICAL:
-            arrays.append(pa.array(columns[field.name], pa.string()).dictionary_encode())
+            arrays.append(pa.array(values, pa.string()).dictionary_encode())
         else:
-            arrays.append(pa.array(columns[field.name], field.type))
+            arrays.append(pa.array(values, field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 

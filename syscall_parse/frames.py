@@ -23,7 +23,7 @@ def _categorical(column: pa.ChunkedArray) -> pd.Categorical:
     """A dictionary column as a Categorical of the values present, sorted, as an object index
     (the default string dtype differs in pandas 2 and 3)."""
     column = column.unify_dictionaries()
-    dictionary = column.chunk(0).dictionary if column.num_chunks else pa.array([], pa.string())
+    dictionary = column.chunk(0).dictionary if column.num_chunks else pa.nulls(0, pa.string())
     indices = pa.chunked_array([chunk.indices for chunk in column.chunks], pa.int32())
     codes = np.asarray(indices.fill_null(-1).to_numpy(), np.int64)
     used = np.bincount(codes[codes >= 0], minlength=len(dictionary)) > 0
