@@ -181,8 +181,9 @@ _PID_TIME = re.compile(rb"^(\d+)( +)(\d+)\.(\d{6}) ", re.MULTILINE)
 
 def repeat_log(source: Path, target: Path, lines: int) -> Path:
     """Write ``target``: copies of the ``-f -ttt`` log ``source`` one after another until it
-    has at least ``lines`` lines, each copy's pids raised by a million per copy (a process of
-    its own: no split call pairs across copies) and its times moved past the copy before."""
+    has at least ``lines`` lines, each copy's times moved past the copy before and its pids
+    raised by a million times its number modulo 8 (7 digits at most, as the fast layout
+    reads them): the processes of a copy are new to the copies around it, like reused pids."""
     data = source.read_bytes()
     per_copy = data.count(b"\n")
     times = [float(m.group(3) + b"." + m.group(4)) for m in _PID_TIME.finditer(data)]
@@ -191,7 +192,7 @@ def repeat_log(source: Path, target: Path, lines: int) -> Path:
         for copy in range((lines + per_copy - 1) // per_copy):
 
             def renumber(match: re.Match[bytes], copy: int = copy) -> bytes:
-                pid = int(match.group(1)) + 1_000_000 * copy
+                pid = int(match.group(1)) + 1_000_000 * (copy % 8)
                 seconds = int(match.group(3)) + span * copy
                 return b"%d%s%d.%s " % (pid, match.group(2)[: max(1, 6 - len(str(pid)))],
                                         seconds, match.group(4))  # fmt: skip

@@ -5,7 +5,8 @@ temporary name, renamed when the last batch is written; removed on any error or 
 CSV is the one text form of event tables (``table.write_csv`` writes frames through it): the
 header, then one line per row, fields as pandas' ``to_csv`` writes them, nulls as ``\\N``.
 A text starting with a backslash gets one more, so that no text reads as the null; a text
-holding a comma, a double quote or a newline is quoted, its quotes doubled; integers in
+holding a comma, a double quote, a newline or a carriage return is quoted, its quotes doubled
+(pandas leaves a carriage return bare, and its reader then cuts the line there); integers in
 decimal; floats in their shortest exact form (Python's ``repr``: ``1e-05``, ``1.0``);
 booleans ``True``/``False``. Each block is formatted by Arrow compute kernels, no Python per
 row. Parquet keeps the schema's Arrow types, categorical columns dictionary-encoded, in row
@@ -29,7 +30,7 @@ __all__ = ["NULL", "ROW_GROUP_ROWS", "csv_lines", "write_csv_batches", "write_pa
 NULL = r"\N"
 """A null in CSV files."""
 
-ROW_GROUP_ROWS = 1 << 17
+ROW_GROUP_ROWS = 1 << 16
 """Rows per Parquet row group, at least (batches are gathered until they reach it)."""
 
 _TEXTS = [name for name, values in ARROW_TYPES.items() if values == "string"]
@@ -37,12 +38,12 @@ _TEXTS = [name for name, values in ARROW_TYPES.items() if values == "string"]
 
 def _quoted(text: pa.Array) -> pa.Array:
     """Texts as CSV fields: a leading backslash doubled; a text holding a comma, a double
-    quote or a newline between quotes, its quotes doubled."""
+    quote, a newline or a carriage return between quotes, its quotes doubled."""
     leading = pc.starts_with(text, "\\")
     if pc.any(leading).as_py():
         text = pc.if_else(leading, pc.binary_join_element_wise("\\", text, ""), text)
     quotes = pc.match_substring(text, '"')
-    quote = pc.or_(pc.or_(pc.match_substring(text, ","), quotes), pc.match_substring(text, "\n"))
+    quote = pc.or_(quotes, pc.match_substring_regex(text, "[,\n\r]"))
     if not pc.any(quote).as_py():
         return text
     if pc.any(quotes).as_py():

@@ -54,6 +54,8 @@ def _strace_only(batches: EventBatches) -> Iterator[pa.RecordBatch]:
 
 
 def run_parse(args: argparse.Namespace) -> int:
+    import signal
+    import sys
     from pathlib import Path
 
     from syscall_parse.batches import read_batches
@@ -64,6 +66,8 @@ def run_parse(args: argparse.Namespace) -> int:
     writers = {".csv": write_csv_batches, ".parquet": write_parquet_batches}
     if suffix not in writers:
         raise SyscallLabError(f"{args.output}: output must end in .csv or .parquet")
+    # A SIGTERM ends the parse as Ctrl-C does, through the writer, which removes its file.
+    signal.signal(signal.SIGTERM, lambda number, _: sys.exit(128 + number))
     # Only the list of unparsed lines and strict errors need the reference parser.
     stats = ParseStats() if args.unparsed or args.strict else None
     batches = read_batches(args.logs, stats=stats, strict=args.strict)
