@@ -39,9 +39,6 @@ def _column(column: pa.ChunkedArray, dtype: str):
     """A column of the batches as the pandas column of ``dtype``."""
     if dtype == "category":
         return _categorical(column)
-    if dtype == "string":
-        string = pd.StringDtype()
-        return column.to_pandas(types_mapper=lambda _: string)
     if dtype in ("int64", "float64"):
         return np.asarray(column.to_numpy(), dtype)  # float nulls become NaN
     mask = np.asarray(column.is_null())
@@ -52,11 +49,25 @@ def _column(column: pa.ChunkedArray, dtype: str):
     raise ValueError(f"no conversion of an Arrow column to {dtype}")
 
 
+def _strings(chunks: list[pa.Array]) -> pd.Series:
+    """Text chunks (the only references to them) as pandas' Arrow-backed strings, which hold
+    large_string: each chunk cast, then released, so that one chunk at a time is doubled."""
+    for at, chunk in enumerate(chunks):
+        chunks[at] = chunk.cast(pa.large_string())
+    string = pd.StringDtype()
+    return pa.chunked_array(chunks, pa.large_string()).to_pandas(types_mapper=lambda _: string)
+
+
 def batches_to_frame(batches: Iterable[pa.RecordBatch]) -> pd.DataFrame:
     """The DataFrame of record batches of the schema, in their order."""
     table = pa.Table.from_batches(batches, arrow_schema())  # no other reference to them
     columns = {}
     for name, dtype in DTYPES.items():
-        columns[name] = _column(table[name], dtype)
-        table = table.drop_columns([name])  # its buffers freed once converted
+        if dtype == "string":
+            chunks = table[name].chunks
+            table = table.drop_columns([name])
+            columns[name] = _strings(chunks)
+        else:
+            columns[name] = _column(table[name], dtype)
+            table = table.drop_columns([name])  # its buffers freed once converted
     return pd.DataFrame(columns, copy=False)
