@@ -8,7 +8,8 @@ Usage: ``python benchmarks/suite.py [--logs DIR] [--lines 1400000] [--repeat 3]
 [--memory-lines 10000000] [--shapes NAME ...]``. Logs are captured into ``--logs`` (kept there
 and reused by later runs). The results go to ``benchmarks/results/suite-UTCTIME.json`` (never
 overwritten) with the machine, the load average after each run and every run's time; the best
-of ``--repeat`` counts. ``--markdown FILE`` prints the table of a saved result instead.
+of ``--repeat`` counts. ``--markdown FILE...`` prints the table of saved results instead (the
+shapes of several runs on one code in one table).
 strace-process-tree must be installed in the interpreter's environment for its column
 (``pip install strace-process-tree``; it is no dependency of the project).
 """
@@ -152,17 +153,21 @@ def _memory(row: dict, name: str) -> str:
 
 
 _HEADERS = (
-    "| shape | lines | parse -> Parquet | MB | parse -> CSV | MB | profile | MB "
-    "| strace-process-tree |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| shape | lines | parse -> Parquet | per CPU-s | MB | parse -> CSV | MB | profile | MB "
+    "| strace-process-tree |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
 def render_row(name: str, row: dict) -> str:
-    """One shape's line of the table: lines/s of each command and its memory (largest process
-    / sampled PSS of the whole tree, MB)."""
+    """One shape's line of the table: lines/s of each command (and per CPU-second of the
+    Parquet one, which load changes less) and its memory (largest process / sampled PSS of the
+    whole tree, MB)."""
     cells = [f"`{name}`", f"{row['lines']:,}"]
     for command in ("parquet", "csv", "profile"):
-        cells += [_rate(row, command), _memory(row, command)]
+        cells.append(_rate(row, command))
+        if command == "parquet":
+            cells.append(f"{row['lines'] / row[command]['cpu_seconds'] / 1e6:.2f}M")
+        cells.append(_memory(row, command))
     cells.append(_rate(row, "strace-process-tree"))
     return "| " + " | ".join(cells) + " |"
 
@@ -199,6 +204,12 @@ def render(result: dict) -> str:
     return "\n".join(lines)
 
 
+def merge(results: list[dict]) -> dict:
+    """Results of runs on one code, as one (the first one's metadata, every run's shapes)."""
+    shapes = {name: row for result in results for name, row in result["shapes"].items()}
+    return {**results[0], "shapes": shapes}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--logs", type=Path, default=Path(tempfile.gettempdir()) / "suite-logs")
@@ -209,10 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shapes", nargs="+", default=[shape.name for shape in SHAPES],
                         choices=[shape.name for shape in SHAPES])  # fmt: skip
     parser.add_argument("--label", default="", help="added to the result's file name")
-    parser.add_argument("--markdown", type=Path, help="print the table of a saved result")
+    parser.add_argument("--markdown", type=Path, nargs="+",
+                        help="print the table of saved results, their shapes in one")  # fmt: skip
     args = parser.parse_args(argv)
     if args.markdown is not None:
-        print(render(json.loads(args.markdown.read_text())))
+        print(render(merge([json.loads(path.read_text()) for path in args.markdown])))
         return 0
     if shutil.which("strace") is None:
         parser.error("strace is not installed")
