@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-import numpy as np
 import pyarrow as pa
 
 from syscall_parse.engine import Engine, FastPathUnsupported, Source, fast_path
@@ -31,8 +30,7 @@ REFERENCE_ROWS = 1 << 16
 def _batch(columns: dict[str, list[object]], schema: pa.Schema) -> pa.RecordBatch:
     arrays = []
     for field in schema:
-        # A numpy object array: pa.array of a list imports pandas (0.2 s) to test its type.
-        values = np.array(columns[field.name], object)
+        values = columns[field.name]
         if field.name in CATEGORICAL:
             arrays.append(pa.array(values, pa.string()).dictionary_encode())
         else:

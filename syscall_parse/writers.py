@@ -68,7 +68,7 @@ def _floats(column: pa.Array) -> pa.Array:
         text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
     if other.any():
         distinct, index = np.unique(values[other], return_inverse=True)
-        written = pa.array(np.array([repr(value) for value in distinct.tolist()]), pa.string())
+        written = pa.array([repr(value) for value in distinct.tolist()], pa.string())
         text = pc.replace_with_mask(text, pa.array(other), written.take(pa.array(index)))
     return text
 

@@ -41,7 +41,7 @@ _TYPE_OF_CODE = {
     codes.EXIT: Exit,
     codes.MESSAGE: Message,
 }
-_KIND_NAMES = pa.array(np.array(list(KINDS.values())), pa.string())
+_KIND_NAMES = pa.array(list(KINDS.values()), pa.string())
 _KIND_OF_CODE = np.full(max(_TYPE_OF_CODE) + 1, -1, np.int32)
 _KIND_OF_CODE[list(_TYPE_OF_CODE)] = [list(KINDS).index(t) for t in _TYPE_OF_CODE.values()]
 

@@ -93,7 +93,7 @@ def chunk_table(data: bytes) -> pa.Table:
     """The line records of one chunk (one row per line, numbered from 1), in line order
     (``FIELDS``)."""
     if not data:
-        return pa.table({f: pa.nulls(0, _field_type(f)) for f in FIELDS})
+        return pa.table({f: pa.array([], _field_type(f)) for f in FIELDS})
     scan = scan_lines(data)
     shape, tail, code, fast, window = scan.prefix, scan.tail, scan.code, scan.fast, scan.window
     starts, clean = scan.starts, scan.clean
@@ -173,13 +173,7 @@ def chunk_table(data: bytes) -> pa.Table:
         ]
     rows = [record_row(parse_line(text, int(numbers[i])), int(numbers[i]))
             for i, text in zip(slow.tolist(), texts, strict=True)]  # fmt: skip
-    # (numpy object arrays: pa.array of a list would import pandas, 0.2 s, to test its type)
-    extra = pa.table(
-        {
-            f: pa.array(np.array([row.get(f) for row in rows], object), _field_type(f))
-            for f in FIELDS
-        }
-    )
+    extra = pa.table({f: pa.array([row.get(f) for row in rows], _field_type(f)) for f in FIELDS})
     # Each slow line's row replaced by the reference's: one take, no sort.
     source = np.arange(count)
     source[slow] = count + np.arange(len(slow))
