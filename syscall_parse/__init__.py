@@ -1,8 +1,10 @@
 """syscall_parse: strace's text -> typed events -> pandas/Arrow tables and strace -c counts.
 
 The parser alone: it imports nothing of ``syscall_lab``. ``read_trace`` gives a log's events as a
-DataFrame with the columns of ``schema`` (``COLUMNS``, ``DTYPES``), ``count_trace`` its calls
-and errors per syscall; both choose the vectorized engine when it can read the input and the
+DataFrame with the columns of ``schema`` (``COLUMNS``, ``DTYPES``), ``read_batches`` the same
+rows as Arrow record batches while it reads (for logs larger than memory; ``write_csv_batches``
+and ``write_parquet_batches`` write them as they come), ``count_trace`` its calls and errors
+per syscall; both choose the vectorized engine when it can read the input and the
 reference parser otherwise (``engine=``). The names below load their module on first use
 (PEP 562): ``import syscall_parse`` costs nothing, so counting a log loads numpy alone, not
 pandas.
@@ -15,6 +17,7 @@ import importlib
 # The module of each public name.
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "arguments": ("decode_string", "fd_paths", "split_args"),
+    "batches": ("EventBatches", "read_batches"),
     "counts": ("Profile", "SyscallCount", "count_events", "count_trace"),
     "engine": ("FastPathUnsupported",),
     "errors": ("InputError", "NotStraceOutput", "StraceParseError", "TraceError"),
@@ -33,6 +36,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "write_csv",
         "write_parquet",
     ),
+    "writers": ("write_csv_batches", "write_parquet_batches"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -40,6 +44,7 @@ __all__ = [
     "COLUMNS",
     "DTYPES",
     "Event",
+    "EventBatches",
     "Exit",
     "FastPathUnsupported",
     "InputError",
@@ -66,6 +71,7 @@ __all__ = [
     "iter_trace",
     "open_log",
     "parse_line",
+    "read_batches",
     "read_csv",
     "read_parquet",
     "read_summary",
@@ -73,7 +79,9 @@ __all__ = [
     "split_args",
     "syscall_name",
     "write_csv",
+    "write_csv_batches",
     "write_parquet",
+    "write_parquet_batches",
 ]
 
 

@@ -1,15 +1,13 @@
 """Events to DataFrames with the schema of ``schema.py``, and exact CSV/Parquet round trips.
 
-``read_trace`` reads logs with either engine (``engine.py``): the vectorized one when it can
-read the log exactly, else the reference parser, whose events ``events_to_frame`` puts in rows.
-Unparsed lines are not rows: ``read_trace`` counts them in ``df.attrs["unparsed_lines"]`` and
-lists them in the ``ParseStats`` it is given.
+``read_trace`` reads logs with either engine (``engine.py``) through their record batches
+(``batches.py``), which ``frames.py`` turns into the frame; ``events_to_frame`` puts events
+in rows the same way. Unparsed lines are not rows: ``read_trace`` counts them in
+``df.attrs["unparsed_lines"]`` and lists them in the ``ParseStats`` it is given.
 
-CSV: nulls are written as ``\\N`` so that a null (a signal's ``ret``) and an empty string
-(the ``args`` of ``getuid()``) stay apart; floats are written in their shortest exact form; rows
-end in CRLF (RFC 4180), so that a text holding a carriage return or a newline (program output
-spliced into a call) is quoted and reads back whole.
-Parquet: the schema's Arrow types (``schema.arrow_schema``).
+CSV (the form of ``writers.py``): nulls are written as ``\\N`` so that a null (a signal's
+``ret``) and an empty string (the ``args`` of ``getuid()``) stay apart; floats are written in
+their shortest exact form. Parquet: the schema's Arrow types (``schema.arrow_schema``).
 """
 
 from __future__ import annotations
@@ -20,14 +18,21 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from syscall_parse.atomic import atomic_path
-from syscall_parse.engine import Engine, FastPathUnsupported, Source, fast_path
+from syscall_parse.batches import event_batches, read_batches
+from syscall_parse.engine import Engine, Source
 from syscall_parse.errors import InputError
-from syscall_parse.events import Event, Unparsed
-from syscall_parse.inputs import iter_trace
-from syscall_parse.schema import ARROW_TYPES, COLUMNS, DTYPES, arrow_schema, event_row
+from syscall_parse.events import Event
+from syscall_parse.frames import batches_to_frame
+from syscall_parse.schema import COLUMNS, DTYPES, arrow_schema
 from syscall_parse.stream import ParseStats
+from syscall_parse.writers import (
+    NULL,
+    ROW_GROUP_ROWS,
+    write_csv_batches,
+    write_parquet_batches,
+)
 
 __all__ = [
     "events_to_frame",
@@ -37,8 +42,6 @@ __all__ = [
     "write_csv",
     "write_parquet",
 ]
-
-_NULL = r"\N"
 
 
 def _category(values: Sequence[object]) -> pd.Categorical:
@@ -69,14 +72,7 @@ def _frame(columns: dict[str, Sequence[object]]) -> pd.DataFrame:
 def events_to_frame(events: Iterable[Event]) -> pd.DataFrame:
     """One row per event (``Unparsed`` ones skipped), columns and dtypes of ``schema.DTYPES``,
     values of ``schema.event_row``."""
-    columns: dict[str, list[object]] = {name: [] for name in COLUMNS}
-    for event in events:
-        if isinstance(event, Unparsed):
-            continue
-        row = event_row(event)
-        for name, values in columns.items():
-            values.append(row.get(name))
-    return _frame(columns)
+    return batches_to_frame(event_batches(events))
 
 
 def read_trace(
@@ -92,50 +88,33 @@ def read_trace(
     engine and anything else with the reference parser; both give the same frame.
     ``df.attrs["unparsed_lines"]`` is the number of lines that were not strace output; pass
     ``stats`` to get their list, or ``strict=True`` to raise StraceParseError on the first (both
-    need the reference). Raises InputError for unreadable sources.
+    need the reference). Raises InputError for unreadable sources. The frame is built from
+    ``batches.read_batches`` (its streaming form), with a peak memory near twice its size.
     """
-    path = fast_path(source, engine, reference_only=stats is not None or strict)
-    if path is not None:
-        from syscall_parse._fast import read_frame
-
-        try:
-            return read_frame(path)
-        except FastPathUnsupported:
-            if engine == "fast":
-                raise
-    if stats is None:
-        stats = ParseStats()
-    frame = events_to_frame(iter_trace(source, stats=stats, strict=strict))
-    frame.attrs["unparsed_lines"] = len(stats.unparsed)
+    batches = read_batches(source, engine=engine, stats=stats, strict=strict)
+    frame = batches_to_frame(batches)
+    frame.attrs["unparsed_lines"] = batches.unparsed_lines
     return frame
 
 
-_TEXT = tuple(name for name, values in ARROW_TYPES.items() if values == "string")
-
-
-def _escape(values: Sequence[object]) -> list[object]:
-    # A text starting with a backslash gets one more, so that no text reads as the null '\N'.
-    return [v if not isinstance(v, str) or not v.startswith("\\") else "\\" + v for v in values]
-
-
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write an event frame as CSV, atomically.
+    """Write an event frame as CSV, atomically (the form of ``writers``).
 
-    Nulls are written as ``\\N``; a text that starts with a backslash gets one more; rows end
-    in CRLF.
+    Nulls are written as ``\\N``; a text that starts with a backslash gets one more; a text
+    holding a carriage return or a newline is quoted.
     """
-    escaped = frame.copy()
-    for name in frame.columns:
-        if name in _TEXT:
-            escaped[name] = pd.array(_escape(frame[name].astype(object).tolist()), dtype=object)
-    with atomic_path(path) as temp:
-        escaped.to_csv(temp, index=False, na_rep=_NULL, lineterminator="\r\n")
+    write_csv_batches(_batches(frame), path)
 
 
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write an event frame as Parquet with the schema's Arrow types, atomically."""
-    with atomic_path(path) as temp:
-        frame.to_parquet(temp, index=False, schema=arrow_schema())
+    write_parquet_batches(_batches(frame), path)
+
+
+def _batches(frame: pd.DataFrame) -> list[pa.RecordBatch]:
+    """An event frame as record batches of the schema (NaN as null)."""
+    table = pa.Table.from_pandas(frame, schema=arrow_schema(), preserve_index=False)
+    return table.to_batches(max_chunksize=ROW_GROUP_ROWS)
 
 
 def _parse_cell(text: str | None, dtype: str) -> object:
@@ -161,7 +140,7 @@ def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
 
     Raises InputError when the file lacks a column of the schema.
     """
-    raw = pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[_NULL], na_filter=True)
+    raw = pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[NULL], na_filter=True)
     _check_columns(path, raw)
     columns = {}
     for name in COLUMNS:

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from syscall_lab.cli.not_strace import NOT_STRACE, none_recognised, not_strace
 from syscall_lab.errors import SyscallLabError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from syscall_parse.batches import EventBatches
 
 
 def add_parse(
@@ -37,31 +44,49 @@ def add_parse(
     return parser
 
 
+class _NotStrace(Exception):
+    """No line of the input was strace output: nothing is written."""
+
+
+def _strace_only(batches: EventBatches) -> Iterator[pa.RecordBatch]:
+    """The batches, then _NotStrace if they held no row but unparsed lines (the writer then
+    removes its temporary file: an output already there stays as it was)."""
+    yield from batches
+    if batches.rows == 0 and batches.unparsed_lines:
+        raise _NotStrace
+
+
 def run_parse(args: argparse.Namespace) -> int:
+    import signal
+    import sys
     from pathlib import Path
 
+    from syscall_parse.batches import read_batches
     from syscall_parse.errors import NotStraceOutput
     from syscall_parse.inputs import check_strace_output, partial_last_line
     from syscall_parse.stream import ParseStats
-    from syscall_parse.table import read_trace, write_csv, write_parquet
+    from syscall_parse.writers import write_csv_batches, write_parquet_batches
 
     suffix = Path(args.output).suffix
-    writers = {".csv": write_csv, ".parquet": write_parquet}
+    writers = {".csv": write_csv_batches, ".parquet": write_parquet_batches}
     if suffix not in writers:
         raise SyscallLabError(f"{args.output}: output must end in .csv or .parquet")
     try:
         check_strace_output(args.logs)
     except NotStraceOutput as exc:
         return not_strace("parse", str(exc))
+    # A SIGTERM ends the parse as Ctrl-C does, through the writer, which removes its file.
+    signal.signal(signal.SIGTERM, lambda number, _: sys.exit(128 + number))
     # Only the list of unparsed lines and strict errors need the reference parser.
     stats = ParseStats() if args.unparsed or args.strict else None
-    frame = read_trace(args.logs, stats=stats, strict=args.strict)
-    unparsed = frame.attrs["unparsed_lines"]
-    if frame.empty and unparsed:
-        return not_strace("parse", none_recognised(args.logs, unparsed))
-    writers[suffix](frame, args.output)
+    batches = read_batches(args.logs, stats=stats, strict=args.strict)
+    try:
+        rows = writers[suffix](_strace_only(batches), args.output)
+    except _NotStrace:
+        return not_strace("parse", none_recognised(args.logs, batches.unparsed_lines))
+    unparsed = batches.unparsed_lines
     partial = "; the last line has no newline" if partial_last_line(args.logs) else ""
-    print(f"wrote {len(frame)} events to {args.output} ({unparsed} unparsed lines{partial})")
+    print(f"wrote {rows} events to {args.output} ({unparsed} unparsed lines{partial})")
     if stats is not None and args.unparsed:
         for number, text in stats.unparsed:
             print(f"{number}: {text}")

@@ -33,8 +33,6 @@ def add_profile(
 def run_profile(args: argparse.Namespace) -> int:
     import json
 
-    from tabulate import tabulate
-
     from syscall_parse.counts import count_trace
     from syscall_parse.errors import NotStraceOutput
     from syscall_parse.inputs import check_strace_output
@@ -49,6 +47,8 @@ def run_profile(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(profile.to_json(), indent=2))
         return 0
+    from tabulate import tabulate  # the table only: --json starts without it
+
     timed = any(count.seconds is not None for _, count in profile.syscalls)
     headers = ["calls", "errors", "seconds", "syscall"] if timed else ["calls", "errors", "syscall"]
     rows = [

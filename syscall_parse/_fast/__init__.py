@@ -1,13 +1,14 @@
 """The vectorized engine: the reference parser's frames and profiles of one plain log, at C speed.
 
-``read_frame(path)`` returns exactly the frame of the reference's ``table.read_trace`` and
-``count_file(path)`` exactly its ``counts.count_trace`` Profile, but lines are classified in
+``iter_batches(path)`` yields exactly the rows of the reference's ``table.read_trace`` (as
+record batches, ``read_frame`` as its frame) and ``count_file(path)`` exactly its
+``counts.count_trace`` Profile, but lines are classified in
 bulk: the log is read in chunks of whole lines (``chunks``), on all cores when it is big, and
 numpy byte arithmetic (``kernels``: 8 bytes at a time in uint64 lanes) reads the prefix,
 syscall name, result and duration of each line of the layout of
 ``strace -f -o FILE [-ttt] [-T] [-y]`` (``scan``). A profile needs numpy alone (``counts``);
 a frame's text columns are cut out of each chunk as Arrow strings (``chunk_table``), its split
-calls joined (``join``), and the table turned into the DataFrame (``frame``).
+calls joined (``join``), and the tables turned into record batches as they come (``batches``).
 
 Exactness comes first: any line the fast checks do not classify with certainty (signals,
 exits, messages, notes after the result, escaped or non-ASCII bytes, other prefix layouts...)
@@ -29,25 +30,48 @@ from syscall_parse._fast.chunks import CHUNK_BYTES, PROFILE_CHUNK_BYTES
 from syscall_parse._fast.counts import count_chunks
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import pandas as pd
+    import pyarrow as pa
 
     from syscall_parse.counts import Profile
 
-__all__ = ["count_file", "read_frame"]
+__all__ = ["count_file", "iter_batches", "read_frame"]
+
+
+def iter_batches(
+    path: str | os.PathLike[str], *, workers: int | None = None, chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[tuple[pa.RecordBatch, int]]:
+    """The record batches of the plain log ``path`` (rows and values of the reference's frame,
+    in its order), each with the count of unparsed lines it covers, built on ``workers``
+    processes (default: all cores for logs of 16 MB and more, this process for smaller ones)
+    from pieces of about ``chunk_bytes``. Raises FastPathUnsupported for the states of the
+    module docstring, as soon as a piece shows one.
+    """
+    # Arrow loads with the first batch: the count path never needs it.
+    from syscall_parse._fast.batches import iter_batches as batches
+
+    return batches(Path(path), workers, chunk_bytes)
 
 
 def read_frame(
     path: str | os.PathLike[str], *, workers: int | None = None, chunk_bytes: int = CHUNK_BYTES
 ) -> pd.DataFrame:
-    """The frame of the plain log ``path``, equal to the reference's (same rows, values,
-    dtypes and ``attrs["unparsed_lines"]``), built on ``workers`` processes (default: all
-    cores for logs of 16 MB and more, this process for smaller ones) from pieces of about
-    ``chunk_bytes``. Raises FastPathUnsupported for the states of the module docstring.
-    """
-    # Arrow and pandas load with the first frame: the count path never needs them.
-    from syscall_parse._fast.frame import build_frame
+    """The frame of ``iter_batches`` (the reference's, with ``attrs["unparsed_lines"]``)."""
+    from syscall_parse.frames import batches_to_frame
 
-    return build_frame(Path(path), workers, chunk_bytes)
+    unparsed = 0
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        nonlocal unparsed
+        for batch, lines in iter_batches(path, workers=workers, chunk_bytes=chunk_bytes):
+            unparsed += lines
+            yield batch
+
+    frame = batches_to_frame(batches())
+    frame.attrs["unparsed_lines"] = unparsed
+    return frame
 
 
 def count_file(

@@ -79,7 +79,8 @@ def map_chunks(
     path: Path, work: Callable[[str, Chunk], T], workers: int | None, chunk_bytes: int
 ) -> Iterator[T]:
     """``work(path, chunk)`` of every chunk, in order, on ``workers`` processes (None: all
-    cores; small logs in this process). At most two chunks per worker are in flight, so memory
+    cores; small logs in this process). At most one chunk per worker and one more are in flight
+    (their results wait in this process while it is busy), so memory
     does not grow with the log."""
     chunks = _chunks(path, chunk_bytes)
     if workers is None:
@@ -96,7 +97,7 @@ def map_chunks(
         pending: deque[Future[T]] = deque()
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", ".*fork", DeprecationWarning)
-            for chunk in itertools.islice(chunks, 2 * workers):
+            for chunk in itertools.islice(chunks, workers + 1):
                 pending.append(pool.submit(work, str(path), chunk))
         for chunk in chunks:
             yield pending.popleft().result()

@@ -60,9 +60,12 @@ def join_inside(table: pa.Table) -> tuple[pa.Table, int]:
     return pa.table(columns).filter(pa.array(keep)), unparsed
 
 
-def arrange(table: pa.Table) -> pa.Table:
+def arrange(table: pa.Table, *, hold: bool = False) -> tuple[pa.Table, pa.Table]:
     """Join the split calls across chunk borders and order rows as ``stream.iter_events``
-    yields them (the workers joined those inside a chunk: ``join_inside``)."""
+    yields them (the workers joined those inside a chunk: ``join_inside``); returns the rows,
+    and the unfinished calls held back. ``hold``: more chunks follow, so the unfinished calls
+    that no later row of their pid here resumes or ends are held back (they go at the head of
+    the next window) instead of yielded at the end."""
     # No combine_chunks of the whole table: the takes below copy each column once anyway.
     count = table.num_rows
     code = table["code"].to_numpy()
@@ -93,6 +96,9 @@ def arrange(table: pa.Table) -> pa.Table:
     lone = is_unfinished.copy()
     lone[:-1] &= ~joined
     lone_at = np.flatnonzero(lone)
+    held = rows[lone_at[~followed[lone_at]]] if hold else rows[:0]
+    if hold:
+        lone_at = lone_at[followed[lone_at]]
     trigger = np.where(
         followed[lone_at],
         line[rows[np.minimum(lone_at + 1, len(rows) - 1)]],
@@ -144,4 +150,4 @@ def arrange(table: pa.Table) -> pa.Table:
         lone_mask = pa.array(is_lone)
         columns["returned"] = pc.if_else(lone_mask, False, columns["returned"])
         columns["code"] = pc.if_else(lone_mask, pa.scalar(codes.WHOLE, pa.int8()), columns["code"])
-    return pa.table(columns)
+    return pa.table(columns), table.take(pa.array(np.sort(held)))
