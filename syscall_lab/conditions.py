@@ -1,23 +1,24 @@
 """The catalogue of conditions: every condition an experiment can capture, one record each.
 
 A condition is a data-set folder (``datasets/<name>/``) of runs made one way: the program traced
-(a workload of ``python -m workloads``, a real program run by it, or a stress-ng stressor), an
-untraced load beside it or not, and the condition it is compared with. Code tells conditions
-apart by their record's ``kind``, never by the shape of the name; the names are built here, once.
+(a workload of ``python -m workloads``, a real program of ``workloads.programs`` or a stress-ng
+stressor), an untraced load beside it or not, and the condition it is compared with. Code tells
+conditions apart by their record's ``kind``, never by the shape of the name; the names are built
+here, once.
 
-==================== ========= =============================================== ==============
-name                 kind      runs                                            baseline
-==================== ========= =============================================== ==============
+==================== ========= ================================================ =============
+name                 kind      runs                                             baseline
+==================== ========= ================================================ =============
 normal               baseline  the normal workload, cut to its measured phase  -
 normal-control       control   a second, independent batch of normal           normal
 cpu, memory, io...   stressed  the workload of that name, cut to its phase     normal
 normal-under-cpu...  ambient   normal beside an untraced load of the resource  normal
-git-grep, sqlite     program   a real program, run in the measured phase       -
+git-grep, sqlite     program   a real program on generated inputs, traced whole -
 git-grep-control...  control   a second, independent batch of the program      the program
 git-grep-under-cpu   ambient   the program beside an untraced load             the program
 stress-ng-cpu        stress-ng ``stress-ng --cpu``, traced whole (no markers)  -
 stress-ng-io...      stress-ng the stressor, traced whole                      stress-ng-cpu
-==================== ========= =============================================== ==============
+==================== ========= ================================================ =============
 
 ``stress-ng-cpu`` is the stress-ng conditions' baseline: its stressor computes without the
 kernel, so stress-ng's own start-up is on both sides of each comparison. Each real program is
@@ -42,6 +43,7 @@ __all__ = [
     "CONTROL",
     "DEFAULT_WORKLOADS",
     "NORMAL",
+    "PROGRAM_BACKEND",
     "PROGRAM_LOADS",
     "RESOURCES",
     "RESOURCE_OF",
@@ -64,6 +66,9 @@ RESOURCES: tuple[str, ...] = ("cpu", "memory", "io")
 
 BACKENDS: tuple[str, ...] = ("python", "stress-ng")
 """What runs a stressing program: ``python -m workloads`` or a bounded stress-ng stressor."""
+
+PROGRAM_BACKEND = "program"
+"""The backend of the real programs' conditions: the program itself, traced whole."""
 
 NORMAL = "normal"
 DEFAULT_WORKLOADS: tuple[str, ...] = (NORMAL, *RESOURCES)
@@ -124,8 +129,8 @@ class Kind(enum.Enum):
     AMBIENT = "ambient"
     """A baseline (normal or a real program) traced beside an untraced load of a resource."""
     PROGRAM = "program"
-    """A real program run in the measured phase, without load: its control's and its ambient
-    conditions' baseline."""
+    """A real program traced whole, without load: its control's and its ambient conditions'
+    baseline."""
     STRESS_NG = "stress-ng"
     """A stress-ng stressor traced whole."""
 
@@ -134,12 +139,12 @@ class Kind(enum.Enum):
 class Condition:
     """One condition: its data-set name, what it is, how its runs are made, its baseline.
 
-    ``program`` is traced with ``backend``: a workload or a real program (``python -m workloads
-    PROGRAM``, cut to its measured phase) or a stress-ng stressor (:data:`STRESS_NG_STRESSORS`,
-    traced whole). ``resource`` is the resource it stresses (of the untraced load, for an
-    ambient condition; None for a baseline and a control). ``baseline`` names the condition it
-    is compared with (None for a baseline). ``description`` names it in a sentence ("cpu
-    stress").
+    ``program`` is traced with ``backend``: a workload (``python -m workloads PROGRAM``, cut to
+    its measured phase), a real program (:data:`PROGRAM_BACKEND`, ``workloads.programs``,
+    traced whole) or a stress-ng stressor (:data:`STRESS_NG_STRESSORS`, traced whole).
+    ``resource`` is the resource it stresses (of the untraced load, for an ambient condition;
+    None for a baseline and a control). ``baseline`` names the condition it is compared with
+    (None for a baseline). ``description`` names it in a sentence ("cpu stress").
     """
 
     name: str
@@ -166,13 +171,17 @@ def workload_condition(workload: str) -> Condition:
 
 def program_condition(program: str) -> Condition:
     """A real program of ``workloads.programs`` without load: a baseline."""
-    return Condition(program, Kind.PROGRAM, program, "python", None, None, program)
+    return Condition(program, Kind.PROGRAM, program, PROGRAM_BACKEND, None, None, program)
+
+
+def _backend(baseline: str) -> str:
+    return PROGRAM_BACKEND if baseline in PROGRAMS else "python"
 
 
 def control_condition(baseline: str = NORMAL) -> Condition:
     """A second, independent batch of ``baseline`` (normal or a real program), against it."""
     return Condition(
-        f"{baseline}-control", Kind.CONTROL, baseline, "python", None, baseline,
+        f"{baseline}-control", Kind.CONTROL, baseline, _backend(baseline), None, baseline,
         f"an independent batch of {baseline}",
     )  # fmt: skip
 
@@ -181,8 +190,8 @@ def ambient_condition(resource: str, baseline: str = NORMAL) -> Condition:
     """``baseline`` (normal or a real program) traced beside an untraced load of ``resource``,
     against ``baseline``."""
     return Condition(
-        f"{baseline}-under-{resource}", Kind.AMBIENT, baseline, "python", resource, baseline,
-        f"{baseline} under ambient {resource} load",
+        f"{baseline}-under-{resource}", Kind.AMBIENT, baseline, _backend(baseline), resource,
+        baseline, f"{baseline} under ambient {resource} load",
     )  # fmt: skip
 
 

@@ -56,16 +56,16 @@ from workloads.programs import PROGRAMS
             id="ambient",
         ),
         pytest.param(
-            Condition("git-grep", Kind.PROGRAM, "git-grep", "python", None, None, "git-grep"),
+            Condition("git-grep", Kind.PROGRAM, "git-grep", "program", None, None, "git-grep"),
             id="program",
         ),
         pytest.param(
-            Condition("sqlite-control", Kind.CONTROL, "sqlite", "python", None, "sqlite",
+            Condition("sqlite-control", Kind.CONTROL, "sqlite", "program", None, "sqlite",
                       "an independent batch of sqlite"),
             id="program-control",
         ),
         pytest.param(
-            Condition("git-grep-under-cpu", Kind.AMBIENT, "git-grep", "python", "cpu",
+            Condition("git-grep-under-cpu", Kind.AMBIENT, "git-grep", "program", "cpu",
                       "git-grep", "git-grep under ambient cpu load"),
             id="program-ambient",
         ),
@@ -132,8 +132,9 @@ def test_the_builders_give_the_catalogue_records() -> None:
 
 
 def test_only_the_workloads_are_cut_to_a_phase() -> None:
-    """Workload runs (normal and the real programs, under load too) have phase markers;
-    stress-ng runs do not."""
-    assert [c.kind is not Kind.STRESS_NG for c in CATALOGUE.values()] == [
+    """Workload runs (normal under load too) have phase markers; the real programs and the
+    stress-ng stressors are traced whole."""
+    whole = (Kind.STRESS_NG, Kind.PROGRAM)
+    assert [c.kind not in whole and c.program not in PROGRAMS for c in CATALOGUE.values()] == [
         c.phased for c in CATALOGUE.values()
     ]

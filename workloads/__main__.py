@@ -1,5 +1,4 @@
-"""``python -m workloads NAME [--scale S] [--seed N]``: run one workload (a condition's or a real
-program's), print nothing."""
+"""``python -m workloads CONDITION [--scale S] [--seed N]``: run one workload, print nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import sys
 
 from .bounds import MIB, Bounds
 from .conditions import CONDITIONS, run_workload
-from .programs import PROGRAMS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,11 +15,10 @@ def main(argv: list[str] | None = None) -> int:
         description="Run one workload between the phase markers (stat of /syscall-lab-phase/start "
         "and /syscall-lab-phase/end). Its temporary folder is made under $TMPDIR and removed.",
     )
-    workloads = {**CONDITIONS, **PROGRAMS}
     parser.add_argument(
         "condition",
-        choices=list(workloads),
-        help="; ".join(f"{name}: {workload.description}" for name, workload in workloads.items()),
+        choices=list(CONDITIONS),
+        help="; ".join(f"{name}: {workload.description}" for name, workload in CONDITIONS.items()),
     )
     parser.add_argument("--scale", type=float, default=1.0, help="work multiplier (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data (default 0)")

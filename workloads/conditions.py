@@ -1,10 +1,9 @@
 """The workloads: one program per experimental condition, with counted (not timed) work.
 
 Each workload prepares its inputs, makes the ``start`` marker syscall, does its measured work,
-makes the ``end`` marker, and cleans up (:mod:`workloads.workload`). The work is a fixed number of
-operations times ``scale``, so at a given scale the syscalls inside the phase are the same run
-after run and grow linearly with the scale. The seed only changes the data, never the amount of
-work. :func:`run_workload` runs these and the real programs of :mod:`workloads.programs`.
+makes the ``end`` marker, and cleans up. The work is a fixed number of operations times
+``scale``, so at a given scale the syscalls inside the phase are the same run after run and grow
+linearly with the scale. The seed only changes the data, never the amount of work.
 
 =========== ==================================================================================
 condition   measured phase at scale 1
@@ -31,13 +30,13 @@ import mmap
 import os
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from .bounds import MIB, Bounds
-from .programs import PROGRAMS
-from .workload import Workload, run_in_phase, scaled
+from .bounds import MIB, Bounds, bounded
+from .markers import PHASE_END, PHASE_START, mark
 
-__all__ = ["CONDITIONS", "DEFAULT_BOUNDS", "run_workload"]
+__all__ = ["CONDITIONS", "DEFAULT_BOUNDS", "Workload", "run_workload"]
 
 PAGE = mmap.PAGESIZE
 CPU_BLOCK = 64 * 1024
@@ -52,11 +51,22 @@ IO_CHUNK = 64 * 1024
 DEFAULT_BOUNDS = Bounds()
 
 
+def _count(base: int, scale: float) -> int:
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, got {scale!r}")
+    return max(1, round(base * scale))
+
+
+# Each workload is split in two: `prepare` runs before the start marker (inputs, data) and returns
+# the phase function, which does exactly the counted work.
+Prepare = Callable[[Path, float, random.Random], Callable[[], None]]
+
+
 def _prepare_normal(folder: Path, scale: float, rng: random.Random) -> Callable[[], None]:
     config = folder / "config.json"
     output = folder / "output.json"
     config.write_text(json.dumps({"items": 200, "salt": rng.randrange(1 << 30)}))
-    rounds = scaled(NORMAL_ROUNDS, scale)
+    rounds = _count(NORMAL_ROUNDS, scale)
 
     def phase() -> None:
         for index in range(rounds):
@@ -73,7 +83,7 @@ def _prepare_normal(folder: Path, scale: float, rng: random.Random) -> Callable[
 
 def _prepare_cpu(folder: Path, scale: float, rng: random.Random) -> Callable[[], None]:
     block = rng.randbytes(CPU_BLOCK)
-    rounds = scaled(CPU_ROUNDS, scale)
+    rounds = _count(CPU_ROUNDS, scale)
 
     def phase() -> None:
         digest = b""
@@ -89,7 +99,7 @@ def _touch(buffer: mmap.mmap | bytearray, value: int) -> None:
 
 
 def _prepare_memory(folder: Path, scale: float, rng: random.Random) -> Callable[[], None]:
-    buffers = scaled(MEMORY_BUFFERS, scale)
+    buffers = _count(MEMORY_BUFFERS, scale)
     value = rng.randrange(1, 256)
 
     def phase() -> None:
@@ -104,7 +114,7 @@ def _prepare_memory(folder: Path, scale: float, rng: random.Random) -> Callable[
 
 
 def _prepare_memory_brk(folder: Path, scale: float, rng: random.Random) -> Callable[[], None]:
-    rounds = scaled(MEMORY_BUFFERS, scale)
+    rounds = _count(MEMORY_BUFFERS, scale)
     per_round = MEMORY_BUFFER // BRK_CHUNK
     value = rng.randrange(1, 256)
 
@@ -124,7 +134,7 @@ def _prepare_memory_brk(folder: Path, scale: float, rng: random.Random) -> Calla
 
 
 def _prepare_io(folder: Path, scale: float, rng: random.Random) -> Callable[[], None]:
-    files = scaled(IO_FILES, scale)
+    files = _count(IO_FILES, scale)
     chunk = rng.randbytes(IO_CHUNK)
 
     def batch(names: list[Path]) -> None:
@@ -157,6 +167,17 @@ def _prepare_io(folder: Path, scale: float, rng: random.Random) -> Callable[[], 
             )
 
     return phase
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """One condition: its name, what it does, and its peak disk and buffer use in bytes."""
+
+    name: str
+    description: str
+    prepare: Prepare
+    disk: int = 0
+    buffer: int = 0
 
 
 CONDITIONS: dict[str, Workload] = {
@@ -199,15 +220,31 @@ def run_workload(
     bounds: Bounds = DEFAULT_BOUNDS,
     loop: bool = False,
 ) -> None:
-    """Run one workload, a condition's or a real program's, in this process between the phase
-    markers, under ``bounds`` (see :func:`~workloads.workload.run_in_phase`).
+    """Run one workload in this process, between the phase markers, under ``bounds``.
 
-    Raises ``ValueError`` for an unknown name, a bad scale, caps the workload cannot fit in, or
-    a real program that is not installed.
+    The limits stay lowered in this process afterwards (a workload is a process of its own).
+
+    ``loop`` repeats the measured work until SIGTERM (for an untraced ambient stressor).
+    Raises ``ValueError`` for an unknown condition, a bad scale, or caps the workload cannot fit in.
     """
     try:
-        workload = CONDITIONS[condition] if condition in CONDITIONS else PROGRAMS[condition]
+        workload = CONDITIONS[condition]
     except KeyError:
-        known = ", ".join([*CONDITIONS, *PROGRAMS])
-        raise ValueError(f"unknown condition {condition!r}; one of {known}") from None
-    run_in_phase(workload, scale=scale, seed=seed, bounds=bounds, loop=loop)
+        raise ValueError(
+            f"unknown condition {condition!r}; one of {', '.join(CONDITIONS)}"
+        ) from None
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, got {scale!r}")
+    if workload.disk > bounds.disk:
+        raise ValueError(f"{condition} needs {workload.disk} bytes of disk, cap is {bounds.disk}")
+    if workload.buffer * 2 > bounds.memory:
+        raise ValueError(
+            f"{condition} needs {workload.buffer} bytes buffers, cap is {bounds.memory}"
+        )
+    with bounded(bounds) as folder:
+        phase = workload.prepare(folder, scale, random.Random(seed))
+        mark(PHASE_START)
+        phase()
+        while loop:
+            phase()
+        mark(PHASE_END)

@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -45,8 +46,9 @@ from syscall_lab.capture.processes import (
     timed_run,
 )
 from syscall_lab.capture.strace import StraceOptions, find_strace, ptrace_denied, strace_failure
-from syscall_lab.conditions import AMBIENT_STRESS_NG, STRESS_NG_STRESSORS
+from syscall_lab.conditions import AMBIENT_STRESS_NG, PROGRAM_BACKEND, STRESS_NG_STRESSORS
 from syscall_lab.errors import CaptureError
+from workloads.programs import PROGRAMS
 
 __all__ = [
     "CaptureResult",
@@ -262,7 +264,18 @@ def capture_condition(
     label: str | None = None,
     **options: object,
 ) -> CaptureResult:
-    """Trace one workload (``workloads`` or stress-ng) with :func:`capture_command`'s options."""
+    """Trace one workload (``workloads`` or stress-ng) with :func:`capture_command`'s options,
+    or, with backend ``program``, a real program of ``workloads.programs`` on inputs it makes
+    in a temporary folder of its own (removed afterwards)."""
+    if backend == PROGRAM_BACKEND:
+        if condition not in PROGRAMS:
+            raise CaptureError(f"no real program {condition!r}; one of {', '.join(PROGRAMS)}")
+        with tempfile.TemporaryDirectory(prefix=f"syscall-lab-{condition}-") as folder:
+            command = PROGRAMS[condition].command(Path(folder), scale=scale, seed=seed)
+            return capture_command(
+                command, label=label or condition, condition=condition, scale=scale, seed=seed,
+                backend=backend, **options,  # type: ignore[arg-type]
+            )  # fmt: skip
     command = workload_command(condition, scale=scale, seed=seed, backend=backend)
     return capture_command(
         command, label=label or condition, condition=condition, scale=scale, seed=seed,

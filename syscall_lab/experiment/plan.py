@@ -2,7 +2,7 @@
 
 The runs go in rounds, one per repeat: each round holds one run of every condition (normal, its
 control, the stressed workloads, normal beside each ambient load, each real program with its
-control and its loads, the stress-ng stressors) in an order shuffled by the seed, afresh for
+control and beside its load, the stress-ng stressors) in an order shuffled by the seed, afresh for
 every round. So neither drift of the machine nor the run before a condition favours it: an
 ambient run (which starts its untraced load, waits for it to settle, is traced, stops the load,
 syncs and settles) is as likely to come first in a round as last. The order is stored with the
@@ -104,7 +104,7 @@ def _round(
         stress_ng = []
     programs = []
     for name in settings.programs:
-        executable = PROGRAMS[name].program or name
+        executable = PROGRAMS[name].executable
         if not installed(executable):
             skipped.append(f"{name} conditions: {executable} is not installed")
             continue

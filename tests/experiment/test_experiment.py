@@ -188,9 +188,13 @@ def test_control_runs_are_normal_workload_runs(small: ExperimentData) -> None:
 
 @pytest.mark.strace
 def test_events_are_cut_to_the_phase(small: ExperimentData) -> None:
-    """A run's events lie between its markers: at scale 0.25 normal makes 2 rounds, 32 calls;
-    cpu none."""
+    """A workload run's events lie between its markers: at scale 0.25 normal makes 2 rounds,
+    32 calls; cpu none. A real program's run is its whole trace, from its execve."""
     for run in small.runs:
+        if CATALOGUE[run.condition].program == "sqlite":
+            assert run.phase is None
+            assert "execve" == run.events["syscall"].dropna().astype(str).iloc[0]
+            continue
         assert run.phase is not None
         start, end = run.phase
         times = run.events["time"].to_numpy(dtype=float)
@@ -349,9 +353,9 @@ def test_ambient_run_and_its_finding(small: ExperimentData) -> None:
 
 
 @pytest.mark.strace
-def test_real_program_runs_in_the_phase(small: ExperimentData) -> None:
-    """sqlite's phase is sqlite3 itself: it starts (execve), writes its database and syncs
-    its log (fdatasync), the same calls in every run."""
+def test_real_program_is_traced_whole(small: ExperimentData) -> None:
+    """sqlite's runs are sqlite3 itself: it starts (execve), writes its database and syncs its
+    log (fdatasync), the same calls in every run."""
     counts = analyse_experiment(small).summaries["sqlite"].counts
     assert {"execve", "fdatasync", "pwrite64"} <= set(counts.columns)
     assert [1, 1] == counts["execve"].tolist()
