@@ -81,7 +81,7 @@ STRESS_NG_BASELINE = "stress-ng-cpu"
 
 STRESS_NG_STRESSORS: dict[str, tuple[str, ...]] = {
     "cpu": ("--cpu", "1", "--cpu-ops", "200"),
-    "memory": ("--mmap", "1", "--mmap-bytes", "4M", "--mmap-ops", "4"),
+    "memory": ("--mmap", "1", "--mmap-bytes", "4M", "--mmap-ops", "2"),
     "memory-brk": ("--brk", "1", "--brk-ops", "20000"),
     "memory-malloc": ("--malloc", "1", "--malloc-ops", "20000"),
     "io": ("--hdd", "1", "--hdd-opts", "fsync", "--hdd-bytes", "8M", "--hdd-ops", "400"),

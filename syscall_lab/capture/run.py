@@ -15,7 +15,7 @@ untraced wall time, so ``traced_seconds / untraced_seconds`` is the observer ove
 stress-ng backend, per condition (bounded by ops and by ``--timeout``; the counts vary run to run
 because stress-ng's stressors are time-driven): cpu ``--cpu 1 --cpu-ops 200`` (a handful of
 syscalls beyond start-up: ``--cpu`` and ``--vm`` do their work without the kernel); memory
-``--mmap 1 --mmap-bytes 4M --mmap-ops 4`` (thousands of mmap, munmap, madvise; without
+``--mmap 1 --mmap-bytes 4M --mmap-ops 2`` (thousands of mmap, munmap, madvise; without
 ``--mmap-bytes`` it overruns its timeout under strace); memory-brk ``--brk 1 --brk-ops 20000``;
 memory-malloc ``--malloc 1 --malloc-ops 20000``; io ``--hdd 1 --hdd-opts fsync --hdd-bytes 8M
 --hdd-ops 400`` (write, read, lseek, fsync); io-mix ``--iomix 1 --iomix-ops 1000``.
