@@ -90,7 +90,9 @@ def ratio(value: float) -> str:
 
 def factor(value: float, decimals: int | None = None) -> str:
     """A ratio in a sentence: ``x0.444``, ``x12`` (whole numbers from 10 up), or ``x2.41`` with
-    a fixed number of ``decimals``."""
+    a fixed number of ``decimals``; ``x∞`` from none."""
+    if math.isinf(value):
+        return "x∞"
     if decimals is not None:
         return f"x{value:.{decimals}f}"
     return f"x{value:.0f}" if value >= 10 else f"x{value:.3g}"

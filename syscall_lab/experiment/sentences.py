@@ -230,9 +230,10 @@ def ambient_sentence(condition: Condition, comparison: Comparison, sensitivity: 
     """A baseline beside an ambient load: whether its counts stay (and what was detectable),
     and how the :data:`STATED_TIMING` metrics move."""
     same = comparison.equivalence
-    if any(shift.significant for shift in comparison.shifts):
-        moved = ", ".join(_moved(s) for s in comparison.shifts if s.significant)
-        counts = f"changes its syscall counts: {moved}"
+    shifted = [shift for shift in comparison.shifts if shift.significant]
+    if shifted:
+        moved = ", ".join(_moved(s) for s in shifted)
+        counts = f"changes its syscall counts ({_span(shifted)}): {moved}"
     else:
         kept = (
             "keeps identical syscall counts"
