@@ -202,6 +202,11 @@ def _pairs(conditions: tuple[str, ...]) -> list[tuple[str, str]]:
     ]
 
 
+def _column(table: pd.DataFrame, name: str) -> pd.Series:
+    """A column of a per-run table; a syscall the condition never made counts 0 in each run."""
+    return table[name] if name in table.columns else pd.Series(0.0, index=table.index)
+
+
 def _detectable(
     shifts: tuple[Shift, ...],
     baseline: pd.DataFrame,
@@ -210,28 +215,23 @@ def _detectable(
     comparison: Comparison,
 ) -> tuple[list[DetectableShift], list[str]]:
     """The detectable shift of each column whose shift is not significant, and the names of
-    those whose family left no attainable level (then given at alpha); a column counts whole
-    calls when ``counted`` is None (every column) or holds it."""
-    alpha, correction, seed = comparison.alpha, comparison.correction, comparison.seed
+    those whose family left no attainable level (their shift is then the one at alpha); a
+    column counts whole calls when ``counted`` is None (every column) or holds it."""
+    alpha = comparison.alpha
     family = {shift.name: shift.p_value for shift in shifts if shift.in_family}
     found, alone = [], []
-    for shift in shifts:
-        if shift.significant:
-            continue
+    for shift in (shift for shift in shifts if not shift.significant):
         others = [p for name, p in family.items() if name != shift.name]
-        level = detection_level(others, alpha, correction)
-
-        def at(level: float, shift: Shift = shift) -> DetectableShift:
-            return detectable_shift(
-                baseline.get(shift.name, pd.Series(0.0, index=baseline.index)),
-                treated.get(shift.name, pd.Series(0.0, index=treated.index)),
-                level=level, power=DETECTION_POWER, seed=seed, name=shift.name,
+        level = detection_level(others, alpha, comparison.correction)
+        for attempt in (level, alpha) if level < alpha else (level,):
+            detectable = detectable_shift(
+                _column(baseline, shift.name), _column(treated, shift.name), level=attempt,
+                power=DETECTION_POWER, seed=comparison.seed, name=shift.name,
                 resolution=1.0 if counted is None or shift.name in counted else 0.0,
             )  # fmt: skip
-
-        detectable = at(level)
-        if not math.isfinite(detectable.shift) and level < alpha:
-            detectable = at(alpha)
+            if math.isfinite(detectable.shift):
+                break
+        if detectable.level != level and math.isfinite(detectable.shift):
             alone.append(shift.name)
         found.append(detectable)
     return found, alone

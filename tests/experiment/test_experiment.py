@@ -73,36 +73,36 @@ def test_experiment_error_is_a_syscall_lab_error() -> None:
 
 
 def _installed(program: str) -> bool:
+    """Every program is installed (the plans below do not depend on this machine)."""
     return True
 
 
+def _round_names(settings: ExperimentSettings) -> list[list[str]]:
+    """The condition names of each round of the plan of ``settings``, in capture order."""
+    plan, _ = plan_runs(settings, _installed)
+    repeats = sorted({p.repeat for p in plan})
+    assert [p.repeat for p in plan] == sorted(p.repeat for p in plan)
+    return [[p.condition.name for p in plan if p.repeat == repeat] for repeat in repeats]
+
+
 def test_each_round_is_every_condition_shuffled_by_the_seed(tmp_path: Path) -> None:
-    """A round holds one run of every condition, the ambient ones with their load; the order
-    inside each round is shuffled afresh, the same for the same seed."""
+    """Round after round, each holds one run of every condition (the ambient ones with their
+    load); the order inside each round is shuffled afresh, the same for the same seed, another
+    for another seed."""
     settings = ExperimentSettings(repeats=4, out_dir=tmp_path)
     plan, skipped = plan_runs(settings, _installed)
-    rounds = [[p for p in plan if p.repeat == repeat] for repeat in range(4)]
-    names = [[p.condition.name for p in planned] for planned in rounds]
+    names = _round_names(settings)
+
     assert [] == skipped
-    assert [p.condition.name for planned in rounds for p in planned] == [
-        p.condition.name for p in plan
-    ]
-    assert 4 * [sorted(CATALOGUE[name].name for name in names[0])] == [sorted(r) for r in names]
+    assert 4 == len(names)
+    assert [sorted(names[0])] * 4 == [sorted(r) for r in names]
     assert len({tuple(r) for r in names}) > 1
-    assert names == [
-        [p.condition.name for p in r] for r in _rounds(plan_runs(settings, _installed))
-    ]
-    other = plan_runs(dataclasses.replace(settings, seed=1), _installed)[0]
-    assert [p.condition.name for p in plan] != [p.condition.name for p in other]
+    assert names == _round_names(settings)
+    assert names != _round_names(dataclasses.replace(settings, seed=1))
     for planned in plan:
         ambient = planned.condition.kind is Kind.AMBIENT
         assert ambient == (planned.ambient is not None)
         assert planned.ambient is None or planned.ambient.condition == planned.condition.resource
-
-
-def _rounds(planned):
-    plan, _ = planned
-    return [[p for p in plan if p.repeat == repeat] for repeat in sorted({p.repeat for p in plan})]
 
 
 def test_ambient_runs_are_interleaved_not_last() -> None:
@@ -111,8 +111,7 @@ def test_ambient_runs_are_interleaved_not_last() -> None:
     settings = ExperimentSettings(repeats=2, stress_ng=False, programs=())
     positions = set()
     for seed in range(40):
-        plan, _ = plan_runs(dataclasses.replace(settings, seed=seed), _installed)
-        first = [p.condition.name for p in plan if p.repeat == 0]
+        first = _round_names(dataclasses.replace(settings, seed=seed))[0]
         positions.add(first.index("normal-under-cpu"))
     assert set(range(len(first))) == positions
 
