@@ -4,10 +4,12 @@ Our workload makes the same calls in every run by construction, so its identical
 load say little. Real programs vary: git grep's two threads wait on each other (futex, with
 EAGAIN), its allocator trims arenas when it happens to (munmap). Measured with git 2.39 and
 sqlite 3.40 (Debian 12): sqlite3, one thread, makes the same calls in every run, quiet or beside
-an io load; git grep's futex, ioctl and munmap counts vary from run to run, the rest does not,
-quiet or beside a CPU load, and no shift between two quiet batches is significant. Whether the
-load shifts the varying calls is reported (with the shift that was detectable), not asserted:
-on 5 runs a side, a futex count that varies by 100% hides any shift smaller than that.
+an io load; git grep's futex, ioctl and munmap counts vary from run to run, quiet or not, and no
+shift between two quiet batches is significant; its calls on the files it searches do not vary.
+Beside a CPU load its futex count rose threefold in one experiment (significant) and not in
+others, and a run now and then makes one mmap and one mprotect fewer (a second malloc arena
+never made): that is where load shows in counts, and the report gives it with the shift that
+was detectable, without asserting it.
 """
 
 from __future__ import annotations
@@ -25,13 +27,6 @@ def _program(experiment, name: str) -> str:
     if name not in experiment.summaries:
         pytest.skip("; ".join(experiment.data.skipped) or f"{name} was not captured")
     return name
-
-
-def _constant(counts) -> dict[str, int]:
-    """The syscalls with the same count in every run of a count table, and that count."""
-    return {
-        str(name): int(column.iloc[0]) for name, column in counts.items() if column.nunique() == 1
-    }
 
 
 def test_sqlite_makes_the_same_calls_quiet_and_under_io_load(experiment) -> None:
@@ -61,23 +56,27 @@ def test_git_grep_control_holds(experiment) -> None:
     assert experiment.controls[name]
 
 
+FILE_CALLS = ("openat", "newfstatat", "getdents64", "read", "write", "close")
+"""git grep's calls on the tree it searches and on its output."""
+
+
 @pytest.mark.parametrize("other", ["control", "under-cpu"])
-def test_git_grep_calls_that_never_vary_stay_under_load(experiment, other: str) -> None:
-    """Every syscall git grep makes the same number of times in each quiet run it makes that
-    many times in every run of its control batch (the control) and beside a CPU load: what a
-    load could move is only what varies anyway."""
+def test_git_grep_calls_on_its_files_stay_under_load(experiment, other: str) -> None:
+    """git grep opens, reads and closes each file once whichever thread does it: the counts of
+    its calls on files are one row, the same in every run of its quiet batch, of its control
+    batch (the control) and beside a CPU load."""
     name = _program(experiment, "git-grep")
     batch = (
         control_condition(name).name if other == "control" else ambient_condition("cpu", name).name
     )
-    quiet = _constant(experiment.summaries[name].counts)
-    counts = experiment.summaries[batch].counts
-    moved = {
-        syscall: counts[syscall].tolist() if syscall in counts else [0]
-        for syscall, count in quiet.items()
-        if syscall not in counts or set(counts[syscall]) != {count}
+    rows = {
+        tuple(int(v) for v in row)
+        for condition in (name, batch)
+        for row in experiment.summaries[condition]
+        .counts.reindex(columns=list(FILE_CALLS), fill_value=0)
+        .to_numpy()
     }
-    assert {} == moved
+    assert 1 == len(rows), rows
 
 
 @pytest.mark.usefixtures("enough_runs")
