@@ -2,14 +2,18 @@
 # One-command set-up for a fresh Debian/Ubuntu machine with Python 3.
 #   ./quickstart.sh run   capture every condition, analyse, write reports/REPORT.md
 #   ./quickstart.sh test  run the tests and the experiments with tox on every Python found
-# It installs strace and stress-ng with apt when they are missing and we are root (otherwise it
-# says what to install), creates .venv, and installs syscall-lab into it.
+# It installs strace, stress-ng and the real programs the experiment traces (git, sqlite3) with
+# apt when they are missing and we are root (otherwise it says what to install), creates .venv,
+# and installs syscall-lab into it.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 need_apt=()
 command -v strace >/dev/null || need_apt+=(strace)
 command -v stress-ng >/dev/null || need_apt+=(stress-ng)
+# The real programs of workloads/programs.py: each executable is its Debian package's name.
+command -v git >/dev/null || need_apt+=(git)
+command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then

@@ -5,16 +5,20 @@ takes a multiplication sign and 3 significant digits in a table cell (:func:`rat
 and whole numbers from 10 up in a sentence (:func:`factor`: ``x12``); a share takes a decimal in
 a table (``22.2%``) and none in a sentence (:func:`percent`'s ``digits``); an effect size has
 its sign in a table (:func:`signed`) and only when negative in a sentence (:func:`effect`). A
-missing value is an em dash.
+missing value is an em dash. A timing metric is stored in seconds and written in the unit that
+keeps it readable (:data:`TIMING_METRICS`, :func:`timing`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 __all__ = [
     "MISSING",
+    "TIMING_METRICS",
+    "Metric",
     "divergence",
     "effect",
     "factor",
@@ -25,9 +29,35 @@ __all__ = [
     "ratio",
     "seconds",
     "signed",
+    "timing",
 ]
 
 MISSING = "—"
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """How a timing metric is written: ``words`` in a sentence ("median latency"), ``label`` as
+    a table header ("latency median (µs)"), and its stored value times ``scale`` in ``unit``."""
+
+    words: str
+    label: str
+    scale: float = 1.0
+    unit: str = ""
+
+
+TIMING_METRICS: dict[str, Metric] = {
+    "calls": Metric("calls", "calls", unit=" calls"),
+    "phase_duration": Metric("phase", "phase (s)", unit=" s"),
+    "rate": Metric("call rate", "rate (calls/s)", unit=" calls/s"),
+    "latency_median": Metric("median latency", "latency median (µs)", 1e6, " µs"),
+    "latency_p99": Metric("p99 latency", "latency p99 (µs)", 1e6, " µs"),
+    "slow_calls": Metric("calls over 1 ms", "calls > 1 ms"),
+    "gap_median": Metric("median gap", "gap median (µs)", 1e6, " µs"),
+    "gap_p99": Metric("p99 gap", "gap p99 (µs)", 1e6, " µs"),
+    "gap_max": Metric("longest gap", "gap max (ms)", 1e3, " ms"),
+}
+"""The timing metrics of ``syscall_lab.analyse.tables.TIMING_COLUMNS``, as they are written."""
 
 
 def number(value: float | None, digits: int = 3) -> str:
@@ -60,7 +90,9 @@ def ratio(value: float) -> str:
 
 def factor(value: float, decimals: int | None = None) -> str:
     """A ratio in a sentence: ``x0.444``, ``x12`` (whole numbers from 10 up), or ``x2.41`` with
-    a fixed number of ``decimals``."""
+    a fixed number of ``decimals``; ``x∞`` from none."""
+    if math.isinf(value):
+        return "x∞"
     if decimals is not None:
         return f"x{value:.{decimals}f}"
     return f"x{value:.0f}" if value >= 10 else f"x{value:.3g}"
@@ -96,3 +128,11 @@ def interval(bounds: tuple[float, float], value: Callable[[float], str] = number
     """``[low, high]``, each end written by ``value``."""
     low, high = bounds
     return f"[{value(low)}, {value(high)}]"
+
+
+def timing(metric: str, value: float, unit: bool = True) -> str:
+    """A timing metric's value in its unit: ``40 µs``, ``7,982 calls/s`` (``unit`` False: the
+    number alone, for a table whose header names the unit)."""
+    spec = TIMING_METRICS.get(metric, Metric(metric, metric))
+    text = number(value * spec.scale)
+    return text + spec.unit if unit and text != MISSING else text

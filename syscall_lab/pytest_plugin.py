@@ -217,11 +217,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     analysis = session.config.stash.get(_ANALYSIS, None)
     if analysis is None:
         return
-    from syscall_lab.detect.on_conditions import anomaly_tables
+    from syscall_lab.detect.on_conditions import detect_on_conditions
     from syscall_lab.report.markdown import write_report
 
     out = Path(analysis.data.settings.out_dir) / REPORT_NAME
-    path = write_report(analysis, out, anomaly=anomaly_tables(analysis.data, seed=analysis.seed))
+    detection = detect_on_conditions(analysis.data, seed=analysis.seed)
+    path = write_report(analysis, out, detection=detection)
     session.config.stash[_REPORT] = path
 
 

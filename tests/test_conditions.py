@@ -9,6 +9,7 @@ import pytest
 from syscall_lab.conditions import (
     AMBIENT_STRESS_NG,
     CATALOGUE,
+    PROGRAM_LOADS,
     RESOURCE_OF,
     RESOURCES,
     STRESS_NG_STRESSORS,
@@ -17,11 +18,14 @@ from syscall_lab.conditions import (
     Kind,
     ambient_condition,
     condition_named,
+    control_condition,
+    program_condition,
     stress_ng_condition,
     workload_condition,
 )
 from syscall_lab.errors import SyscallLabError
 from workloads.conditions import CONDITIONS as WORKLOADS
+from workloads.programs import PROGRAMS
 
 
 @pytest.mark.parametrize(
@@ -52,6 +56,20 @@ from workloads.conditions import CONDITIONS as WORKLOADS
             id="ambient",
         ),
         pytest.param(
+            Condition("git-grep", Kind.PROGRAM, "git-grep", "program", None, None, "git-grep"),
+            id="program",
+        ),
+        pytest.param(
+            Condition("sqlite-control", Kind.CONTROL, "sqlite", "program", None, "sqlite",
+                      "an independent batch of sqlite"),
+            id="program-control",
+        ),
+        pytest.param(
+            Condition("git-grep-under-cpu", Kind.AMBIENT, "git-grep", "program", "cpu",
+                      "git-grep", "git-grep under ambient cpu load"),
+            id="program-ambient",
+        ),
+        pytest.param(
             Condition("stress-ng-cpu", Kind.STRESS_NG, "cpu", "stress-ng", "cpu", None,
                       "stress-ng's cpu stressor"),
             id="stress-ng-baseline",
@@ -77,22 +95,27 @@ def test_an_unknown_condition_is_named_in_the_error() -> None:
 
 
 def test_the_catalogue_holds_every_workload_stressor_and_ambient_load() -> None:
-    """A stressed condition per workload, an ambient one per ambient load, a stress-ng one per
-    stressor; each program's resource is one of the resources."""
+    """A stressed condition per workload, an ambient one per ambient load of normal and per
+    load of each real program, a control per baseline, a stress-ng one per stressor; each
+    program's resource is one of the resources."""
     kinds = {kind: [c.program for c in CATALOGUE.values() if c.kind is kind] for kind in Kind}
     assert ["normal"] == kinds[Kind.BASELINE]
     assert [w for w in WORKLOADS if w != "normal"] == kinds[Kind.STRESSED]
+    assert list(PROGRAMS) == kinds[Kind.PROGRAM] == list(PROGRAM_LOADS)
+    assert ["normal", *PROGRAMS] == kinds[Kind.CONTROL]
     assert list(STRESS_NG_STRESSORS) == kinds[Kind.STRESS_NG]
-    ambient = [c.resource for c in CATALOGUE.values() if c.kind is Kind.AMBIENT]
-    assert list(AMBIENT_STRESS_NG) == ambient
-    assert list(RESOURCES) == ambient
+    ambient = [(c.baseline, c.resource) for c in CATALOGUE.values() if c.kind is Kind.AMBIENT]
+    loads = [(p, r) for p, resources in PROGRAM_LOADS.items() for r in resources]
+    assert [("normal", r) for r in AMBIENT_STRESS_NG] + loads == ambient
+    assert list(RESOURCES) == list(AMBIENT_STRESS_NG)
+    assert {r for _, r in loads} <= set(RESOURCES)
     assert set(RESOURCE_OF.values()) == set(RESOURCES)
 
 
 def test_every_baseline_is_a_condition_without_one() -> None:
     """Baselines are in the catalogue and are compared with nothing themselves."""
     baselines = {c.baseline for c in CATALOGUE.values() if c.baseline is not None}
-    assert {"normal", "stress-ng-cpu"} == baselines
+    assert {"normal", "stress-ng-cpu", *PROGRAMS} == baselines
     assert {None} == {CATALOGUE[name].baseline for name in baselines}
 
 
@@ -100,13 +123,18 @@ def test_the_builders_give_the_catalogue_records() -> None:
     """Built again, a condition is the catalogue's record: a frozen value."""
     assert CATALOGUE["io"] == workload_condition("io")
     assert CATALOGUE["normal-under-cpu"] == ambient_condition("cpu")
+    assert CATALOGUE["normal-control"] == control_condition()
+    assert CATALOGUE["sqlite-under-io"] == ambient_condition("io", "sqlite")
+    assert CATALOGUE["git-grep"] == program_condition("git-grep")
     assert CATALOGUE["stress-ng-memory"] == stress_ng_condition("memory")
     with pytest.raises(dataclasses.FrozenInstanceError):
         CATALOGUE["io"].baseline = None  # type: ignore[misc]
 
 
 def test_only_the_workloads_are_cut_to_a_phase() -> None:
-    """Workload runs (normal under load too) have phase markers; stress-ng runs do not."""
-    assert [c.kind is not Kind.STRESS_NG for c in CATALOGUE.values()] == [
+    """Workload runs (normal under load too) have phase markers; the real programs and the
+    stress-ng stressors are traced whole."""
+    whole = (Kind.STRESS_NG, Kind.PROGRAM)
+    assert [c.kind not in whole and c.program not in PROGRAMS for c in CATALOGUE.values()] == [
         c.phased for c in CATALOGUE.values()
     ]

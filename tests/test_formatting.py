@@ -40,6 +40,7 @@ INF, NAN = math.inf, math.nan
         pytest.param(ratio, NAN, "—", id="ratio-missing"),
         pytest.param(factor, 12.5, "x12", id="factor-whole-from-10"),
         pytest.param(factor, 0.4444, "x0.444", id="factor-3-digits"),
+        pytest.param(factor, INF, "x∞", id="factor-from-none"),
         pytest.param(lambda value: factor(value, 2), 2.4137, "x2.41", id="factor-decimals"),
         pytest.param(percent, 0.22222, "22.2%", id="percent-table"),
         pytest.param(lambda value: percent(value, 0), 0.22222, "22%", id="percent-sentence"),

@@ -2,7 +2,8 @@
 
 Conditions: ``normal``, ``cpu``, ``memory`` (anonymous mmap), ``memory-brk`` (brk heap growth),
 ``io``. See ``workloads.conditions`` for what each does at scale 1 and ``workloads.markers`` for
-the phase markers.
+the phase markers. ``workloads.programs`` (not imported here, so that a workload's start-up stays
+as it was) holds the real programs traced beside them and makes their inputs.
 """
 
 from .bounds import Bounds

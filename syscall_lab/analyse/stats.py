@@ -17,6 +17,11 @@ With 5 runs per condition the smallest two-sided exact rank-test p-value is 2/25
 discovery rate and rewards many consistent shifts). Columns no labelling of the runs could make
 significant (a count equal in every run) stay out of the family (see :func:`compare_tables`).
 Ask for more runs to test many syscalls with Holm.
+
+A shift that is not significant is not "no shift": :func:`detectable_shift` says how large a
+shift the same test on as many runs, as spread as these, would have detected (at the level
+:func:`detection_level` gives the column in its family), so "not significant" reads as "no
+shift larger than X".
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
-from scipy.stats import false_discovery_control, mannwhitneyu, rankdata
+from scipy.stats import false_discovery_control, mannwhitneyu, norm, rankdata
 
 from syscall_lab.analyse.tables import (
     AnalysisError,
@@ -43,6 +48,7 @@ from syscall_lab.analyse.tables import (
 __all__ = [
     "CORRECTIONS",
     "Comparison",
+    "DetectableShift",
     "Distance",
     "Equivalence",
     "RankTest",
@@ -52,6 +58,8 @@ __all__ = [
     "cliffs_delta",
     "compare_conditions",
     "compare_tables",
+    "detectable_shift",
+    "detection_level",
     "distribution_distance",
     "equivalence",
     "holm",
@@ -255,6 +263,138 @@ def rank_test(baseline, treated) -> RankTest:
     p_value = np.count_nonzero(distance >= observed - _TIE) / len(distance)
     p_min = np.count_nonzero(distance >= distance.max() - _TIE) / len(distance)
     return RankTest(u, float(p_value), float(p_min), "permutation")
+
+
+def detection_level(others, alpha: float = 0.05, correction: str = "bh") -> float:
+    """The largest p-value one more column could have and still be significant at ``alpha``
+    after ``correction``, beside a family whose other columns have p-values ``others``.
+
+    With "none" it is alpha; beside no other column, alpha; with Benjamini-Hochberg beside m-1
+    columns, ``k alpha / m`` for the largest k the others let pass (alpha / m when they are all
+    large); with Holm, alpha / m when the others are large. 0 when no p-value could pass.
+    """
+    others = np.asarray(others, dtype=np.float64)
+    m = len(others) + 1
+    ranks = np.arange(1, m + 1)
+    candidates = np.unique(np.concatenate([ranks * alpha / m, alpha / (m - ranks + 1)]))
+    for level in candidates[::-1]:
+        adjusted = adjust_p_values(np.concatenate([[level], others]), correction)[0]
+        # The adjusted p of a candidate equals alpha up to the last bit of the arithmetic.
+        if adjusted <= alpha * (1 + 1e-9):
+            return float(level)
+    return 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DetectableShift:
+    """The smallest shift of one column a rank test on runs like these would have detected.
+
+    ``shift`` (in the column's unit, the larger of the upward and the downward one) is detected
+    in at least ``power`` of ``simulations`` simulated experiments: ``n_baseline`` and ``n``
+    runs drawn with replacement from the pooled within-condition residuals (each run's value
+    minus its condition's median), the shift added to every run of the second sample, a
+    two-sided Mann-Whitney test at ``level``. It is rounded up to a multiple of the column's
+    ``resolution`` (1 call for counts), so a column equal in every run of both conditions
+    would have shown a shift of one call. inf when no shift could be detected: the smallest
+    p-value the test can reach on these many runs is above ``level``. ``relative`` is shift /
+    |baseline median| (inf when that median is 0); ``spread`` the largest residual, in
+    absolute value (0 when every run of each condition has the same value).
+    """
+
+    name: str
+    baseline_median: float
+    shift: float
+    relative: float
+    spread: float
+    level: float
+    power: float
+    n_baseline: int
+    n: int
+    simulations: int
+
+
+@functools.lru_cache(maxsize=64)
+def _null_distances(n: int, m: int) -> np.ndarray:
+    """|U - nm/2| of every labelling of n + m distinct values (n in the first sample), sorted:
+    the exact null distribution of the two-sided Mann-Whitney statistic without ties."""
+    picks = _subsets(n + m, n)
+    u = (picks + 1).sum(axis=1) - n * (n + 1) / 2
+    distances = np.sort(np.abs(u - n * m / 2))
+    distances.flags.writeable = False
+    return distances
+
+
+def _critical_distance(n: int, m: int, level: float) -> float:
+    """The smallest |U - nm/2| whose two-sided p-value is at most ``level`` (inf if none):
+    exact over the labellings up to :data:`EXACT_LIMIT`, else the normal approximation."""
+    if math.comb(n + m, n) <= EXACT_LIMIT:
+        distances = _null_distances(n, m)
+        # p(d) = share of labellings at least as far from nm/2 as d.
+        tail = 1 - np.searchsorted(distances, distances - _TIE, side="left") / len(distances)
+        passing = distances[tail <= level]
+        return float(passing.min()) if len(passing) else math.inf
+    if not level > 0:
+        return math.inf
+    sd = math.sqrt(n * m * (n + m + 1) / 12)
+    return float(norm.isf(level / 2) * sd)
+
+
+def _needed_shifts(lower: np.ndarray, upper: np.ndarray, count: int) -> np.ndarray:
+    """Per simulation (rows), the shift added to ``upper`` beyond which at least ``count`` of
+    its pairs with ``lower`` are ordered upper > lower: the count-th smallest lower - upper."""
+    differences = (lower[:, None, :] - upper[:, :, None]).reshape(len(lower), -1)
+    return np.partition(differences, count - 1, axis=1)[:, count - 1]
+
+
+def detectable_shift(
+    baseline,
+    treated,
+    *,
+    level: float,
+    power: float = 0.8,
+    resolution: float = 0.0,
+    simulations: int = 2000,
+    seed: int = 0,
+    name: str = "",
+) -> DetectableShift:
+    """The :class:`DetectableShift` of one column: the per-run values of two conditions.
+
+    For each simulated experiment the shift it takes to reach the test's critical U is found
+    exactly (U only grows with the shift), so the detectable shift is the ``power`` quantile of
+    those shifts over the simulations, no search. The null distribution is that of U without
+    ties; simulated ties (frequent among counts) count as unordered pairs, which only makes the
+    shift larger. Deterministic in ``seed``.
+    """
+    y = np.asarray(baseline, dtype=np.float64)
+    x = np.asarray(treated, dtype=np.float64)
+    y, x = y[np.isfinite(y)], x[np.isfinite(x)]
+    if not len(y) or not len(x):
+        raise AnalysisError("a detectable shift needs values in both samples")
+    n_b, n = len(y), len(x)
+    residuals = np.concatenate([y - np.median(y), x - np.median(x)])
+    spread = float(np.abs(residuals).max())
+    critical = _critical_distance(n, n_b, level)
+    shift = math.inf
+    if math.isfinite(critical):
+        rng = np.random.default_rng(seed)
+        lower = residuals[rng.integers(0, len(residuals), (simulations, n_b))]
+        upper = residuals[rng.integers(0, len(residuals), (simulations, n))]
+        # Pairs ordered treated > baseline that U must reach: nm/2 + the critical distance.
+        count = math.ceil(n * n_b / 2 + critical - _TIE)
+        up = _needed_shifts(lower, upper, count)
+        down = _needed_shifts(upper, lower, count)
+        needed = max(float(np.quantile(side, power, method="higher")) for side in (up, down))
+        shift = needed
+        if resolution > 0:
+            # Strictly beyond the needed shift: at exactly that shift the pair ties.
+            shift = float((math.floor(needed / resolution + _TIE) + 1) * resolution)
+        shift = max(shift, 0.0)
+    base_median = float(np.median(y))
+    relative = shift / abs(base_median) if base_median else math.inf
+    return DetectableShift(
+        name=name, baseline_median=base_median, shift=shift, relative=relative, spread=spread,
+        level=level, power=power, n_baseline=n_b, n=n, simulations=simulations,
+    )  # fmt: skip
 
 
 def _bootstrap_difference(baseline, treated, confidence, n_resamples, seed):

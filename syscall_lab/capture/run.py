@@ -15,7 +15,7 @@ untraced wall time, so ``traced_seconds / untraced_seconds`` is the observer ove
 stress-ng backend, per condition (bounded by ops and by ``--timeout``; the counts vary run to run
 because stress-ng's stressors are time-driven): cpu ``--cpu 1 --cpu-ops 200`` (a handful of
 syscalls beyond start-up: ``--cpu`` and ``--vm`` do their work without the kernel); memory
-``--mmap 1 --mmap-bytes 4M --mmap-ops 4`` (thousands of mmap, munmap, madvise; without
+``--mmap 1 --mmap-bytes 4M --mmap-ops 2`` (thousands of mmap, munmap, madvise; without
 ``--mmap-bytes`` it overruns its timeout under strace); memory-brk ``--brk 1 --brk-ops 20000``;
 memory-malloc ``--malloc 1 --malloc-ops 20000``; io ``--hdd 1 --hdd-opts fsync --hdd-bytes 8M
 --hdd-ops 400`` (write, read, lseek, fsync); io-mix ``--iomix 1 --iomix-ops 1000``.
@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -45,8 +46,9 @@ from syscall_lab.capture.processes import (
     timed_run,
 )
 from syscall_lab.capture.strace import StraceOptions, find_strace, ptrace_denied, strace_failure
-from syscall_lab.conditions import AMBIENT_STRESS_NG, STRESS_NG_STRESSORS
+from syscall_lab.conditions import AMBIENT_STRESS_NG, PROGRAM_BACKEND, STRESS_NG_STRESSORS
 from syscall_lab.errors import CaptureError
+from workloads.programs import PROGRAMS
 
 __all__ = [
     "CaptureResult",
@@ -262,7 +264,18 @@ def capture_condition(
     label: str | None = None,
     **options: object,
 ) -> CaptureResult:
-    """Trace one workload (``workloads`` or stress-ng) with :func:`capture_command`'s options."""
+    """Trace one workload (``workloads`` or stress-ng) with :func:`capture_command`'s options,
+    or, with backend ``program``, a real program of ``workloads.programs`` on inputs it makes
+    in a temporary folder of its own (removed afterwards)."""
+    if backend == PROGRAM_BACKEND:
+        if condition not in PROGRAMS:
+            raise CaptureError(f"no real program {condition!r}; one of {', '.join(PROGRAMS)}")
+        with tempfile.TemporaryDirectory(prefix=f"syscall-lab-{condition}-") as folder:
+            command = PROGRAMS[condition].command(Path(folder), scale=scale, seed=seed)
+            return capture_command(
+                command, label=label or condition, condition=condition, scale=scale, seed=seed,
+                backend=backend, **options,  # type: ignore[arg-type]
+            )  # fmt: skip
     command = workload_command(condition, scale=scale, seed=seed, backend=backend)
     return capture_command(
         command, label=label or condition, condition=condition, scale=scale, seed=seed,

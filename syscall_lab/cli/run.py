@@ -14,10 +14,12 @@ from syscall_lab.conditions import BACKENDS
 _RUN_DESCRIPTION = """\
 The main job: capture every condition under strace, analyse, and write the data set and the
 markdown report. Conditions: normal, cpu, memory, io (python -m workloads, cut to the measured
-phase) and normal-control (a second batch of normal), interleaved over --repeats; then normal
-beside untraced cpu, memory and io stress (normal-under-*) unless --no-ambient; then
-stress-ng's own stressors (stress-ng-cpu, -memory, -io) unless --no-stress-ng or stress-ng is
-missing. The same defaults as `pytest experiments/`.
+phase) and normal-control (a second batch of normal); normal beside untraced cpu, memory and io
+stress (normal-under-*) unless --no-ambient; the real programs git-grep and sqlite, each with
+its control and beside its load (git-grep-under-cpu, sqlite-under-io) unless --no-programs or
+the program is missing; stress-ng's own stressors (stress-ng-cpu, -memory, -io) unless
+--no-stress-ng or stress-ng is missing. --repeats rounds, each one run of every condition in an
+order shuffled by --seed. The same defaults as `pytest experiments/`.
 
 Writes, under the current folder unless told otherwise: OUT/experiment.json, OUT/datasets/
 CONDITION/RUN.{csv,parquet,json} (events and metadata per run), OUT/runs/RUN/ (raw strace
@@ -62,6 +64,11 @@ def add_run(
     parser.add_argument(
         "--no-ambient", action="store_true", help="leave out the normal-under-* conditions"
     )
+    parser.add_argument(
+        "--no-programs",
+        action="store_true",
+        help="leave out the real programs (git-grep, sqlite and their conditions)",
+    )
     _add_adfa_option(parser)
     return parser
 
@@ -97,15 +104,27 @@ def _progress_bar():
 
 
 def _finish_report(analysis, report: str, adfa_dir: str | None) -> int:
-    from syscall_lab.detect.adfa import default_adfa_dir, load_adfa
-    from syscall_lab.detect.on_conditions import anomaly_tables
+    from syscall_lab.detect.adfa import (
+        adfa_caption,
+        adfa_table,
+        benchmark_adfa,
+        default_adfa_dir,
+        load_adfa,
+    )
+    from syscall_lab.detect.on_conditions import detect_on_conditions
+    from syscall_lab.detect.registry import DETECTORS, make_detector
     from syscall_lab.report.markdown import extract_section, write_report
 
     if adfa_dir is None and default_adfa_dir().is_dir():
         adfa_dir = str(default_adfa_dir())
-    adfa = load_adfa(adfa_dir) if adfa_dir else None
-    anomaly = anomaly_tables(analysis.data, adfa=adfa, seed=analysis.seed)
-    path = write_report(analysis, report, anomaly=anomaly)
+    anomaly = None
+    if adfa_dir:
+        adfa = load_adfa(adfa_dir)
+        detectors = [make_detector(name) for name in DETECTORS]
+        runs = benchmark_adfa(adfa, detectors, seed=analysis.seed)
+        anomaly = {adfa_caption(adfa): adfa_table(runs)}
+    detection = detect_on_conditions(analysis.data, seed=analysis.seed)
+    path = write_report(analysis, report, detection=detection, anomaly=anomaly)
     print(f"report: {path}")
     print()
     print(extract_section(path.read_text(encoding="utf-8"), "Findings"), end="")
@@ -132,6 +151,7 @@ def run_run(args: argparse.Namespace) -> int:
         stress_ng=not args.no_stress_ng,
         out_dir=Path(args.out) if args.out else Path("runs") / f"experiment-{stamp}",
         **({"ambient": ()} if args.no_ambient else {}),
+        **({"programs": ()} if args.no_programs else {}),
     )
     check_settings(settings)
     find_strace()  # before any folder is made: a missing strace leaves nothing behind

@@ -29,6 +29,7 @@ __all__ = [
     "AdfaTrace",
     "BenchmarkRun",
     "PublishedResult",
+    "adfa_caption",
     "adfa_table",
     "benchmark_adfa",
     "default_adfa_dir",
@@ -214,6 +215,15 @@ def adfa_table(runs: Sequence[BenchmarkRun], *, published: bool = True) -> pd.Da
                 ]
             )
     return pd.DataFrame(rows, columns=headers, dtype=object)
+
+
+def adfa_caption(dataset: AdfaDataset) -> str:
+    """What :func:`adfa_table` of a benchmark on ``dataset`` shows, with its trace counts."""
+    return (
+        f"ADFA-LD: trained on {len(dataset.train)} normal traces, tested on "
+        f"{len(dataset.validation)} normal against {len(dataset.attack)} attack traces; "
+        "ours beside the published results"
+    )
 
 
 def render_adfa_table(runs: Sequence[BenchmarkRun], *, published: bool = True) -> str:

@@ -1,17 +1,21 @@
-"""Anomaly detection on our own conditions: do detectors fitted on quiet normal runs flag the
-stressed runs (cpu, memory, io), and do they stay quiet on normal runs under ambient stress?
+"""Anomaly detection on our own conditions: do detectors fitted on quiet runs of a baseline flag
+the stressed runs (cpu, memory, io against normal), and do they stay quiet on the baseline's runs
+under ambient stress (normal's, and each real program's against its own quiet runs)?
 
 A run's trace is the sequence of syscall names of its measured phase (the experiment's cut
 events), every pid merged in the order strace wrote them: the workloads are one process, and a
 child's calls belong to the run's behaviour as much as the parent's.
 
+Each baseline (``normal``, and each real program) has its own detectors, fitted on its runs
+only, and they score the conditions compared with it (:mod:`syscall_lab.conditions`): the
+stressed workloads and the ambient conditions; stress-ng's whole traces are another program.
 Scoring is out of sample throughout, and every score comes from a detector fitted on n-1 of
-the n normal runs (a detector fitted on more runs scores lower, so mixing training sizes would
-bias the comparison): a ``normal`` run is scored by the detector fitted on the other normal
-runs; a ``normal-control`` run (an independent quiet batch) or any other condition's run gets
-the mean of its scores by those n leave-one-out detectors.
+the n baseline runs (a detector fitted on more runs scores lower, so mixing training sizes would
+bias the comparison): a baseline run is scored by the detector fitted on the other baseline
+runs; a control run (an independent quiet batch) or any other condition's run gets the mean of
+its scores by those n leave-one-out detectors.
 
-The AUC of a condition takes those normal and control scores as negatives and the condition's
+The AUC of a condition takes those baseline and control scores as negatives and the condition's
 runs as positives, with a stratified-bootstrap 95% interval
 (:func:`~syscall_lab.detect.evaluation.auc_interval`). With five runs a side that interval says
 little: the bootstrap only resamples the runs it has, so when the scores separate completely
@@ -21,11 +25,14 @@ A condition whose phase makes no syscall (``cpu``) has empty sequences (``empty`
 them): a detector can only score them by convention (STIDE 0, the kNN detectors' empty
 profile at distance 1), so its AUC there says nothing about the stress.
 
+A detector *separates* a condition from its baseline when its AUC is at least
+:data:`SEPARATING_AUC`.
+
 Stress robustness (:class:`AmbientFalseAlarms`): the alarm threshold is fixed on quiet runs
-only, the largest leave-one-out score of the normal runs (a run is flagged when its score is
-strictly above). The quiet false-alarm rate counts flagged quiet runs: each normal run against
-the largest leave-one-out score of the *other* normal runs, each control run against the
-threshold. The ambient rate is the share of ``normal-under-X`` runs flagged. The aim is an
+only, the largest leave-one-out score of the baseline runs (a run is flagged when its score is
+strictly above). The quiet false-alarm rate counts flagged quiet runs: each baseline run against
+the largest leave-one-out score of the *other* baseline runs, each control run against the
+threshold. The ambient rate is the share of the ambient condition's runs flagged. The aim is an
 ambient rate of at most twice the quiet rate.
 """
 
@@ -38,8 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syscall_lab.conditions import CONTROL, NORMAL, Kind, condition_named
-from syscall_lab.detect.adfa import AdfaDataset, adfa_table, benchmark_adfa
+from syscall_lab.conditions import NORMAL, Kind, condition_named, control_condition
 from syscall_lab.detect.base import Detector
 from syscall_lab.detect.ensemble import Ensemble
 from syscall_lab.detect.evaluation import auc, auc_interval
@@ -48,22 +54,26 @@ from syscall_lab.errors import SyscallLabError
 from syscall_lab.experiment.dataset import ExperimentData
 
 __all__ = [
+    "SEPARATING_AUC",
     "AmbientFalseAlarms",
     "ConditionSeparation",
     "ExperimentDetection",
-    "anomaly_tables",
     "detect_on_conditions",
     "run_sequences",
 ]
 
+SEPARATING_AUC = 0.9
+"""The AUC from which a detector is said to separate a condition from its baseline."""
+
 
 @dataclass(frozen=True, slots=True)
 class ConditionSeparation:
-    """How well one detector separates one condition's runs from quiet normal runs.
+    """How well one detector separates one condition's runs from quiet runs of its baseline.
 
-    ``normal_scores`` are the negatives (normal leave-one-out, then control), ``scores`` the
-    condition's runs; ``auc_ci`` is a stratified-bootstrap 95% interval. ``empty`` counts the
-    condition's runs without a syscall in their phase (scored by convention only).
+    ``normal_scores`` are the negatives (the baseline's leave-one-out scores, then its
+    control's), ``scores`` the condition's runs; ``auc_ci`` is a stratified-bootstrap 95%
+    interval. ``empty`` counts the condition's runs without a syscall in their phase (scored by
+    convention only).
     """
 
     detector: str
@@ -75,15 +85,22 @@ class ConditionSeparation:
     normal_scores: tuple[float, ...]
     scores: tuple[float, ...]
     empty: int = 0
+    baseline: str = NORMAL
+
+    @property
+    def separates(self) -> bool:
+        """Whether the AUC reaches :data:`SEPARATING_AUC`."""
+        return self.auc >= SEPARATING_AUC
 
 
 @dataclass(frozen=True, slots=True)
 class AmbientFalseAlarms:
-    """False alarms of one detector at a threshold fixed on quiet normal runs.
+    """False alarms of one detector at a threshold fixed on quiet runs of a baseline.
 
-    ``quiet_far`` is the share of quiet runs flagged (``n_quiet`` runs: normal leave-one-out
-    and control), ``ambient_far`` the share flagged per ambient condition (``ambient_runs``
-    runs each). ``within_budget`` is whether every ambient rate is at most twice the quiet one.
+    ``quiet_far`` is the share of quiet runs flagged (``n_quiet`` runs: the baseline's
+    leave-one-out and its control), ``ambient_far`` the share flagged per ambient condition of
+    the baseline (``ambient_runs`` runs each). ``within_budget`` is whether every ambient rate
+    is at most twice the quiet one.
     """
 
     detector: str
@@ -92,6 +109,7 @@ class AmbientFalseAlarms:
     n_quiet: int
     ambient_far: Mapping[str, float] = field(default_factory=dict)
     ambient_runs: Mapping[str, int] = field(default_factory=dict)
+    baseline: str = NORMAL
 
     @property
     def within_budget(self) -> bool:
@@ -112,6 +130,17 @@ class ExperimentDetection:
     seed: int
     skipped: tuple[str, ...] = ()
 
+    def separating(self, condition: str) -> tuple[str, ...]:
+        """The detectors that separate ``condition`` from its baseline, in detector order."""
+        return tuple(
+            d.detector for d in self.separations if d.condition == condition and d.separates
+        )
+
+    @property
+    def detectors(self) -> tuple[str, ...]:
+        """The detectors that ran, in order."""
+        return tuple(dict.fromkeys(d.detector for d in self.separations))
+
     def separation_rows(self) -> list[dict[str, Any]]:
         """One dict per (detector, condition): detector, condition, auc, auc_low, auc_high,
         n_normal, n_condition, empty."""
@@ -125,11 +154,12 @@ class ExperimentDetection:
         ]  # fmt: skip
 
     def false_alarm_rows(self) -> list[dict[str, Any]]:
-        """One dict per detector: detector, threshold, quiet_far, n_quiet, one
-        ``far_<condition>`` per ambient condition, within_budget."""
+        """One dict per detector and baseline: detector, baseline, threshold, quiet_far,
+        n_quiet, one ``far_<condition>`` per ambient condition of the baseline, within_budget."""
         return [
             {
-                "detector": r.detector, "threshold": r.threshold, "quiet_far": r.quiet_far,
+                "detector": r.detector, "baseline": r.baseline, "threshold": r.threshold,
+                "quiet_far": r.quiet_far,
                 "n_quiet": r.n_quiet,
                 **{f"far_{condition}": rate for condition, rate in r.ambient_far.items()},
                 "within_budget": r.within_budget,
@@ -148,7 +178,8 @@ class ExperimentDetection:
         """:meth:`false_alarm_rows` as a DataFrame: one ``far_<condition>`` column (float64)
         per ambient condition."""
         ambient = dict.fromkeys(c for r in self.false_alarms for c in r.ambient_far)
-        dtypes = {"detector": object, "threshold": "float64", "quiet_far": "float64",
+        dtypes = {"detector": object, "baseline": object, "threshold": "float64",
+                  "quiet_far": "float64",
                   "n_quiet": "int64", **{f"far_{c}": "float64" for c in ambient},
                   "within_budget": "bool"}  # fmt: skip
         return _frame(self.false_alarm_rows(), dtypes)
@@ -207,30 +238,33 @@ def _quiet_flags(loo: np.ndarray, control: np.ndarray, threshold: float) -> np.n
     return np.concatenate([own, control > threshold])
 
 
-def detect_on_conditions(
-    data: ExperimentData,
-    detectors: Sequence[str] = tuple(DETECTORS),
-    *,
-    resamples: int = 1000,
-    seed: int = 0,
-) -> ExperimentDetection:
-    """Fit each detector on the normal runs of ``data`` (an ExperimentData) and score every
-    other condition except stress-ng's (whole stress-ng traces are another program): AUC with
-    its interval per condition, and the false alarms under ambient stress. Pure and
-    deterministic in ``seed``. Raises SyscallLabError without at least 2 normal runs.
-    """
-    runs: dict[str, list[pd.DataFrame]] = {}
-    for run in data.runs:
-        runs.setdefault(run.condition, []).append(run.events)
-    normal = run_sequences(runs.get(NORMAL, []))
+def _scored(data: ExperimentData) -> dict[str, list[str]]:
+    """Each baseline with runs (normal, the real programs) -> the conditions its detectors
+    score: the stressed and ambient conditions compared with it that have runs."""
+    scored: dict[str, list[str]] = {}
+    for condition in data.conditions:
+        record = condition_named(condition)
+        if record.kind in (Kind.STRESSED, Kind.AMBIENT) and record.baseline in data.conditions:
+            scored.setdefault(record.baseline, []).append(condition)
+    if NORMAL in data.conditions:
+        scored.setdefault(NORMAL, [])
+    return scored
+
+
+def _detect_baseline(
+    baseline: str,
+    runs: Mapping[str, list[pd.DataFrame]],
+    others: Sequence[str],
+    detectors: Sequence[str],
+    resamples: int,
+    seed: int,
+) -> tuple[list[ConditionSeparation], list[AmbientFalseAlarms], list[str]]:
+    """Every detector fitted on ``baseline``'s runs, scoring ``others``."""
+    normal = run_sequences(runs.get(baseline, []))
     if len(normal) < 2:
-        raise SyscallLabError(f"detection needs at least 2 normal runs, have {len(normal)}")
-    control = run_sequences(runs.get(CONTROL, []))
-    others = {
-        condition: run_sequences(events)
-        for condition, events in runs.items()
-        if condition_named(condition).kind in (Kind.STRESSED, Kind.AMBIENT)
-    }
+        raise SyscallLabError(f"detection needs at least 2 {baseline} runs, have {len(normal)}")
+    control = run_sequences(runs.get(control_condition(baseline).name, []))
+    sequences = {condition: run_sequences(runs[condition]) for condition in others}
     separations: list[ConditionSeparation] = []
     false_alarms: list[AmbientFalseAlarms] = []
     skipped: list[str] = []
@@ -240,22 +274,22 @@ def detect_on_conditions(
         except SyscallLabError as exc:
             skipped.append(f"{name}: {exc}")
             continue
-        pooled = control + [trace for sequences in others.values() for trace in sequences]
+        pooled = control + [trace for traces in sequences.values() for trace in traces]
         loo, pooled_scores = _leave_one_out(make_loo, normal, pooled)
         control_scores = pooled_scores[: len(control)]
         negatives = np.concatenate([loo, control_scores])
         at = len(control)
         ambient: dict[str, np.ndarray] = {}
-        for condition, sequences in others.items():
-            scores = pooled_scores[at : at + len(sequences)]
-            at += len(sequences)
+        for condition, traces in sequences.items():
+            scores = pooled_scores[at : at + len(traces)]
+            at += len(traces)
             separations.append(
                 ConditionSeparation(
                     detector=name, condition=condition, auc=auc(negatives, scores),
                     auc_ci=auc_interval(negatives, scores, resamples=resamples, seed=seed),
                     n_normal=int(negatives.size), n_condition=int(scores.size),
                     normal_scores=tuple(map(float, negatives)), scores=tuple(map(float, scores)),
-                    empty=sum(not trace for trace in sequences),
+                    empty=sum(not trace for trace in traces), baseline=baseline,
                 )
             )  # fmt: skip
             if condition_named(condition).kind is Kind.AMBIENT:
@@ -267,37 +301,37 @@ def detect_on_conditions(
                 detector=name, threshold=threshold, quiet_far=float(quiet.mean()),
                 n_quiet=int(quiet.size),
                 ambient_far={c: float(np.mean(s > threshold)) for c, s in ambient.items()},
-                ambient_runs={c: int(s.size) for c, s in ambient.items()},
+                ambient_runs={c: int(s.size) for c, s in ambient.items()}, baseline=baseline,
             )
         )  # fmt: skip
+    return separations, false_alarms, skipped
+
+
+def detect_on_conditions(
+    data: ExperimentData,
+    detectors: Sequence[str] = tuple(DETECTORS),
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> ExperimentDetection:
+    """Fit each detector on the runs of each baseline of ``data`` (normal, each real program)
+    and score the stressed and ambient conditions compared with it: AUC with its interval per
+    condition, and the false alarms under ambient stress. Pure and deterministic in ``seed``.
+    Raises SyscallLabError without at least 2 runs of a baseline (normal included).
+    """
+    runs: dict[str, list[pd.DataFrame]] = {}
+    for run in data.runs:
+        runs.setdefault(run.condition, []).append(run.events)
+    if NORMAL not in runs:
+        raise SyscallLabError("detection needs at least 2 normal runs, have 0")
+    separations: list[ConditionSeparation] = []
+    false_alarms: list[AmbientFalseAlarms] = []
+    skipped: list[str] = []
+    for baseline, others in _scored(data).items():
+        found = _detect_baseline(baseline, runs, others, detectors, resamples, seed)
+        separations += found[0]
+        false_alarms += found[1]
+        skipped += [reason for reason in found[2] if reason not in skipped]
     return ExperimentDetection(
         tuple(separations), tuple(false_alarms), resamples, seed, tuple(skipped)
     )
-
-
-def anomaly_tables(
-    data: ExperimentData, *, adfa: AdfaDataset | None = None, resamples: int = 1000, seed: int = 0
-) -> dict[str, pd.DataFrame]:
-    """The report's anomaly-detection tables, caption -> table: each detector's AUC for each
-    condition against normal (fitted on normal runs only), its false alarms under ambient
-    stress and, when ``adfa`` is given, the ADFA-LD benchmark beside the published results."""
-    found = detect_on_conditions(data, resamples=resamples, seed=seed)
-    tables = {
-        "Detectors fitted on normal runs only: AUC of each condition against normal "
-        "(bootstrap 95% interval: with a few runs a side it reflects only the runs at hand)": (
-            found.separation_frame()
-        ),
-        "Stress robustness: false-alarm rate with the threshold fixed on quiet normal runs "
-        "(budget: at most twice the quiet rate)": found.false_alarm_frame(),
-    }
-    if adfa is not None:
-        runs = benchmark_adfa(
-            adfa, [make_detector(name) for name in DETECTORS], resamples=resamples, seed=seed
-        )
-        caption = (
-            f"ADFA-LD: trained on {len(adfa.train)} normal traces, tested on "
-            f"{len(adfa.validation)} normal against {len(adfa.attack)} attack traces; "
-            "ours beside the published results"
-        )
-        tables[caption] = adfa_table(runs)
-    return tables

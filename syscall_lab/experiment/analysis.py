@@ -3,7 +3,10 @@
 :func:`analyse_experiment` summarises each condition (per-run tables, their medians, observer
 overhead), checks each against itself, and compares each with its baseline (see
 :mod:`syscall_lab.conditions`): syscall counts, distributions, n-grams, timing, and the
-measured phase. It is pure and deterministic in its seed; the results are records.
+measured phase. For every count and timing column whose shift is not significant it says how
+large a shift the test could have detected (:class:`Sensitivity`), and for every baseline with
+a control batch whether the control held. It is pure and deterministic in its seed; the results
+are records.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ import pandas as pd
 
 from syscall_lab.analyse.stats import (
     Comparison,
+    DetectableShift,
     Equivalence,
     Shift,
     compare_conditions,
     compare_tables,
+    detectable_shift,
+    detection_level,
 )
 from syscall_lab.analyse.tables import (
     call_durations,
@@ -34,9 +40,11 @@ from syscall_lab.conditions import Kind, condition_named
 from syscall_lab.experiment.dataset import ExperimentData, ExperimentError
 
 __all__ = [
+    "DETECTION_POWER",
     "ConditionSummary",
     "ExperimentAnalysis",
     "SelfCheck",
+    "Sensitivity",
     "analyse_experiment",
     "find_shift",
 ]
@@ -89,6 +97,32 @@ class SelfCheck:
     worst: str | None
 
 
+DETECTION_POWER = 0.8
+"""The power at which a detectable shift is stated: detected in 80% of simulated experiments."""
+
+# Timing metrics that count (calls, calls over 1 ms): their detectable shift is whole calls.
+_COUNTED_TIMING = frozenset({"calls", "slow_calls"})
+
+
+@dataclass(frozen=True, slots=True)
+class Sensitivity:
+    """What one comparison could have detected: the :class:`DetectableShift` of each syscall
+    (``counts``) and each timing metric (``timing``) whose shift is not significant, in the
+    order of the comparison's shifts, with power :data:`DETECTION_POWER`.
+
+    Each is tested at the level its family leaves it
+    (:func:`~syscall_lab.analyse.stats.detection_level`). Where that level is below the
+    smallest p-value these runs can give, no lone shift of the column could have been
+    significant (with 5 runs a side, one timing metric among 7 corrected together): those
+    columns are listed in ``alone``, and their shift is the one detectable at alpha, as if
+    the column had been tested alone.
+    """
+
+    counts: tuple[DetectableShift, ...]
+    timing: tuple[DetectableShift, ...]
+    alone: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class ExperimentAnalysis:
     """Everything :func:`analyse_experiment` computed; pure data for the findings and report.
@@ -98,7 +132,11 @@ class ExperimentAnalysis:
     condition against normal, each stress-ng condition against ``stress-ng-cpu``.
     ``phase_shifts`` holds, for each compared pair whose both sides have phase markers, the
     shifts of the phase table's columns (rate, longest gap...). ``ambient`` holds the count
-    equivalence of each ``normal-under-X`` against normal.
+    equivalence of each ambient condition (normal or a real program beside a load) against its
+    baseline. ``sensitivity`` holds, for each comparison, the shifts it could have detected
+    where it found none. ``controls`` maps each baseline whose control batch was captured to
+    whether the control held: no syscall count and no distribution shifts significantly
+    between the two batches.
     """
 
     data: ExperimentData
@@ -107,6 +145,8 @@ class ExperimentAnalysis:
     phase_shifts: Mapping[tuple[str, str], tuple[Shift, ...]]
     self_checks: Mapping[str, SelfCheck]
     ambient: Mapping[str, Equivalence]
+    sensitivity: Mapping[tuple[str, str], Sensitivity]
+    controls: Mapping[str, bool]
     alpha: float
     correction: str
     seed: int
@@ -162,6 +202,57 @@ def _pairs(conditions: tuple[str, ...]) -> list[tuple[str, str]]:
     ]
 
 
+def _column(table: pd.DataFrame, name: str) -> pd.Series:
+    """A column of a per-run table; a syscall the condition never made counts 0 in each run."""
+    return table[name] if name in table.columns else pd.Series(0.0, index=table.index)
+
+
+def _detectable(
+    shifts: tuple[Shift, ...],
+    baseline: pd.DataFrame,
+    treated: pd.DataFrame,
+    counted: frozenset[str] | None,
+    comparison: Comparison,
+) -> tuple[list[DetectableShift], list[str]]:
+    """The detectable shift of each column whose shift is not significant, and the names of
+    those whose family left no attainable level (their shift is then the one at alpha); a
+    column counts whole calls when ``counted`` is None (every column) or holds it."""
+    alpha = comparison.alpha
+    family = {shift.name: shift.p_value for shift in shifts if shift.in_family}
+    found, alone = [], []
+    for shift in (shift for shift in shifts if not shift.significant):
+        others = [p for name, p in family.items() if name != shift.name]
+        level = detection_level(others, alpha, comparison.correction)
+        for attempt in (level, alpha) if level < alpha else (level,):
+            detectable = detectable_shift(
+                _column(baseline, shift.name), _column(treated, shift.name), level=attempt,
+                power=DETECTION_POWER, seed=comparison.seed, name=shift.name,
+                resolution=1.0 if counted is None or shift.name in counted else 0.0,
+            )  # fmt: skip
+            if math.isfinite(detectable.shift):
+                break
+        if detectable.level != level and math.isfinite(detectable.shift):
+            alone.append(shift.name)
+        found.append(detectable)
+    return found, alone
+
+
+def _sensitivity(
+    base: ConditionSummary, cond: ConditionSummary, comparison: Comparison
+) -> Sensitivity:
+    counts, alone = _detectable(comparison.shifts, base.counts, cond.counts, None, comparison)
+    timing, alone_timing = _detectable(
+        comparison.timing, base.timing, cond.timing, _COUNTED_TIMING, comparison
+    )
+    return Sensitivity(tuple(counts), tuple(timing), (*alone, *alone_timing))
+
+
+def _held(comparison: Comparison) -> bool:
+    distance = comparison.distance
+    shifted = any(shift.significant for shift in comparison.shifts)
+    return not shifted and (distance is None or distance.p_value > comparison.alpha)
+
+
 def analyse_experiment(
     data: ExperimentData, *, alpha: float = 0.05, correction: str = "bh", seed: int = 0
 ) -> ExperimentAnalysis:
@@ -198,10 +289,20 @@ def analyse_experiment(
         for (_, condition), comparison in comparisons.items()
         if condition_named(condition).kind is Kind.AMBIENT
     }
+    sensitivity = {
+        (baseline, condition): _sensitivity(summaries[baseline], summaries[condition], comparison)
+        for (baseline, condition), comparison in comparisons.items()
+    }
+    controls = {
+        baseline: _held(comparison)
+        for (baseline, condition), comparison in comparisons.items()
+        if condition_named(condition).kind is Kind.CONTROL
+    }
     return ExperimentAnalysis(
         data=data, summaries=summaries, comparisons=comparisons, phase_shifts=phase_shifts,
-        self_checks={c: _self_check(s) for c, s in summaries.items()},
-        ambient=ambient, alpha=alpha, correction=correction, seed=seed,
+        self_checks={c: _self_check(s) for c, s in summaries.items()}, ambient=ambient,
+        sensitivity=sensitivity, controls=controls, alpha=alpha, correction=correction,
+        seed=seed,
     )  # fmt: skip
 
 

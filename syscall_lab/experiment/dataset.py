@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from syscall_lab.capture.metadata import Environment, RunMetadata
-from syscall_lab.conditions import DEFAULT_WORKLOADS, RESOURCES
+from syscall_lab.conditions import CATALOGUE, DEFAULT_WORKLOADS, RESOURCES
 from syscall_lab.errors import SyscallLabError
+from workloads.programs import PROGRAMS
 
 __all__ = ["ExperimentData", "ExperimentError", "ExperimentSettings", "Run"]
 
@@ -22,12 +23,15 @@ class ExperimentError(SyscallLabError):
 class ExperimentSettings:
     """What :func:`~syscall_lab.experiment.store.run_experiment` captures.
 
-    ``conditions`` (first must be ``normal``) are traced ``repeats`` times each, interleaved;
-    ``control`` adds ``normal-control``; ``ambient`` lists the resources to trace normal beside
-    (``normal-under-X``); ``stress_ng`` adds the ``stress-ng-*`` conditions when stress-ng is
-    installed. ``backend`` is the backend of the stressed ``conditions``: ``python`` traces the
-    workloads (and the stress-ng conditions when ``stress_ng``), ``stress-ng`` only the
-    ``stress-ng-*`` conditions. See :mod:`syscall_lab.conditions` for the conditions.
+    ``conditions`` (first must be ``normal``) are traced ``repeats`` times each, in rounds
+    shuffled by ``seed`` (:mod:`syscall_lab.experiment.plan`); ``control`` adds
+    ``normal-control``; ``ambient`` lists the resources to trace normal beside
+    (``normal-under-X``); ``programs`` the real programs to trace, each with its control and
+    beside its loads (``X``, ``X-control``, ``X-under-Y``) when installed; ``stress_ng`` adds
+    the ``stress-ng-*`` conditions when stress-ng is installed. ``backend`` is the backend of
+    the stressed ``conditions``: ``python`` traces the workloads (and the stress-ng conditions
+    when ``stress_ng``), ``stress-ng`` only the ``stress-ng-*`` conditions. See
+    :mod:`syscall_lab.conditions` for the conditions.
     """
 
     repeats: int = 5
@@ -37,6 +41,7 @@ class ExperimentSettings:
     conditions: tuple[str, ...] = DEFAULT_WORKLOADS
     control: bool = True
     ambient: tuple[str, ...] = RESOURCES
+    programs: tuple[str, ...] = tuple(PROGRAMS)
     stress_ng: bool = True
     out_dir: Path = Path("runs/experiments")
 
@@ -69,8 +74,18 @@ class ExperimentData:
 
     @property
     def conditions(self) -> tuple[str, ...]:
-        """The conditions with runs, in capture order."""
-        return tuple(dict.fromkeys(run.condition for run in self.runs))
+        """The conditions with runs, in catalogue order (unknown names last, as captured)."""
+        order = {name: index for index, name in enumerate(CATALOGUE)}
+        found = dict.fromkeys(run.condition for run in self.runs)
+        return tuple(sorted(found, key=lambda name: order.get(name, len(order))))
+
+    @property
+    def rounds(self) -> tuple[tuple[str, ...], ...]:
+        """The conditions of each round (repeat), in the order they were captured."""
+        repeats = sorted({run.repeat for run in self.runs})
+        return tuple(
+            tuple(run.condition for run in self.runs if run.repeat == repeat) for repeat in repeats
+        )
 
     def runs_of(self, condition: str) -> dict[str, pd.DataFrame]:
         """Run id -> events of ``condition``, in repeat order (the analysis functions' input)."""

@@ -1,8 +1,10 @@
 """The findings of an analysis: which statements the statistics support, with their numbers.
 
 Each :class:`Finding` holds the numbers behind it and its sentence, worded by
-:mod:`syscall_lab.experiment.sentences`. A shift that is not significant is a finding too,
-reported as such, never hidden.
+:mod:`syscall_lab.experiment.sentences`. The findings come grouped by condition, a few per
+condition: its count signature (every significant shift, in one sentence), the shifts that are
+not significant with the shift that was detectable, its timing, its runs. A shift that is not
+significant is a finding too, reported as such, never hidden.
 """
 
 from __future__ import annotations
@@ -11,36 +13,45 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from syscall_lab.analyse.stats import Comparison, Shift
-from syscall_lab.conditions import NORMAL, Condition, Kind, condition_named
-from syscall_lab.experiment.analysis import ConditionSummary, ExperimentAnalysis, SelfCheck
+from syscall_lab.analyse.stats import Shift
+from syscall_lab.conditions import Condition, Kind, condition_named
+from syscall_lab.experiment.analysis import ExperimentAnalysis
 from syscall_lab.experiment.sentences import (
-    AMBIENT_TIMING,
+    STATED_TIMING,
     ambient_sentence,
-    comparison_sentence,
+    control_sentence,
     cpu_sentence,
-    overhead_sentence,
-    self_check_sentence,
-    shift_sentence,
+    order_sentence,
+    runs_sentence,
+    signature_sentence,
     skipped_sentence,
-    slight_sentence,
-    vanished_sentence,
+    timing_sentence,
+    unmoved_sentence,
 )
 
-__all__ = ["SLIGHT_FACTOR", "Finding", "findings"]
+__all__ = ["TOPICS", "Finding", "findings"]
 
-# Significant shifts smaller than this factor either way are summed up in one sentence (the
-# shift tables list each); larger ones get a sentence of their own.
-SLIGHT_FACTOR = 1.5
+TOPICS: dict[str, str] = {
+    "order": "how the runs were captured",
+    "signature": "the syscall counts that shift significantly",
+    "unmoved": "the syscall counts that do not, and the shift that was detectable",
+    "phase": "CPU stress's measured phase: its rate and its longest gap",
+    "timing": "latency, rate and gaps",
+    "control": "a control batch against its baseline",
+    "ambient": "a baseline beside an ambient load: counts and timing",
+    "runs": "the condition's runs against each other, and its observer overhead",
+    "skipped": "what the experiment left out",
+}
+"""Each topic of a finding, and what its sentence is about."""
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One sentence of the report, generated from the statistics, and the numbers behind it.
 
-    ``topic`` groups findings (``shift``, ``cpu``, ``control``, ``self``, ``ambient``,
-    ``stress-ng``, ``overhead``, ``skipped``); ``significant`` is whether the statement reports a
-    significant effect (None when no test is involved).
+    ``topic`` is one of :data:`TOPICS`; ``condition`` the condition it is about (empty for the
+    experiment as a whole), ``baseline`` the one it is compared with. ``significant`` is
+    whether the statement reports a significant effect (None when no test is involved).
     """
 
     topic: str
@@ -51,172 +62,134 @@ class Finding:
     numbers: Mapping[str, float] = field(default_factory=dict)
 
 
-def _order(shift: Shift) -> tuple[bool, bool, float]:
-    """Significant first, rises before falls, larger factors first."""
+def _order(shift: Shift) -> tuple[bool, float, str]:
+    """Larger factors first (either way), then by name."""
     size = abs(math.log(shift.ratio)) if 0 < shift.ratio < math.inf else math.inf
-    return (not shift.significant, shift.direction != "up", -size)
+    return (shift.direction != "up", -size, shift.name)
 
 
-def _shift_finding(condition: Condition, baseline: str, shift: Shift, topic: str) -> Finding:
-    numbers = {
-        "baseline_median": shift.baseline_median, "median": shift.median, "ratio": shift.ratio,
-        "effect": shift.effect, "p_value": shift.p_value, "p_adjusted": shift.p_adjusted,
-        "n": float(shift.n), "n_baseline": float(shift.n_baseline),
-    }  # fmt: skip
-    return Finding(
-        topic, condition.name, baseline, shift_sentence(condition, shift), shift.significant,
-        numbers,
-    )  # fmt: skip
-
-
-def _group_finding(
-    condition: Condition, baseline: str, shifts: list[Shift], topic: str, sentence: str
-) -> Finding:
-    numbers = {
-        "syscalls": float(len(shifts)),
-        "max_p_adjusted": max(s.p_adjusted for s in shifts),
+def _compared(analysis: ExperimentAnalysis, condition: Condition) -> list[Finding]:
+    """The findings of a stressed or stress-ng condition against its baseline."""
+    baseline = condition.baseline or ""
+    comparison = analysis.comparisons[baseline, condition.name]
+    sensitivity = analysis.sensitivity[baseline, condition.name]
+    found = []
+    phase = {
+        shift.name: shift for shift in analysis.phase_shifts.get((baseline, condition.name), ())
     }
-    return Finding(topic, condition.name, baseline, sentence, True, numbers)
-
-
-def _shift_findings(
-    condition: Condition, baseline: str, comparison: Comparison, topic: str
-) -> list[Finding]:
-    """A finding per large or not significant shift (never hidden), then one for the calls of
-    the baseline that vanish and one for the significant but slight shifts."""
-    shifts = [
-        shift
-        for shift in sorted(comparison.shifts, key=_order)
-        if shift.in_family or shift.difference != 0 or shift.effect != 0
-    ]
-    vanished = [s for s in shifts if s.significant and s.median == 0 < s.baseline_median]
-    slight = [
-        s
-        for s in shifts
-        if s.significant and s not in vanished and 1 / SLIGHT_FACTOR < s.ratio < SLIGHT_FACTOR
-    ]
-    found = [
-        _shift_finding(condition, baseline, shift, topic)
-        for shift in shifts
-        if shift not in vanished and shift not in slight
-    ]
-    if vanished:
-        sentence = vanished_sentence(condition, baseline, vanished)
-        found.append(_group_finding(condition, baseline, vanished, topic, sentence))
-    if slight:
-        sentence = slight_sentence(condition, slight, SLIGHT_FACTOR)
-        found.append(_group_finding(condition, baseline, slight, topic, sentence))
+    if condition.kind is Kind.STRESSED and condition.resource == "cpu" and phase:
+        rate, gap = phase["rate"], phase["gap_share"]
+        rises = [s.name for s in comparison.shifts if s.significant and s.direction == "up"]
+        summary, base = analysis.summaries[condition.name], analysis.summaries[baseline]
+        numbers = {
+            "calls": summary.calls, "baseline_calls": base.calls, "rate": rate.median,
+            "baseline_rate": rate.baseline_median, "rate_p_adjusted": rate.p_adjusted,
+            "gap_share": gap.median, "baseline_gap_share": gap.baseline_median,
+            "gap_p_adjusted": gap.p_adjusted, "gap_effect": gap.effect,
+        }  # fmt: skip
+        sentence = cpu_sentence(summary, base, rate, gap, rises)
+        significant = rate.significant and gap.significant
+        found.append(Finding("phase", condition.name, baseline, sentence, significant, numbers))
+    shifted = sorted((s for s in comparison.shifts if s.significant), key=_order)
+    if shifted:
+        numbers = {
+            "syscalls": float(len(shifted)),
+            "max_p_adjusted": max(s.p_adjusted for s in shifted),
+            **{f"ratio_{s.name}": s.ratio for s in shifted},
+        }
+        sentence = signature_sentence(condition, baseline, shifted)
+        found.append(Finding("signature", condition.name, baseline, sentence, True, numbers))
+    quiet = [s for s in comparison.shifts if not s.significant]
+    if quiet:
+        detectable = [d.shift for d in sensitivity.counts]
+        numbers = {"syscalls": float(len(quiet)), "max_detectable": max(detectable)}
+        sentence = unmoved_sentence(condition, quiet, sensitivity)
+        found.append(Finding("unmoved", condition.name, baseline, sentence, False, numbers))
+    timed = [s for s in comparison.timing if s.name in STATED_TIMING]
+    if timed:
+        numbers = {f"{s.name}_ratio": s.ratio for s in timed}
+        sentence = timing_sentence(condition, comparison, sensitivity)
+        significant = any(s.significant for s in timed)
+        found.append(Finding("timing", condition.name, baseline, sentence, significant, numbers))
     return found
 
 
-def _comparison_finding(
-    topic: str, baseline: str, condition: Condition, comparison: Comparison
-) -> Finding:
-    significant = [shift for shift in comparison.shifts if shift.significant]
-    distance = comparison.distance
-    distance_significant = distance is not None and distance.p_value <= comparison.alpha
-    numbers = (
-        {}
-        if distance is None
-        else {
-            "jsd_between": distance.between,
-            "jsd_within": distance.within,
-            "jsd_p_value": distance.p_value,
-        }
-    )
-    numbers |= {
-        "shifts_significant": float(len(significant)),
-        "syscalls": float(len(comparison.shifts)),
-        "testable": float(sum(shift.in_family for shift in comparison.shifts)),
-        "identical": float(comparison.equivalence.identical),
-    }
-    flagged = bool(significant or distance_significant)
-    sentence = comparison_sentence(baseline, condition, comparison, flagged)
-    return Finding(topic, condition.name, baseline, sentence, flagged, numbers)
-
-
-def _cpu_finding(analysis: ExperimentAnalysis, condition: Condition) -> Finding:
-    base = analysis.summaries[NORMAL]
-    cond = analysis.summaries[condition.name]
-    shifts = {shift.name: shift for shift in analysis.phase_shifts[NORMAL, condition.name]}
-    rate, gap = shifts["rate"], shifts["gap_share"]
-    counted = analysis.comparisons[NORMAL, condition.name].shifts
-    rises = [shift.name for shift in counted if shift.significant and shift.direction == "up"]
-    numbers = {
-        "calls": cond.calls, "baseline_calls": base.calls, "rate": rate.median,
-        "baseline_rate": rate.baseline_median, "rate_p_adjusted": rate.p_adjusted,
-        "gap_share": gap.median, "baseline_gap_share": gap.baseline_median,
-        "gap_p_adjusted": gap.p_adjusted, "gap_effect": gap.effect,
-    }  # fmt: skip
-    return Finding(
-        "cpu", condition.name, NORMAL, cpu_sentence(cond, base, rate, gap, rises),
-        rate.significant and gap.significant, numbers,
-    )  # fmt: skip
-
-
-def _ambient_finding(analysis: ExperimentAnalysis, condition: Condition) -> Finding:
-    comparison = analysis.comparisons[NORMAL, condition.name]
-    same = comparison.equivalence
-    numbers = {"identical": float(same.identical), "equivalent": float(same.equivalent)}
-    timing = {shift.name: shift for shift in comparison.timing}
-    for name in AMBIENT_TIMING:
-        if (shift := timing.get(name)) is not None:
+def _timing_numbers(analysis: ExperimentAnalysis, baseline: str, name: str) -> dict[str, float]:
+    comparison = analysis.comparisons[baseline, name]
+    detectable = {d.name: d.shift for d in analysis.sensitivity[baseline, name].timing}
+    numbers: dict[str, float] = {}
+    for shift in comparison.timing:
+        if shift.name in STATED_TIMING:
             numbers |= {
-                f"{name}_baseline": shift.baseline_median, name: shift.median,
-                f"{name}_effect": shift.effect, f"{name}_p_adjusted": shift.p_adjusted,
+                f"{shift.name}_baseline": shift.baseline_median, shift.name: shift.median,
+                f"{shift.name}_effect": shift.effect, f"{shift.name}_p_value": shift.p_value,
+                f"{shift.name}_p_adjusted": shift.p_adjusted,
+                f"{shift.name}_detectable": detectable.get(shift.name, math.nan),
             }  # fmt: skip
-    sentence = ambient_sentence(condition, comparison)
-    return Finding("ambient", condition.name, NORMAL, sentence, None, numbers)
+    return numbers
 
 
-def _self_finding(check: SelfCheck) -> Finding:
-    numbers = {"runs": float(check.runs), "spread": check.spread}
-    return Finding("self", check.condition, None, self_check_sentence(check), None, numbers)
-
-
-def _overhead_finding(summary: ConditionSummary) -> Finding | None:
-    if summary.overhead is None:
-        return None
-    traced = summary.traced_seconds or math.nan
-    untraced = summary.untraced_seconds or math.nan
+def _against(analysis: ExperimentAnalysis, condition: Condition) -> list[Finding]:
+    """The finding of a control or an ambient condition against its baseline."""
+    baseline = condition.baseline or ""
+    comparison = analysis.comparisons[baseline, condition.name]
+    sensitivity = analysis.sensitivity[baseline, condition.name]
+    same = comparison.equivalence
     numbers = {
-        "overhead": summary.overhead,
-        "traced_seconds": traced,
-        "untraced_seconds": untraced,
+        "identical": float(same.identical),
+        "equivalent": float(same.equivalent),
+        "shifts_significant": float(sum(s.significant for s in comparison.shifts)),
+        "syscalls": float(len(comparison.shifts)),
+        "max_detectable": max((d.shift for d in sensitivity.counts), default=math.nan),
     }
-    sentence = overhead_sentence(summary.condition, summary.overhead, traced, untraced)
-    return Finding("overhead", summary.condition, None, sentence, None, numbers)
+    if condition.kind is Kind.CONTROL:
+        held = analysis.controls[baseline]
+        if comparison.distance is not None:
+            numbers["jsd_p_value"] = comparison.distance.p_value
+        sentence = control_sentence(baseline, condition, comparison, sensitivity, held)
+        return [Finding("control", condition.name, baseline, sentence, not held, numbers)]
+    numbers |= _timing_numbers(analysis, baseline, condition.name)
+    sentence = ambient_sentence(condition, comparison, sensitivity)
+    significant = any(s.significant for s in (*comparison.shifts, *comparison.timing))
+    return [Finding("ambient", condition.name, baseline, sentence, significant, numbers)]
+
+
+def _runs(analysis: ExperimentAnalysis, name: str) -> Finding:
+    check, summary = analysis.self_checks[name], analysis.summaries[name]
+    numbers = {"runs": float(check.runs), "spread": check.spread}
+    if summary.overhead is not None:
+        numbers |= {
+            "overhead": summary.overhead,
+            "traced_seconds": summary.traced_seconds or math.nan,
+            "untraced_seconds": summary.untraced_seconds or math.nan,
+        }
+    return Finding("runs", name, None, runs_sentence(check, summary), None, numbers)
 
 
 def findings(analysis: ExperimentAnalysis) -> tuple[Finding, ...]:
-    """The report's findings, in order: for each stressed and stress-ng condition its shifts
-    (significant or not: a shift that is not significant is reported as such; significant
-    rises first, larger factors first), CPU stress's phase timing before its shifts; then the
-    control, the self-checks, ambient load, observer overhead, what was skipped."""
+    """The report's findings, in order: how the runs were captured; then for each condition
+    (catalogue order) its comparison with its baseline (the CPU phase, the count signature,
+    the counts that do not shift, the timing; or the control's or the ambient load's one
+    finding), then its runs; last what was skipped."""
+    data = analysis.data
     found: list[Finding] = []
-    controls: list[Finding] = []
-    for (baseline, name), comparison in analysis.comparisons.items():
+    if data.runs:
+        repeats = [run.repeat for run in data.runs]
+        sentence = order_sentence(
+            len(data.rounds), len(data.runs), len(data.conditions), data.settings.seed,
+            in_rounds=repeats == sorted(repeats), shuffled=len(set(data.rounds)) > 1,
+        )  # fmt: skip
+        numbers = {"rounds": float(len(data.rounds)), "runs": float(len(data.runs))}
+        found.append(Finding("order", "", None, sentence, None, numbers))
+    for name in analysis.summaries:
         condition = condition_named(name)
-        if condition.kind is Kind.CONTROL:
-            controls.append(_comparison_finding("control", baseline, condition, comparison))
-            continue
-        if condition.kind is Kind.AMBIENT:
-            continue  # the ambient findings follow the self-checks
-        cpu = condition.kind is Kind.STRESSED and condition.resource == "cpu"
-        if cpu and (NORMAL, name) in analysis.phase_shifts:
-            found.append(_cpu_finding(analysis, condition))
-        topic = "stress-ng" if condition.kind is Kind.STRESS_NG else "shift"
-        found += _shift_findings(condition, baseline, comparison, topic)
-    found += controls
-    found += [_self_finding(check) for check in analysis.self_checks.values()]
-    found += [_ambient_finding(analysis, condition_named(name)) for name in analysis.ambient]
+        if (condition.baseline, name) in analysis.comparisons:
+            if condition.kind in (Kind.CONTROL, Kind.AMBIENT):
+                found += _against(analysis, condition)
+            else:
+                found += _compared(analysis, condition)
+        found.append(_runs(analysis, name))
     found += [
-        finding
-        for summary in analysis.summaries.values()
-        if (finding := _overhead_finding(summary)) is not None
-    ]
-    found += [
-        Finding("skipped", "", None, skipped_sentence(reason), None)
-        for reason in analysis.data.skipped
+        Finding("skipped", "", None, skipped_sentence(reason), None) for reason in data.skipped
     ]
     return tuple(found)

@@ -1,29 +1,39 @@
 """What an experiment captures, in which order: its settings checked, then one entry per run.
 
-Order: each repeat of normal, normal-control and the stressed workloads (interleaved, so drift
-in the machine spreads over all of them), then each ambient resource's runs (each run starts
-the load, and stops it, syncs and settles after), then the stress-ng conditions (interleaved).
+The runs go in rounds, one per repeat: each round holds one run of every condition (normal, its
+control, the stressed workloads, normal beside each ambient load, each real program with its
+control and beside its load, the stress-ng stressors) in an order shuffled by the seed, afresh for
+every round. So neither drift of the machine nor the run before a condition favours it: an
+ambient run (which starts its untraced load, waits for it to settle, is traced, stops the load,
+syncs and settles) is as likely to come first in a round as last. The order is stored with the
+experiment (``ExperimentData.rounds``).
 """
 
 from __future__ import annotations
 
+import random
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from syscall_lab.capture.ambient import Ambient
 from syscall_lab.conditions import (
     AMBIENT_STRESS_NG,
     BACKENDS,
-    CONTROL,
     NORMAL,
+    PROGRAM_LOADS,
     STRESS_NG_BASELINE,
     STRESS_NG_STRESSORS,
     Condition,
     ambient_condition,
     condition_named,
+    control_condition,
+    program_condition,
     stress_ng_condition,
 )
 from syscall_lab.experiment.dataset import ExperimentError, ExperimentSettings
 from workloads.conditions import CONDITIONS as WORKLOADS
+from workloads.programs import PROGRAMS
 
 __all__ = ["PlannedRun", "check_settings", "plan_runs"]
 
@@ -48,6 +58,11 @@ def check_settings(settings: ExperimentSettings) -> None:
         raise ExperimentError(
             f"no ambient load for {', '.join(unknown)}; one of {', '.join(AMBIENT_STRESS_NG)}"
         )
+    unknown = [p for p in settings.programs if p not in PROGRAMS]
+    if unknown:
+        raise ExperimentError(
+            f"unknown program(s) {', '.join(unknown)}; one of {', '.join(PROGRAMS)}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +74,23 @@ class PlannedRun:
     ambient: Ambient | None = None
 
 
-def plan_runs(
-    settings: ExperimentSettings, have_stress_ng: bool
-) -> tuple[list[PlannedRun], list[str]]:
-    """Every capture of ``settings`` in order, and what is skipped (and why)."""
+def _installed(program: str) -> bool:
+    return shutil.which(program) is not None
+
+
+def _round(
+    settings: ExperimentSettings, installed: Callable[[str], bool]
+) -> tuple[list[tuple[Condition, str | None]], list[str]]:
+    """One run of every condition of ``settings`` (with the resource of its untraced load, if
+    any), in catalogue order, and what is skipped (and why)."""
     skipped: list[str] = []
-    main = [NORMAL, *([CONTROL] if settings.control else [])]
+    main = [condition_named(NORMAL), *([control_condition()] if settings.control else [])]
     stressed = [name for name in settings.conditions if name != NORMAL]
     # stress-ng's conditions: its baseline, then a stressor for each stressed workload that has one.
     baseline = condition_named(STRESS_NG_BASELINE).program
     stressors = [baseline, *[c for c in stressed if c != baseline and c in STRESS_NG_STRESSORS]]
     if settings.backend == "python":
-        main += stressed
+        main += [condition_named(name) for name in stressed]
         if not settings.stress_ng:
             stressors = []
     else:
@@ -78,25 +98,44 @@ def plan_runs(
             f"{c}: stress-ng has no stressor for it" for c in stressed if c not in stressors
         ]
     stress_ng = [stress_ng_condition(stressor) for stressor in stressors]
-    if stress_ng and not have_stress_ng:
+    if stress_ng and not installed("stress-ng"):
         names = ", ".join(condition.name for condition in stress_ng)
         skipped.append(f"stress-ng conditions ({names}): stress-ng is not installed")
         stress_ng = []
-    plan = [
-        PlannedRun(condition_named(name), repeat)
-        for repeat in range(settings.repeats)
-        for name in main
-    ]
-    # The untraced load is stress-ng's when it is installed, else the Python workload looping.
-    load = "stress-ng" if have_stress_ng else "python"
-    for resource in settings.ambient:
+    programs = []
+    for name in settings.programs:
+        executable = PROGRAMS[name].executable
+        if not installed(executable):
+            skipped.append(f"{name} conditions: {executable} is not installed")
+            continue
+        loads = [(ambient_condition(r, name), r) for r in PROGRAM_LOADS[name]]
+        programs += [(program_condition(name), None), (control_condition(name), None), *loads]
+    return [
+        *((condition, None) for condition in main),
+        *((ambient_condition(resource), resource) for resource in settings.ambient),
+        *programs,
+        *((condition, None) for condition in stress_ng),
+    ], skipped
+
+
+def plan_runs(
+    settings: ExperimentSettings, installed: Callable[[str], bool] = _installed
+) -> tuple[list[PlannedRun], list[str]]:
+    """Every capture of ``settings`` in order, and what is skipped (and why).
+
+    ``installed(program)`` says whether a program (stress-ng, a real program's executable) can
+    be run here. The untraced load is stress-ng's when it is installed, else the Python
+    workload looping.
+    """
+    conditions, skipped = _round(settings, installed)
+    load = "stress-ng" if installed("stress-ng") else "python"
+    rng = random.Random(settings.seed)
+    plan = []
+    for repeat in range(settings.repeats):
+        order = list(conditions)
+        rng.shuffle(order)
         plan += [
-            PlannedRun(ambient_condition(resource), repeat, Ambient(resource, load))
-            for repeat in range(settings.repeats)
+            PlannedRun(condition, repeat, None if resource is None else Ambient(resource, load))
+            for condition, resource in order
         ]
-    plan += [
-        PlannedRun(condition, repeat)
-        for repeat in range(settings.repeats)
-        for condition in stress_ng
-    ]
     return plan, skipped

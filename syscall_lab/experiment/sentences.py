@@ -1,61 +1,65 @@
 """The English of the findings: one function per kind of sentence, numbers written by
 :mod:`syscall_lab.formatting`.
 
-Each function takes the records a finding is about (shifts, comparisons, summaries) and returns
-its sentence; which findings there are, and the numbers behind them, is
-:mod:`syscall_lab.experiment.findings`' business.
+Each function takes the records a finding is about (shifts, detectable shifts, comparisons,
+summaries) and returns its sentence; which findings there are, and the numbers behind them, is
+:mod:`syscall_lab.experiment.findings`' business. A shift that is not significant is written
+with the shift the test could have detected ("detectable +-X"), so that "not significant"
+reads as "no shift larger than X".
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 
-from syscall_lab.analyse.stats import Comparison, Distance, Shift
+from syscall_lab.analyse.stats import Comparison, DetectableShift, Distance, Shift
 from syscall_lab.conditions import Condition
-from syscall_lab.experiment.analysis import ConditionSummary, SelfCheck
-from syscall_lab.formatting import effect, factor, p_value, percent, seconds
+from syscall_lab.experiment.analysis import ConditionSummary, SelfCheck, Sensitivity
+from syscall_lab.formatting import (
+    TIMING_METRICS,
+    effect,
+    factor,
+    number,
+    p_value,
+    percent,
+    seconds,
+    timing,
+)
 
 __all__ = [
-    "AMBIENT_TIMING",
+    "LISTED",
+    "SLIGHT_FACTOR",
+    "STATED_TIMING",
     "ambient_sentence",
-    "comparison_sentence",
+    "control_sentence",
     "cpu_sentence",
-    "overhead_sentence",
-    "self_check_sentence",
-    "shift_sentence",
+    "order_sentence",
+    "runs_sentence",
+    "signature_sentence",
     "skipped_sentence",
-    "slight_sentence",
-    "vanished_sentence",
+    "timing_sentence",
+    "unmoved_sentence",
 ]
 
-AMBIENT_TIMING: dict[str, tuple[str, float, str]] = {
-    "latency_p99": ("p99 latency", 1e3, " ms"),
-    "slow_calls": ("calls over 1 ms", 1.0, ""),
-}
-"""The timing metrics an ambient finding gives: metric -> its words, scale and unit."""
+STATED_TIMING: tuple[str, ...] = (
+    "latency_median",
+    "latency_p99",
+    "rate",
+    "slow_calls",
+    "gap_max",
+)
+"""The timing metrics the findings state for every comparison (the report's tables hold all)."""
 
-_VERBS = {"up": "rises", "down": "falls", "none": "stays"}
+SLIGHT_FACTOR = 1.5
+"""Significant shifts smaller than this factor either way are listed apart, without a factor."""
 
-
-def shift_sentence(condition: Condition, shift: Shift) -> str:
-    """``Under cpu stress read falls from 8 to 0 calls per run (x0.111, ...).``; a shift that
-    is not significant says so, and whether any test on these runs could have been."""
-    verdict = (
-        ""
-        if shift.significant
-        else "; not significant"
-        if shift.in_family
-        else "; not significant: no test on these runs could be"
-    )
-    return (
-        f"Under {condition.description} {shift.name} {_VERBS[shift.direction]} from "
-        f"{shift.baseline_median:g} to {shift.median:g} calls per run ({factor(shift.ratio)}, "
-        f"Cliff's delta {effect(shift.effect)}, p_adj = {p_value(shift.p_adjusted)}, "
-        f"{shift.n} vs {shift.n_baseline} runs{verdict})."
-    )
+LISTED = 6
+"""At most this many syscalls that vary but do not shift are named in a sentence."""
 
 
-def _shifts_sentence(condition: Condition, what: str, shifts: Sequence[Shift]) -> str:
+def _span(shifts: Sequence[Shift]) -> str:
+    """``Cliff's delta 1.00, p_adj <= 0.008, 5 vs 5 runs`` over a group of shifts."""
     effects = sorted({round(s.effect, 2) for s in shifts})
     deltas = (
         effect(effects[0])
@@ -63,33 +67,132 @@ def _shifts_sentence(condition: Condition, what: str, shifts: Sequence[Shift]) -
         else f"{effect(effects[0])} to {effect(effects[-1])}"
     )
     worst = max(s.p_adjusted for s in shifts)
-    runs = {(s.n, s.n_baseline) for s in shifts}
-    sizes = ", ".join(f"{n} vs {n_baseline}" for n, n_baseline in sorted(runs))
+    sizes = ", ".join(f"{n} vs {m}" for n, m in sorted({(s.n, s.n_baseline) for s in shifts}))
+    return f"Cliff's delta {deltas}, p_adj <= {p_value(worst)}, {sizes} runs"
+
+
+def _moved(shift: Shift) -> str:
+    return f"{shift.name} {shift.baseline_median:g} -> {shift.median:g} ({factor(shift.ratio)})"
+
+
+def signature_sentence(condition: Condition, baseline: str, shifts: Sequence[Shift]) -> str:
+    """The significant count shifts of a condition in one sentence: rises and falls with their
+    factors (largest first), the baseline's calls that fall to none, the slight ones."""
+    vanished = [s for s in shifts if s.median == 0 < s.baseline_median]
+    slight = [
+        s for s in shifts if s not in vanished and 1 / SLIGHT_FACTOR < s.ratio < SLIGHT_FACTOR
+    ]
+    rises = [s for s in shifts if s.direction == "up" and s not in slight]
+    falls = [s for s in shifts if s.direction == "down" and s not in slight + vanished]
+    parts = []
+    if rises:
+        parts.append("up " + ", ".join(_moved(s) for s in rises))
+    if falls:
+        parts.append("down " + ", ".join(_moved(s) for s in falls))
+    if vanished:
+        listed = ", ".join(f"{s.name} {s.baseline_median:g}" for s in vanished)
+        parts.append(f"to 0 calls, of {baseline}'s phase: {listed}")
+    if slight:
+        listed = ", ".join(f"{s.name} {s.baseline_median:g} -> {s.median:g}" for s in slight)
+        parts.append(f"by less than {factor(SLIGHT_FACTOR)} either way: {listed}")
     return (
-        f"Under {condition.description} {what}: Cliff's delta {deltas}, "
-        f"p_adj <= {p_value(worst)}, {sizes} runs."
+        f"Under {condition.description} {len(shifts)} syscall"
+        f"{'s shift' if len(shifts) != 1 else ' shifts'} significantly ({_span(shifts)}): "
+        + "; ".join(parts)
+        + "."
     )
 
 
-def vanished_sentence(condition: Condition, baseline: str, shifts: Sequence[Shift]) -> str:
-    """The baseline's calls that fall to none, each with its count, in one sentence."""
-    listed = ", ".join(f"{s.name} {s.baseline_median:g}" for s in shifts)
-    return _shifts_sentence(
-        condition,
-        f"{len(shifts)} syscalls of {baseline}'s phase fall to 0 calls per run ({listed})",
-        shifts,
+def _detectable(detectable: DetectableShift) -> str:
+    """``detectable +-95 calls (88%)`` (of the baseline's median), or why nothing was."""
+    if not math.isfinite(detectable.shift):
+        return "no test on these runs could detect a shift"
+    relative = f" ({percent(detectable.relative, 0)})" if math.isfinite(detectable.relative) else ""
+    return f"detectable ±{number(detectable.shift)} calls{relative}"
+
+
+def _unmoved(shifts: Sequence[Shift], sensitivity: Sensitivity) -> str:
+    """The count shifts that are not significant: how many make the same count in every run
+    (one call detectable), and the ones that vary, each with its detectable shift."""
+    detectable = {d.name: d for d in sensitivity.counts}
+    same = [s for s in shifts if detectable[s.name].spread == 0 and s.difference == 0]
+    varying = sorted(
+        (s for s in shifts if s not in same),
+        key=lambda s: (-abs(s.effect), -abs(s.difference), s.name),
+    )
+    parts = []
+    if same:
+        seen = all(math.isfinite(detectable[s.name].shift) for s in same)
+        parts.append(
+            f"{len(same)} the same in every run, where a shift of 1 call per run would have "
+            "been detected"
+            if seen
+            else f"{len(same)} the same in every run, though no test on these runs could "
+            "detect a shift"
+        )
+    named = [
+        f"{s.name} {s.baseline_median:g} -> {s.median:g} (Cliff's delta {effect(s.effect)}, "
+        f"{_detectable(detectable[s.name])})"
+        for s in varying[:LISTED]
+    ]
+    if len(varying) > LISTED:
+        named.append(f"and {len(varying) - LISTED} more (see the shift tables)")
+    if named:
+        parts.append(", ".join(named))
+    return "; ".join(parts)
+
+
+def unmoved_sentence(
+    condition: Condition, shifts: Sequence[Shift], sensitivity: Sensitivity
+) -> str:
+    """The count shifts of a condition that are not significant, with what was detectable."""
+    return (
+        f"Under {condition.description} no significant shift in the other {len(shifts)} "
+        f"syscall{'s' if len(shifts) != 1 else ''}: {_unmoved(shifts, sensitivity)}."
     )
 
 
-def slight_sentence(condition: Condition, shifts: Sequence[Shift], limit: float) -> str:
-    """Significant shifts by less than ``limit`` either way, in one sentence."""
-    listed = ", ".join(f"{s.name} {s.baseline_median:g} -> {s.median:g}" for s in shifts)
-    return _shifts_sentence(
-        condition,
-        f"{len(shifts)} more syscalls shift significantly but by less than {factor(limit)} "
-        f"either way ({listed})",
-        shifts,
+def _timing_shift(shift: Shift, detectable: Mapping[str, DetectableShift]) -> str:
+    """``median latency 40 -> 11 µs (Cliff's delta -0.36, p_adj = 0.690; detectable +-38
+    µs)``, or with its factor when significant."""
+    words = TIMING_METRICS[shift.name].words
+    moved = (
+        f"{words} {timing(shift.name, shift.baseline_median, unit=False)} -> "
+        f"{timing(shift.name, shift.median)}"
     )
+    tests = f"Cliff's delta {effect(shift.effect)}, p_adj = {p_value(shift.p_adjusted)}"
+    if shift.significant:
+        return f"{moved} ({factor(shift.ratio)}, {tests})"
+    found = detectable[shift.name]
+    if not math.isfinite(found.shift):
+        return f"{moved} ({tests}; no test on these runs could detect a shift)"
+    if found.shift == 0:
+        return f"{moved} ({tests}; any shift would have been detected: the runs do not vary)"
+    return f"{moved} ({tests}; detectable ±{timing(shift.name, found.shift)})"
+
+
+def _timing(comparison: Comparison, sensitivity: Sensitivity) -> str:
+    """The :data:`STATED_TIMING` metrics, then, when some could not reach significance among
+    the timing metrics corrected together, that their detectable shift is for each alone."""
+    detectable = {d.name: d for d in sensitivity.timing}
+    stated = [shift for shift in comparison.timing if shift.name in STATED_TIMING]
+    stated.sort(key=lambda shift: STATED_TIMING.index(shift.name))
+    text = "; ".join(_timing_shift(shift, detectable) for shift in stated)
+    alone = [TIMING_METRICS[s.name].words for s in stated if s.name in sensitivity.alone]
+    if alone:
+        text += (
+            f" ({', '.join(alone)}: no lone shift could be significant among the "
+            f"{len(comparison.timing)} timing metrics corrected together on these runs, so "
+            "the detectable shift is for the metric tested alone)"
+        )
+    return text
+
+
+def timing_sentence(condition: Condition, comparison: Comparison, sensitivity: Sensitivity) -> str:
+    """How the :data:`STATED_TIMING` metrics move: the significant ones with their factor,
+    the others with what was detectable (see
+    :class:`~syscall_lab.experiment.analysis.Sensitivity` for a metric tested alone)."""
+    return f"Timing under {condition.description}: {_timing(comparison, sensitivity)}."
 
 
 def _distance(distance: Distance | None) -> str:
@@ -101,25 +204,46 @@ def _distance(distance: Distance | None) -> str:
     )
 
 
-def comparison_sentence(
-    baseline: str, condition: Condition, comparison: Comparison, significant: bool
-) -> str:
-    """A whole comparison: the syscalls that shift significantly and the distance, or that
-    none does (``significant`` is whether a shift or the distance is)."""
-    shifted = [shift for shift in comparison.shifts if shift.significant]
-    tested = [shift for shift in comparison.shifts if shift.in_family]
+def control_sentence(
+    baseline: str, condition: Condition, comparison: Comparison, sensitivity: Sensitivity,
+    held: bool,
+) -> str:  # fmt: skip
+    """A control batch against its baseline: no significant shift, with what would have been
+    detected, or the syscalls that shift (``held`` is whether none and no distance does)."""
+    shifts = comparison.shifts
     distance = _distance(comparison.distance)
-    if significant:
+    if not held:
+        shifted = [shift for shift in shifts if shift.significant]
         names = ", ".join(shift.name for shift in shifted) or "none"
-        verdict = f"significant shift in {len(shifted)} of {len(comparison.shifts)} syscalls"
         return (
-            f"{baseline.capitalize()} vs {condition.description}: {verdict} ({names}; {distance})."
+            f"{baseline.capitalize()} vs {condition.description}: the control fails, "
+            f"significant shift in {len(shifted)} of {len(shifts)} syscalls ({names}; "
+            f"{distance})."
         )
-    identical = " (counts identical in every run)" if comparison.equivalence.identical else ""
     return (
-        f"{baseline.capitalize()} vs {condition.description}: no significant shift (0 of "
-        f"{len(comparison.shifts)} syscalls, {len(tested)} testable{identical}; {distance})."
+        f"{baseline.capitalize()} vs {condition.description}: no significant shift in "
+        f"{len(shifts)} syscalls ({_unmoved(shifts, sensitivity)}; {distance})."
     )
+
+
+def ambient_sentence(condition: Condition, comparison: Comparison, sensitivity: Sensitivity) -> str:
+    """A baseline beside an ambient load: whether its counts stay (and what was detectable),
+    and how the :data:`STATED_TIMING` metrics move."""
+    same = comparison.equivalence
+    shifted = [shift for shift in comparison.shifts if shift.significant]
+    if shifted:
+        moved = ", ".join(_moved(s) for s in shifted)
+        counts = f"changes its syscall counts ({_span(shifted)}): {moved}"
+    else:
+        kept = (
+            "keeps identical syscall counts"
+            if same.identical
+            else f"keeps equivalent syscall counts (within ±{percent(same.margin, 0)})"
+            if same.equivalent
+            else "shifts no syscall count significantly"
+        )
+        counts = f"{kept} ({_unmoved(comparison.shifts, sensitivity)})"
+    return f"{condition.description.capitalize()} {counts}; {_timing(comparison, sensitivity)}."
 
 
 def cpu_sentence(
@@ -143,48 +267,48 @@ def cpu_sentence(
     )
 
 
-def ambient_sentence(condition: Condition, comparison: Comparison) -> str:
-    """An ambient load: whether the counts stay, and how the :data:`AMBIENT_TIMING` move."""
-    same = comparison.equivalence
-    counts = (
-        "keeps identical syscall counts"
-        if same.identical
-        else "keeps equivalent syscall counts"
-        if same.equivalent
-        else f"changes its syscall counts ({', '.join(same.outside)} outside "
-        f"+-{percent(same.margin, 0)})"
-    )
-    timing = {shift.name: shift for shift in comparison.timing}
-    parts = []
-    for name, (label, scale, unit) in AMBIENT_TIMING.items():
-        shift = timing.get(name)
-        if shift is None:
-            continue
-        verdict = "significant" if shift.significant else "not significant"
-        parts.append(
-            f"{label} {shift.baseline_median * scale:.3g}{unit} -> {shift.median * scale:.3g}"
-            f"{unit} (Cliff's delta {effect(shift.effect)}, p_adj = "
-            f"{p_value(shift.p_adjusted)}, {verdict})"
-        )
-    return f"{condition.description.capitalize()} {counts}; " + "; ".join(parts) + "."
-
-
-def self_check_sentence(check: SelfCheck) -> str:
-    """Whether a condition's runs make identical counts, else where they vary most."""
+def runs_sentence(check: SelfCheck, summary: ConditionSummary) -> str:
+    """A condition's runs: whether they make identical counts (else where they vary most),
+    and its observer overhead (traced / untraced wall time, medians)."""
     if check.identical:
-        return f"{check.condition}: its {check.runs} runs make identical syscall counts."
-    return (
-        f"{check.condition}: counts vary over its {check.runs} runs (largest spread "
-        f"{percent(check.spread, 0)} of the median, in {check.worst})."
+        counts = f"its {check.runs} runs make identical syscall counts"
+    else:
+        counts = (
+            f"counts vary over its {check.runs} runs (largest spread "
+            f"{percent(check.spread, 0)} of the median, in {check.worst})"
+        )
+    overhead = ""
+    if summary.overhead is not None:
+        traced = summary.traced_seconds or math.nan
+        untraced = summary.untraced_seconds or math.nan
+        overhead = (
+            f"; observer overhead {factor(summary.overhead, 2)} (median of the runs' traced / "
+            f"untraced wall time; medians {seconds(traced)} traced, {seconds(untraced)} "
+            "untraced)"
+        )
+    return f"{check.condition}: {counts}{overhead}."
+
+
+def order_sentence(
+    rounds: int, runs: int, conditions: int, seed: int, in_rounds: bool, shuffled: bool
+) -> str:
+    """How the runs were captured: in rounds of every condition (``in_rounds``), in an order
+    that changes from round to round (``shuffled``, by the seed) or not."""
+    if not in_rounds:
+        return (
+            f"The {runs} runs were captured {rounds} per condition, not round by round: some "
+            "conditions were captured after the others (the order is listed under Environment "
+            "and method)."
+        )
+    order = (
+        f"in an order shuffled afresh for each round (seed {seed}; experiment.json keeps it): "
+        "ambient runs were interleaved with all the others"
+        if shuffled
+        else "in the same order in every round"
     )
-
-
-def overhead_sentence(condition: str, overhead: float, traced: float, untraced: float) -> str:
-    """The observer overhead of a condition: traced / untraced wall time (medians)."""
     return (
-        f"Observer overhead of {condition}: traced / untraced wall time {factor(overhead, 2)} "
-        f"(median of the runs' ratios; medians {seconds(traced)} traced, {seconds(untraced)} "
-        "untraced)."
+        f"The {runs} runs were captured in {rounds} rounds, each one run of every one of the "
+        f"{conditions} conditions, {order}."
     )
 
 

@@ -4,11 +4,14 @@ Conditions (one folder each under ``<out>/datasets/``; see :mod:`syscall_lab.con
 the workloads cut to their measured phase (with ``backend="stress-ng"`` only ``normal`` and its
 control: the stressed conditions are then the ``stress-ng-*`` ones), ``normal-control``,
 ``normal-under-X`` (the normal workload beside an untraced load of X:
-:class:`~syscall_lab.capture.run.Ambient`, the Python workload looping when stress-ng is not
-installed) and ``stress-ng-X`` (stress-ng's own stressors traced whole; without stress-ng they
-are skipped, and ``ExperimentData.skipped`` says so).
+:class:`~syscall_lab.capture.ambient.Ambient`, the Python workload looping when stress-ng is
+not installed), the real programs with their controls and loads (``git-grep``,
+``git-grep-control``, ``git-grep-under-cpu``...; skipped when the program is not installed) and
+``stress-ng-X`` (stress-ng's own stressors traced whole; without stress-ng they are skipped).
+``ExperimentData.skipped`` says what was skipped and why.
 
-Layout of ``out_dir``: ``experiment.json`` (format_version, settings, environment, runs),
+Layout of ``out_dir``: ``experiment.json`` (format_version, settings, environment, skipped,
+runs in capture order, and ``rounds``: the conditions of each round in capture order),
 ``datasets/<condition>/<run-id>.csv|.parquet|.json`` (events and run metadata) and
 ``runs/<run-id>/`` (raw strace logs, as :func:`~syscall_lab.capture.run.capture_command` leaves
 them).
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -116,7 +118,7 @@ def run_experiment(
             )
     out_dir.mkdir(parents=True, exist_ok=True)
     environment = collect_metadata(find_strace())
-    plan, skipped = plan_runs(settings, shutil.which("stress-ng") is not None)
+    plan, skipped = plan_runs(settings)
     runs = []
     for index, planned in enumerate(plan):
         condition = planned.condition
@@ -148,6 +150,7 @@ def run_experiment(
             "environment": dataclasses.asdict(environment),
             "skipped": list(skipped),
             "runs": [_run_entry(run) for run in runs],
+            "rounds": [list(conditions) for conditions in data.rounds],
         },
     )
     return data

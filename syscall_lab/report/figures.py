@@ -1,4 +1,4 @@
-"""The report's figures as PNG files: call distributions, log-ratio heatmap, latencies.
+"""The report's figures as PNG files: signatures, call distributions, log-ratio heatmap, latencies.
 
 Figures are drawn on matplotlib's Agg canvas directly (no ``pyplot``: no global figure state,
 no GUI backend picked from the environment) and written atomically (temporary file in the same
@@ -30,10 +30,12 @@ __all__ = [
     "plot_latencies",
     "plot_log_ratios",
     "plot_shares",
+    "plot_signatures",
     "write_figures",
 ]
 
 FIGURES: dict[str, str] = {
+    "signatures": "signatures.png",
     "shares": "distributions.png",
     "log_ratios": "log-ratios.png",
     "latencies": "latencies.png",
@@ -129,6 +131,57 @@ def plot_log_ratios(comparisons: Mapping[str, Comparison], path: Path, *, top: i
     return _save(figure, path)
 
 
+def plot_signatures(
+    comparisons: Mapping[str, Comparison], path: Path, *, top: int = 6, columns: int = 4
+) -> Path:
+    """Small multiples: each comparison's signature, log2(median / baseline median) of its
+    ``top`` syscalls that move most, on one shared scale.
+
+    A significant rise is red, a significant fall blue, a shift that is not significant grey;
+    a comparison whose syscall counts do not move at all gets a panel that says so.
+    """
+    if not comparisons:
+        raise ValueError("no comparison to plot")
+    panels = {}
+    for label, comparison in comparisons.items():
+        moved = [
+            (shift, _log2_ratio(shift.ratio))
+            for shift in comparison.shifts
+            if math.isfinite(_log2_ratio(shift.ratio)) and shift.difference != 0
+        ]
+        moved.sort(key=lambda item: (-abs(item[1]), item[0].name))
+        panels[label] = moved[:top]
+    values = [abs(value) for moved in panels.values() for _, value in moved]
+    limit = max([1.0, *values]) * 1.1
+    columns = min(columns, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    figure = Figure(figsize=(3.4 * columns, 0.35 * top * rows + 0.9 * rows), layout="constrained")
+    grid = figure.subplots(rows, columns, squeeze=False).ravel()
+    for ax in grid[len(panels) :]:
+        ax.set_axis_off()
+    for ax, (label, moved) in zip(grid, panels.items(), strict=False):
+        ax.set_title(label, fontsize=9)
+        ax.axvline(0.0, color="black", linewidth=0.6)
+        ax.set_xlim(-limit, limit)
+        ax.tick_params(axis="x", labelsize=8)
+        if not moved:
+            ax.text(0.5, 0.5, "no syscall count moves", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=8)  # fmt: skip
+            ax.set_yticks([])
+            continue
+        colors = [
+            ("tab:red" if value > 0 else "tab:blue") if shift.significant else "lightgrey"
+            for shift, value in moved
+        ]
+        positions = np.arange(len(moved))
+        ax.barh(positions, [value for _, value in moved], color=colors)
+        ax.set_yticks(positions, [shift.name for shift, _ in moved], fontsize=8)
+        ax.set_ylim(top - 0.5, -0.5)
+    figure.supxlabel("log2(median calls per run / baseline median), one pseudo-call", fontsize=9)
+    figure.suptitle("Each condition's signature against its baseline (grey: not significant)")
+    return _save(figure, path)
+
+
 def plot_latencies(durations: Mapping[str, np.ndarray], path: Path) -> Path:
     """Empirical CDF of per-call latency (``-T`` durations, seconds) per condition, log scale.
 
@@ -161,11 +214,16 @@ def plot_latencies(durations: Mapping[str, np.ndarray], path: Path) -> Path:
 def write_figures(analysis: ExperimentAnalysis, folder: Path) -> dict[str, str]:
     """Draw every figure ``analysis`` supports into ``folder``; figure key -> file name.
 
-    Distributions need a condition, the heatmap a comparison, the latency plot a timed call.
+    Distributions need a condition, the signatures and the heatmap a comparison, the latency
+    plot a timed call.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
+    if analysis.comparisons:
+        comparisons = {f"{c} vs {b}": value for (b, c), value in analysis.comparisons.items()}
+        plot_signatures(comparisons, folder / FIGURES["signatures"])
+        written["signatures"] = FIGURES["signatures"]
     if analysis.summaries:
         shares = {c: s.mean_shares for c, s in analysis.summaries.items()}
         plot_shares(shares, folder / FIGURES["shares"])

@@ -1,7 +1,9 @@
-"""Tests of syscall_lab.analyse.stats: rank tests, corrections, distances, equivalence.
+"""Tests of syscall_lab.analyse.stats: rank tests, corrections, distances, equivalence, power.
 
 Synthetic per-run tables with known answers, null controls showing the tests do not cry wolf,
-and Hypothesis properties (p-values in [0, 1], symmetric divergence, antisymmetric shifts).
+Hypothesis properties (p-values in [0, 1], symmetric divergence, antisymmetric shifts), and the
+detectable shift held against independent oracles (scipy's exact test on fresh simulations,
+Noether's large-sample formula).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import chi2_contingency, mannwhitneyu
+from scipy.stats import chi2_contingency, mannwhitneyu, norm
 
 from syscall_lab.analyse.stats import (
     RankTest,
@@ -22,6 +24,8 @@ from syscall_lab.analyse.stats import (
     cliffs_delta,
     compare_conditions,
     compare_tables,
+    detectable_shift,
+    detection_level,
     distribution_distance,
     equivalence,
     holm,
@@ -398,6 +402,96 @@ def test_equivalence_within_and_beyond_the_margin():
     assert close.worst_relative <= 1
     assert (False, ("read",), "read") == (far.equivalent, far.outside, far.worst)
     assert far.worst_relative > 1
+
+
+@pytest.mark.parametrize(
+    ("others", "correction", "expected"),
+    [
+        pytest.param([], "bh", 0.05, id="alone"),
+        pytest.param([0.5] * 8, "bh", 0.05 / 9, id="bh-others-large"),
+        pytest.param([SEPARATED] * 4 + [0.5] * 4, "bh", 5 * 0.05 / 9, id="bh-four-small"),
+        pytest.param([0.5] * 8, "holm", 0.05 / 9, id="holm-others-large"),
+        pytest.param([0.001] * 3, "holm", 0.05, id="holm-others-small"),
+        pytest.param([0.9] * 3, "none", 0.05, id="none"),
+    ],
+)
+def test_detection_level_hand_examples(others, correction, expected):
+    """The largest p one more column could have and still pass its family's correction: the
+    Benjamini-Hochberg rank threshold k alpha / m, Holm's alpha / (m - k + 1)."""
+    level = detection_level(others, 0.05, correction)
+
+    assert pytest.approx(expected) == level
+    assert adjust_p_values([level, *others], correction)[0] <= 0.05 * (1 + 1e-9)
+    assert adjust_p_values([level * 1.01, *others], correction)[0] > 0.05 or level == 0.05
+
+
+def test_detectable_shift_of_identical_runs_is_one_call():
+    """Counts equal in every run of both sides: a shift of one call in every run separates
+    them completely (p = 2/252 <= 0.05), so one call is detectable."""
+    shift = detectable_shift([16] * 5, [16] * 5, level=0.05, resolution=1)
+
+    assert (1.0, 1 / 16, 0.0) == (shift.shift, shift.relative, shift.spread)
+
+
+def test_detectable_shift_is_infinite_when_no_test_could_reject():
+    """Below the smallest attainable p (2/252 for 5 vs 5; 0.1 for 3 vs 3) nothing is
+    detectable, however large."""
+    assert math.inf == detectable_shift([16] * 5, [16] * 5, level=0.005, resolution=1).shift
+    assert math.inf == detectable_shift([1, 2, 3], [1, 2, 3], level=0.05).shift
+
+
+def _scipy_power(pool: np.ndarray, shift: float, level: float, seed: int, draws: int) -> float:
+    """Share of fresh simulated 5-vs-5 experiments, drawn from ``pool`` with the treated side
+    moved by ``shift``, that scipy's exact two-sided Mann-Whitney test rejects at ``level``."""
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for _ in range(draws):
+        baseline = rng.choice(pool, 5)
+        treated = rng.choice(pool, 5) + shift
+        hits += mannwhitneyu(treated, baseline, method="exact").pvalue <= level
+    return hits / draws
+
+
+@pytest.mark.parametrize("level", [0.05, 0.02], ids=["alpha", "corrected"])
+def test_detectable_shift_against_scipy_simulation(level):
+    """An independent oracle: fresh experiments drawn from the same (symmetric, continuous)
+    residuals and tested with scipy's exact test detect the shift with power 0.8, and 0.8 of
+    it with less."""
+    rng = np.random.default_rng(7)
+    half = rng.normal(0.0, 3.0, 5)
+    runs = np.concatenate([10 + half, 10 - half])
+    result = detectable_shift(runs[:5], runs[5:], level=level, seed=1)
+    pool = np.concatenate([runs[:5] - np.median(runs[:5]), runs[5:] - np.median(runs[5:])])
+
+    assert 0 < result.shift < math.inf
+    assert _scipy_power(pool, result.shift * 1.001, level, seed=2, draws=1500) >= 0.8 - 0.03
+    assert _scipy_power(pool, result.shift * 0.8, level, seed=3, draws=1500) < 0.8
+
+
+def test_detectable_shift_matches_noether_for_large_samples():
+    """30 runs a side spread like a normal distribution (its quantiles, alternately): the
+    detectable shift at alpha 0.05 and power 0.8 is Noether's sigma sqrt(2) Phi^-1(1/2 +
+    (z_0.975 + z_0.8) / sqrt(3 N)), within the simulation's and the approximation's error (5%)."""
+    quantiles = norm.ppf((np.arange(60) + 0.5) / 60)
+    baseline, treated = quantiles[::2], quantiles[1::2]
+    pool = np.concatenate([baseline - np.median(baseline), treated - np.median(treated)])
+    z = (norm.isf(0.025) + norm.isf(0.2)) / math.sqrt(3 * 60)
+    expected = float(np.std(pool)) * math.sqrt(2) * norm.ppf(0.5 + z)
+
+    result = detectable_shift(baseline, treated, level=0.05, simulations=4000)
+
+    assert pytest.approx(expected, rel=0.05) == result.shift
+
+
+def test_detectable_shift_grows_with_the_spread_and_is_deterministic():
+    """Twice the spread, twice the detectable shift (the same draws); the same seed, the same
+    record."""
+    base, treated = [600, 650, 700, 580, 720], [610, 690, 640, 700, 600]
+    first = detectable_shift(base, treated, level=0.05)
+    doubled = detectable_shift([2 * v for v in base], [2 * v for v in treated], level=0.05)
+
+    assert first == detectable_shift(base, treated, level=0.05)
+    assert pytest.approx(2 * first.shift) == doubled.shift
 
 
 counts = st.lists(st.integers(min_value=0, max_value=50), min_size=2, max_size=6)

@@ -23,6 +23,7 @@ from syscall_lab.report.figures import FIGURES
 from syscall_lab.report.markdown import extract_section
 
 SECTIONS = (
+    "At a glance",
     "Findings",
     "Environment and method",
     "Syscalls per condition",
@@ -60,10 +61,12 @@ def _job_outputs_in_package() -> list[Path]:
 
 @pytest.fixture(scope="module")
 def job(tmp_path_factory: pytest.TempPathFactory, strace: str):
-    """`syscall-lab run --repeats 2 --no-stress-ng --no-ambient` in an empty folder:
-    (folder, result)."""
+    """`syscall-lab run --repeats 2 --no-stress-ng --no-ambient --no-programs` in an empty
+    folder: (folder, result)."""
     folder = tmp_path_factory.mktemp("job")
-    result = _syscall_lab("run", "--repeats", "2", "--no-stress-ng", "--no-ambient", cwd=folder)
+    result = _syscall_lab(
+        "run", "--repeats", "2", "--no-stress-ng", "--no-ambient", "--no-programs", cwd=folder
+    )
     return folder, result
 
 

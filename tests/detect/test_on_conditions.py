@@ -1,7 +1,8 @@
 """Tests of anomaly detection on our own conditions, on a small real experiment.
 
-The experiment (2 runs each of normal, memory and io, and of normal under ambient CPU load) is
-captured once per session with real strace.
+The experiment (2 runs each of normal, memory and io, of normal under ambient CPU load, and of
+the real program sqlite, its control and sqlite under ambient io load) is captured once per
+session with real strace. Each baseline (normal, sqlite) has its own detectors.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from syscall_lab.classify.features import ClassifyError
 from syscall_lab.classify.training import train_model, training_runs
 from syscall_lab.detect.on_conditions import (
+    SEPARATING_AUC,
     AmbientFalseAlarms,
     ExperimentDetection,
     detect_on_conditions,
@@ -34,6 +36,7 @@ def experiment(strace: str, tmp_path_factory: pytest.TempPathFactory) -> Experim
         conditions=("normal", "memory", "io"),
         control=False,
         ambient=("cpu",),
+        programs=("sqlite",),
         stress_ng=False,
         out_dir=tmp_path_factory.mktemp("experiment"),
     )
@@ -57,14 +60,17 @@ def test_memory_and_io_score_above_normal(detection: ExperimentDetection) -> Non
 
 @pytest.mark.strace
 def test_records_are_well_formed(detection: ExperimentDetection) -> None:
-    """One record per detector and condition, AUC inside its interval, scores out of sample."""
-    conditions = ("memory", "io", "normal-under-cpu")
+    """One record per detector and condition, normal's conditions first, then sqlite's (each
+    against its own baseline); AUC inside its interval, scores out of sample; a baseline with a
+    control batch has its control runs among the negatives."""
+    conditions = {"normal": ("memory", "io", "normal-under-cpu"), "sqlite": ("sqlite-under-io",)}
     fitted = [d for d in DETECTORS if d != "ensemble"]
-    assert [(d, c) for d in fitted for c in conditions] == [
-        (r.detector, r.condition) for r in detection.separations
+    assert [(b, d, c) for b, names in conditions.items() for d in fitted for c in names] == [
+        (r.baseline, r.detector, r.condition) for r in detection.separations
     ]
     for record in detection.separations:
-        assert 2 == record.n_normal == len(record.normal_scores)
+        negatives = 2 if record.baseline == "normal" else 4  # sqlite's control: 2 more
+        assert negatives == record.n_normal == len(record.normal_scores)
         assert 2 == record.n_condition == len(record.scores)
         low, high = record.auc_ci
         assert 0.0 <= low <= record.auc <= high <= 1.0
@@ -81,24 +87,32 @@ def test_ensemble_needs_two_training_runs(detection: ExperimentDetection) -> Non
 
 @pytest.mark.strace
 def test_ambient_false_alarms(detection: ExperimentDetection) -> None:
-    """A false-alarm rate per detector under quiet and ambient runs, at a fixed threshold."""
-    assert ["stide", "frequency-knn", "ngram-lm"] == [r.detector for r in detection.false_alarms]
+    """A false-alarm rate per detector and baseline under quiet and ambient runs, at a fixed
+    threshold: normal's beside the CPU load, sqlite's beside the io load."""
+    fitted = ["stide", "frequency-knn", "ngram-lm"]
+    assert [("normal", d) for d in fitted] + [("sqlite", d) for d in fitted] == [
+        (r.baseline, r.detector) for r in detection.false_alarms
+    ]
+    ambient = {"normal": "normal-under-cpu", "sqlite": "sqlite-under-io"}
     for record in detection.false_alarms:
-        assert 2 == record.n_quiet
-        assert {"normal-under-cpu": 2} == dict(record.ambient_runs)
-        assert set(record.ambient_far) == {"normal-under-cpu"}
+        condition = ambient[record.baseline]
+        assert (2 if record.baseline == "normal" else 4) == record.n_quiet
+        assert {condition: 2} == dict(record.ambient_runs)
         rates = [record.quiet_far, *record.ambient_far.values()]
-        assert all(rate in (0.0, 0.5, 1.0) for rate in rates)
-        assert record.within_budget == (record.ambient_far["normal-under-cpu"]
-                                        <= 2 * record.quiet_far)  # fmt: skip
+        assert all(rate in (0.0, 0.25, 0.5, 0.75, 1.0) for rate in rates)
+        assert record.within_budget == (record.ambient_far[condition] <= 2 * record.quiet_far)
 
 
 @pytest.mark.strace
 def test_threshold_is_the_largest_quiet_score(detection: ExperimentDetection) -> None:
     """The threshold is the largest leave-one-out score of the normal runs."""
     for alarms in detection.false_alarms:
-        normal = next(r for r in detection.separations if r.detector == alarms.detector)
-        assert max(normal.normal_scores) == alarms.threshold
+        normal = next(
+            r
+            for r in detection.separations
+            if (r.detector, r.baseline) == (alarms.detector, alarms.baseline)
+        )
+        assert max(normal.normal_scores[:2]) == alarms.threshold
 
 
 @pytest.mark.strace
@@ -111,8 +125,8 @@ def test_rows_and_frames(detection: ExperimentDetection) -> None:
     assert object == frame["detector"].dtype
     assert "float64" == frame["auc"].dtype
     alarm_frame = detection.false_alarm_frame()
-    assert ["detector", "threshold", "quiet_far", "n_quiet", "far_normal-under-cpu",
-            "within_budget"] == list(alarm_frame.columns)  # fmt: skip
+    assert ["detector", "baseline", "threshold", "quiet_far", "n_quiet", "far_normal-under-cpu",
+            "far_sqlite-under-io", "within_budget"] == list(alarm_frame.columns)  # fmt: skip
     assert len(detection.false_alarms) == len(alarm_frame)
 
 
@@ -124,6 +138,21 @@ def test_sequences_are_the_phase_calls(experiment: ExperimentData) -> None:
     assert [64, 64] == [s.count("munmap") for s in sequences]
     calls = [int((e["kind"] == "syscall").sum()) for e in memory]
     assert calls == [len(s) for s in sequences]
+
+
+@pytest.mark.strace
+def test_separating_detectors(detection: ExperimentDetection) -> None:
+    """A detector separates a condition when its AUC reaches SEPARATING_AUC: memory and io by
+    some detector, named in detector order."""
+    for condition in ("memory", "io"):
+        separating = detection.separating(condition)
+        assert separating
+        assert list(separating) == [d for d in detection.detectors if d in separating]
+        assert all(
+            r.auc >= SEPARATING_AUC
+            for r in detection.separations
+            if r.condition == condition and r.detector in separating
+        )
 
 
 @pytest.mark.strace

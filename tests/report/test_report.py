@@ -20,6 +20,11 @@ import pytest
 from matplotlib.image import imread
 
 from syscall_lab.capture.metadata import Environment, RunMetadata
+from syscall_lab.detect.on_conditions import (
+    AmbientFalseAlarms,
+    ConditionSeparation,
+    ExperimentDetection,
+)
 from syscall_lab.experiment.analysis import ExperimentAnalysis, analyse_experiment
 from syscall_lab.experiment.dataset import ExperimentData, ExperimentSettings, Run
 from syscall_lab.experiment.findings import Finding, findings
@@ -28,6 +33,7 @@ from syscall_lab.report.figures import (
     plot_latencies,
     plot_log_ratios,
     plot_shares,
+    plot_signatures,
     write_figures,
 )
 from syscall_lab.report.markdown import extract_section, render_report, write_report
@@ -140,21 +146,52 @@ def analysis() -> ExperimentAnalysis:
 
 
 FIXED_FINDINGS = (
-    Finding("cpu", "cpu", "normal", "CPU: the rate falls (significant).", True),
-    Finding("shift", "cpu", "normal", "CPU: read falls (significant).", True),
-    Finding("shift", "memory", "normal", "Memory: mmap rises (significant).", True, {"p": 0.01}),
+    Finding("order", "", None, "The runs were captured in rounds.", None),
+    Finding("runs", "normal", None, "normal: identical counts.", None),
+    Finding("phase", "cpu", "normal", "CPU: the rate falls (significant).", True),
+    Finding("signature", "cpu", "normal", "CPU: read falls (significant).", True),
+    Finding("runs", "cpu", None, "cpu: identical counts.", None),
+    Finding("signature", "memory", "normal", "Memory: mmap rises.", True, {"p": 0.01}),
+    Finding("runs", "memory", None, "memory: counts vary.", None),
     Finding("control", "normal-control", "normal", "Control: no shift (not significant).", False),
-    Finding("self", "normal", None, "normal: identical counts.", None),
-    Finding("self", "memory", None, "memory: counts vary.", None),
-    Finding("new-topic", "x", None, "A topic the report has no title for.", None),
+    Finding("new-topic", "", None, "A topic the report has no title for.", None),
+)
+
+
+def _separation(detector: str, condition: str, auc: float, empty: int = 0) -> ConditionSeparation:
+    """A detector's record for a condition of the synthetic experiment (5 runs against 10)."""
+    return ConditionSeparation(
+        detector, condition, auc, (auc, 1.0), 10, 5, (0.0,) * 10, (auc,) * 5, empty
+    )
+
+
+DETECTION = ExperimentDetection(
+    separations=tuple(
+        _separation(detector, condition, auc, 5 if condition == "cpu" else 0)
+        for detector, aucs in (("stide", (0.5, 1.0, 0.5)), ("ngram-lm", (0.0, 0.92, 0.6)))
+        for condition, auc in zip(("cpu", "memory", "normal-under-cpu"), aucs, strict=True)
+    ),
+    false_alarms=(
+        AmbientFalseAlarms(
+            "stide", 0.0, 0.0, 10, {"normal-under-cpu": 0.0}, {"normal-under-cpu": 5}
+        ),
+        AmbientFalseAlarms(
+            "ngram-lm", 0.2, 0.1, 10, {"normal-under-cpu": 0.4}, {"normal-under-cpu": 5}
+        ),
+    ),
+    resamples=100,
+    seed=0,
+    skipped=("ensemble: not run in this test",),
 )
 
 ANOMALY = {
-    "AUC of each detector, normal against memory runs:": pd.DataFrame(
-        {"detector": ["stide", "ngram-lm"], "AUC": [0.912, 0.95], "FAR@90": [0.2, np.nan]}
-    ),
-    "False alarms under ambient load:": pd.DataFrame(
-        {"detector": ["stide"], "far_normal-under-io": [0.0], "within_budget": [True]}
+    "ADFA-LD: a benchmark table as it comes:": pd.DataFrame(
+        {
+            "detector": ["stide", "ngram-lm"],
+            "AUC": [0.912, 0.95],
+            "FAR@90": [0.2, np.nan],
+            "ok": [True, False],
+        }
     ),
 }
 
@@ -185,14 +222,15 @@ def test_golden_files_cannot_be_rewritten_in_ci(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_report_golden(analysis: ExperimentAnalysis) -> None:
-    """The whole report of the synthetic experiment, figures linked, anomaly table included
-    (a regression pin: the golden file is the renderer's own output)."""
+    """The whole report of the synthetic experiment, figures linked, detection and an extra
+    anomaly table included (a regression pin: the golden file is the renderer's own output)."""
     text = render_report(
         analysis,
         date="2026-01-01 00:00 UTC",
         host="golden",
         figures=FIGURES,
         records=FIXED_FINDINGS,
+        detection=DETECTION,
         anomaly=ANOMALY,
     )
     _check_golden("report.md", text)
@@ -239,41 +277,86 @@ def test_not_significant_finding_is_shown(analysis: ExperimentAnalysis) -> None:
     assert "- Control: no shift (not significant)." in section.splitlines()
 
 
-def test_findings_grouped_by_topic_and_comparison(analysis: ExperimentAnalysis) -> None:
-    """A heading per topic; findings about one comparison nest under its name."""
+def test_findings_grouped_by_condition(analysis: ExperimentAnalysis) -> None:
+    """A heading per condition ("condition vs baseline", or the baseline's name), its findings
+    under it; findings about the whole experiment under their topic's words."""
     section = extract_section(
         render_report(analysis, date="d", host="h", records=FIXED_FINDINGS), "Findings"
     )
     assert [
-        "### Stressed conditions against normal",
+        "### How the runs were captured",
         "",
-        "- **cpu vs normal**:",
-        "  - CPU: the rate falls (significant).",
-        "  - CPU: read falls (significant).",
-        "- Memory: mmap rises (significant).",
+        "- The runs were captured in rounds.",
         "",
-        "### Controls",
+        "### normal",
         "",
-        "- Control: no shift (not significant).",
         "- normal: identical counts.",
+        "",
+        "### cpu vs normal",
+        "",
+        "- CPU: the rate falls (significant).",
+        "- CPU: read falls (significant).",
+        "- cpu: identical counts.",
+        "",
+        "### memory vs normal",
+        "",
+        "- Memory: mmap rises.",
         "- memory: counts vary.",
         "",
-        "### new-topic",
+        "### normal-control vs normal",
+        "",
+        "- Control: no shift (not significant).",
+        "",
+        "### New-topic",
         "",
         "- A topic the report has no title for.",
     ] == section.splitlines()[4:]
 
 
-def test_no_anomaly_section_without_table(analysis: ExperimentAnalysis) -> None:
-    """The "Anomaly detection" section appears only when tables are passed in, each after its
+def test_first_screen_is_one_row_per_condition(analysis: ExperimentAnalysis) -> None:
+    """The report opens with the table at a glance: a row per condition, in catalogue order,
+    saying what moved, whether the control held and which detectors separate it."""
+    text = render_report(analysis, date="d", host="h", records=(), detection=DETECTION)
+    glance = extract_section(text, "At a glance")
+    rows = [line for line in glance.splitlines() if line.startswith("| ")][1:]
+    assert text.index("## At a glance") < text.index("## Findings")
+    assert list(analysis.summaries) == [row.split("|")[1].strip() for row in rows]
+    memory = next(row for row in rows if row.startswith("| memory "))
+    assert "↑ mmap ×19" in memory
+    assert "all 2" in memory
+    cpu = next(row for row in rows if row.startswith("| cpu "))
+    assert "none of 2 (empty phase: by convention)" in cpu
+    control = next(row for row in rows if row.startswith("| normal-control "))
+    assert "this is the control: held" in control
+    assert "identical; ±1 call detectable" in control
+
+
+def test_long_tables_are_collapsed(analysis: ExperimentAnalysis) -> None:
+    """Every per-syscall table after the summary sits in a <details> block."""
+    text = render_report(analysis, date="d", host="h", records=())
+    for title in ("Syscalls per condition", "Shifts between conditions", "Latency and gaps"):
+        section = extract_section(text, title)
+        tables = [line for line in section.splitlines() if line.startswith("|--")]
+        assert tables, title
+        assert section.count("<details><summary>") == section.count("</details>") >= 1, title
+        inside = "".join(block.split("</details>")[0] for block in section.split("<details>")[1:])
+        assert len(tables) == inside.count("\n|--"), title
+
+
+def test_no_anomaly_section_without_detection(analysis: ExperimentAnalysis) -> None:
+    """The "Anomaly detection" section appears only with the detection or extra tables: the
+    matrix of AUCs (detector x condition), the false alarms, then each extra table after its
     caption."""
     text = render_report(analysis, date="d", host="h", records=())
     assert "" == extract_section(text, "Anomaly detection")
-    with_table = render_report(analysis, date="d", host="h", records=(), anomaly=ANOMALY)
+    with_table = render_report(
+        analysis, date="d", host="h", records=(), detection=DETECTION, anomaly=ANOMALY
+    )
     section = extract_section(with_table, "Anomaly detection")
-    assert "AUC of each detector, normal against memory runs:" in section
-    assert "| stide      | 0.912 | 0.2      |" in section
-    assert "| stide      | 0                     | yes             |" in section
+    assert "| detector   | cpu   | memory   | normal-under-cpu   |" in section
+    assert "| ngram-lm   | 0     | 0.92     | 0.6                |" in section
+    assert "ADFA-LD: a benchmark table as it comes:" in section
+    assert "| stide      | 0.912 | 0.2      | yes  |" in section
 
 
 @pytest.mark.parametrize(
@@ -351,6 +434,17 @@ def test_plot_log_ratios_marks_significant(analysis: ExperimentAnalysis, tmp_pat
         plot_log_ratios({}, tmp_path / "empty.png")
 
 
+def test_plot_signatures_small_multiples(analysis: ExperimentAnalysis, tmp_path: Path) -> None:
+    """One panel per comparison on a grid of at most 4 columns; an empty mapping is refused."""
+    comparisons = {f"{c} vs {b}": v for (b, c), v in analysis.comparisons.items()}
+    path = plot_signatures(comparisons, tmp_path / "s.png", top=6)
+    height, width, _ = imread(path).shape
+    assert 4 == len(comparisons)
+    assert (round(100 * (0.35 * 6 + 0.9)), 340 * 4) == (height, width)
+    with pytest.raises(ValueError, match="no comparison"):
+        plot_signatures({}, tmp_path / "empty.png")
+
+
 def test_plot_latencies_skips_conditions_without_calls(tmp_path: Path) -> None:
     """Conditions without positive durations are left out, the others drawn."""
     durations = {"normal": np.array([1e-6, 2e-6, np.nan]), "cpu": np.array([], dtype=float)}
@@ -366,8 +460,6 @@ def test_every_significant_shift_is_named_in_the_findings(analysis: ExperimentAn
         if shift.significant:
             named = re.compile(rf"\b{shift.name}\b")
             assert any(named.search(sentence) for sentence in sentences), shift.name
-    (vanished,) = [s for s in sentences if "fall to 0 calls per run" in s]
-    assert "4 syscalls of normal's phase fall to 0 calls per run" in vanished
-    for name, count in SIGNATURES["normal"].items():
-        assert f"{name} {count}" in vanished
-    assert any(s.startswith("Under memory stress mmap rises from 0 to") for s in sentences)
+    (signature,) = [s for s in sentences if "shift significantly" in s]
+    assert "to 0 calls, of normal's phase: read 8, close 4, openat 4, write 2" in signature
+    assert "up mmap 0 -> 18 (x19), munmap 0 -> 18 (x19)" in signature
