@@ -16,13 +16,14 @@ __all__ = ["DECORATION", "decode_string", "fd_paths", "find_close", "split_args"
 # The characters the tokenizer stops at; everything between them is plain text: a string's
 # '"', a comment's '/', brackets '(' '[' '{' ')' ']' '}' '<', and the ',' of a separator.
 _STOP = re.compile(r'["/()\[\]{}<,]')
-# The rest of a string after its opening '"': 'a\"b" ...' => 'a\"b"'.
-_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"')
-
 # An fd or pid decoration, starting at its '<':
 # '</etc/hosts>' '<TCP:[1.2.3.4:5->6.7.8.9:10]>' '</dev/null<char 1:3>>' '</memfd:x>(deleted)'.
-# A '->' followed by an address is part of a socket name, not the closing '>'.
-DECORATION = re.compile(r"<(?:[^<>\\-]|-(?:>(?=[\d\[]))?|\\.|<[^<>]*>)*>(?:\(deleted\))?")
+# A '->' followed by an address is part of a socket name, not the closing '>'. Runs of plain
+# characters are one class repeat, so the group repeats once per '-', escape or nested '<...>'
+# (the engine keeps state for each repeat of a group: per character, a 100 MB path took GBs).
+DECORATION = re.compile(
+    r"<[^<>\\-]*(?:(?:-(?:>(?=[\d\[]))?|\\.|<[^<>]*>)[^<>\\-]*)*>(?:\(deleted\))?"
+)
 
 # One C escape in a string: '\\n', '\\x41', '\\0', '\\177'.
 _ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|[0-7]{1,3}|.)", re.DOTALL)
@@ -48,6 +49,22 @@ _OPEN = {"(": ")", "[": "]", "{": "}"}
 _PLAIN = re.compile(r'[^"()\[\]{}<>/]*\)')
 
 
+def _string_end(text: str, start: int) -> int:
+    """The index after the ``"`` that closes a string whose text starts at ``start``, or -1:
+    ``'a\\"b" ...'`` => after ``b"``. A quote after an odd run of backslashes is escaped. Found
+    with ``str.find`` in constant memory (a regex repeating a group per character kept state
+    for each: gigabytes for a 100 MB string)."""
+    pos = start
+    while (quote := text.find('"', pos)) >= 0:
+        run = quote
+        while run > pos and text[run - 1] == "\\":
+            run -= 1
+        if (quote - run) % 2 == 0:
+            return quote + 1
+        pos = quote + 1
+    return -1
+
+
 def _walk(text: str, start: int):
     """Yield ``(kind, position, end)`` of the structural tokens from ``start`` at depth 0.
 
@@ -67,9 +84,9 @@ def _walk(text: str, start: int):
         pos = at + 1
         if first == '"':
             if strings_end:
-                rest = _STRING_REST.match(text, pos)
-                if rest is not None:
-                    pos = rest.end()
+                end = _string_end(text, pos)
+                if end >= 0:
+                    pos = end
                 else:
                     strings_end = False
             continue

@@ -4,9 +4,12 @@ writers hold them exactly (bytes that are not UTF-8 as ``\\xNN``, ``schema.table
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 
 import pandas as pd
 import pandas.testing as pdt
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import log_bytes, register_values
@@ -85,3 +88,32 @@ def test_numbers_no_register_holds_have_no_value(tmp_path):
     path.write_text("".join(f"7  lseek(3, 0, SEEK_END) = {t}\n" for t in tokens))
     for frame in _frames(path):
         assert (tokens, [pd.NA] * 4) == (list(frame["ret"]), list(frame["retval"]))
+
+
+HUGE_LINE_RUNNER = """
+import resource, sys
+from syscall_parse.counts import count_trace
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+profile = count_trace(sys.argv[1], engine=sys.argv[2])
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(profile.counts()["write"][0], profile.counts()["read"][0], (after - before) * 1024)
+"""
+
+
+@pytest.mark.parametrize("engine", ["reference", "fast"])
+def test_a_huge_line_costs_memory_of_its_own_size(tmp_path, engine):
+    """A 32 MB string argument and a 32 MB fd path are read in memory of a few times their size
+    (a regex repeating a group per character once took 144 bytes a character: 4.6 GB here)."""
+    size = 32 << 20
+    log = tmp_path / "huge.log"
+    log.write_bytes(
+        b'7  write(1, "' + b"a\\\\" * (size // 3) + b'", 3) = 3\n'
+        b"7  read(3</" + b"p" * size + b'>, "x", 1) = 1\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", HUGE_LINE_RUNNER, str(log), engine],
+        capture_output=True, text=True, timeout=600, check=True,
+    )  # fmt: skip
+    writes, reads, grown = map(int, done.stdout.split())
+    assert (1, 1) == (writes, reads)
+    assert grown < 16 * size
