@@ -129,8 +129,8 @@ def _parse_cell(text: str | None, dtype: str) -> object:
     return text[1:] if text.startswith("\\") else text
 
 
-def _check_columns(path: str | os.PathLike[str], raw: pd.DataFrame) -> None:
-    missing = [name for name in COLUMNS if name not in raw.columns]
+def _check_columns(path: str | os.PathLike[str], names: Iterable[str]) -> None:
+    missing = [name for name in COLUMNS if name not in set(names)]
     if missing:
         raise InputError(f"{path}: not an event table, missing columns {', '.join(missing)}")
 
@@ -140,20 +140,30 @@ def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
 
     Raises InputError when the file lacks a column of the schema.
     """
-    raw = pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[NULL], na_filter=True)
-    _check_columns(path, raw)
-    columns = {}
-    for name in COLUMNS:
-        dtype = DTYPES[name]
-        values = raw[name].tolist()
-        columns[name] = [_parse_cell(None if isinstance(v, float) else v, dtype) for v in values]
+    # Arrow's reader, not pandas': pandas before 3.0 cuts a quoted text at a NUL byte.
+    from pyarrow import csv
+
+    raw = csv.read_csv(
+        path,
+        parse_options=csv.ParseOptions(newlines_in_values=True),
+        convert_options=csv.ConvertOptions(
+            column_types=dict.fromkeys(COLUMNS, pa.string()),
+            null_values=[NULL],
+            strings_can_be_null=True,
+        ),
+    )
+    _check_columns(path, raw.column_names)
+    columns = {
+        name: [_parse_cell(value, DTYPES[name]) for value in raw.column(name).to_pylist()]
+        for name in COLUMNS
+    }
     return _frame(columns)
 
 
 def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a Parquet event table with the schema's dtypes."""
     raw = pd.read_parquet(path)
-    _check_columns(path, raw)
+    _check_columns(path, raw.columns)
     columns = {
         name: [None if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
                for v in raw[name].astype(object).tolist()]
