@@ -379,6 +379,27 @@ def test_states_not_vectorized_fall_back(tmp_path, line, reason):
     assert_same(path)
 
 
+# A stderr trace: the initial process's lines have no pid while it runs alone; the reference
+# gives them the pid of the only live process of the lines with one, once there is one.
+PID_AND_NONE = """\
+getpid() = 7
+7     getppid() = 1
+write(1, "x", 1) = 1
+"""
+
+
+@pytest.mark.parametrize("chunk_bytes", [16, 1 << 20])
+def test_events_with_and_without_pid_fall_back(tmp_path, chunk_bytes):
+    """A frame of events with and without a pid is left to the reference (counts need no pid)."""
+    path = tmp_path / "trace.log"
+    path.write_text(PID_AND_NONE)
+    with pytest.raises(FastPathUnsupported, match="with and without a pid"):
+        read_frame(path, workers=1, chunk_bytes=chunk_bytes)
+    pids = read_trace(path)["pid"]
+    assert [None, 7, 7] == [None if pd.isna(pid) else pid for pid in pids]
+    assert_same(path, workers=1, chunk_bytes=chunk_bytes)
+
+
 def test_empty_and_missing_logs(tmp_path):
     """An empty log gives an empty frame and profile; a missing one raises InputError."""
     empty = tmp_path / "empty.log"
