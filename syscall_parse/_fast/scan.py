@@ -51,6 +51,7 @@ __all__ = [
     "Prefix",
     "Scan",
     "Tail",
+    "pids",
     "record_row",
     "scan_lines",
     "stamps",
@@ -223,6 +224,14 @@ def _micros(words: np.ndarray) -> np.ndarray:
     """The microseconds of words '.uuuuuu' + one byte (their 6 middle bytes)."""
     digits = (words & _FRACTION_DIGITS_BYTES) | (ZEROS & ~_FRACTION_DIGITS_BYTES)
     return eight_digits(digits) // 10
+
+
+def pids(window: Windows, starts: np.ndarray, pid_len: np.ndarray) -> np.ndarray:
+    """The pids of lines starting at ``starts`` with ``pid_len`` (1 to 7) digits: the digits
+    moved to the top of a word of '0's, read as 8 digits."""
+    digits = window.words(starts) & LOW_BYTES[pid_len]
+    shift = (8 * (8 - pid_len)).astype(np.uint64)
+    return eight_digits((digits << shift) | (ZEROS & LOW_BYTES[8 - pid_len]))
 
 
 def stamps(window: Windows, prefix: Prefix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
