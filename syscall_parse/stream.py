@@ -178,8 +178,10 @@ def iter_events(
                 # that ends the call may still come.
                 if strict:
                     parse_line(text, number, strict=True)
-                stats.unparsed.append((number, record.text))  # type: ignore[union-attr]
-                yield Unparsed(record.text, (number, number))  # type: ignore[union-attr]
+                # (an event of a pid that is not tracing is output too: it keeps its line)
+                output = record.text if isinstance(record, Unparsed) else text.rstrip("\r\n")
+                stats.unparsed.append((number, output))
+                yield Unparsed(output, (number, number))
                 continue
             else:
                 head, open_call = open_call, None

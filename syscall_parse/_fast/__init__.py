@@ -5,17 +5,19 @@ record batches, ``read_frame`` as its frame) and ``count_file(path)`` exactly it
 ``counts.count_trace`` Profile, but lines are classified in
 bulk: the log is read in chunks of whole lines (``chunks``), on all cores when it is big, and
 numpy byte arithmetic (``kernels``: 8 bytes at a time in uint64 lanes) reads the prefix,
-syscall name, result and duration of each line of the layout of
-``strace -f -o FILE [-ttt] [-T] [-y]`` (``scan``). A profile needs numpy alone (``counts``);
-a frame's text columns are cut out of each chunk as Arrow strings (``chunk_table``), its split
-calls joined (``join``), and the tables turned into record batches as they come (``batches``).
+syscall name, result and duration of each line of the layouts of
+``strace [-f] -o FILE [-ttt|-tt|-r] [-T] [-y]`` (``scan``). A profile needs numpy alone
+(``counts``); a frame's text columns are cut out of each chunk as Arrow strings
+(``chunk_table``), its split calls joined (``join``), and the tables turned into record
+batches as they come (``batches``).
 
 Exactness comes first: any line the fast checks do not classify with certainty (signals,
 exits, messages, notes after the result, escaped or non-ASCII bytes, other prefix layouts...)
 goes through the reference ``lines.parse_line``; split calls are joined per pid with vectorized
 numpy operations that reproduce ``stream.iter_events``. The few states whose handling is not
 vectorized (a ``<... resumed>`` half whose name differs from its pid's pending call,
-``superseded by execve``, pid-less split calls of a stderr trace, a call line cut by a raw
+``superseded by execve``, pid-less split calls, events with and without a pid in one log (a
+stderr trace: the reference gives pid-less lines the only live pid), a call line cut by a raw
 newline) raise FastPathUnsupported: ``table.read_trace`` and ``counts.count_trace`` then read
 the log with the reference parser.
 """

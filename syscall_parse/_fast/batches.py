@@ -21,6 +21,7 @@ from syscall_parse._fast import codes
 from syscall_parse._fast.chunk_table import chunk_table, one
 from syscall_parse._fast.chunks import Chunk, map_chunks, read_chunk
 from syscall_parse._fast.join import arrange, join_inside
+from syscall_parse.engine import FastPathUnsupported
 from syscall_parse.events import Exit, Message, Signal, Syscall
 from syscall_parse.schema import CATEGORICAL, KINDS, arrow_schema
 
@@ -65,6 +66,16 @@ def _record_batch(table: pa.Table, schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
+def _pid_shown(table: pa.Table) -> set[bool]:
+    """Whether the events of a chunk table show a pid (True), none (False), or both. The
+    reference gives a line without one the pid of the only live process of the lines with
+    one (``stream.iter_events``, for stderr traces): a log holding both is left to it."""
+    code = table["code"].to_numpy()
+    event = (code <= codes.EXIT) | (code == codes.JOINED) | (code == codes.JOINED_EDGE)
+    shown = np.asarray(one(table["pid"]).is_valid())[event]
+    return {bool(value) for value in np.unique(shown)}
+
+
 def iter_batches(
     path: Path, workers: int | None, chunk_bytes: int
 ) -> Iterator[tuple[pa.RecordBatch, int]]:
@@ -74,7 +85,11 @@ def iter_batches(
     schema = arrow_schema()
     held: pa.Table | None = None
     before = 0
+    pid_shown: set[bool] = set()
     for table, unparsed, lines in map_chunks(path, _table_of, workers, chunk_bytes):
+        pid_shown |= _pid_shown(table)
+        if len(pid_shown) == 2:
+            raise FastPathUnsupported("events with and without a pid in one log")
         for name in ("line", "end_line"):
             table = table.set_column(
                 table.column_names.index(name), name, pc.add(table[name], before)

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from syscall_parse._fast import codes
 from syscall_parse._fast.kernels import Windows
-from syscall_parse._fast.scan import UNFINISHED_END, record_row, scan_lines
+from syscall_parse._fast.scan import UNFINISHED_END, pids, record_row, scan_lines, stamps
 from syscall_parse.lines import parse_line, return_value
 from syscall_parse.schema import ARROW_TYPES, COLUMNS
 
@@ -106,13 +106,11 @@ def chunk_table(data: bytes) -> pa.Table:
     line_len = np.diff(offsets)
     unfinished = code == codes.UNFINISHED
     ended = (code == codes.WHOLE) | (code == codes.RESUMED)
-    pid = _cast_views(data_buf, starts, shape.pid_len, fast, pa.int64(), window)
+    has_pid = fast & (shape.pid_len > 0)
+    pid = np.zeros(count, np.int64)
+    pid[has_pid] = pids(window, starts[has_pid], shape.pid_len[has_pid])
     name = _views(data_buf, shape.name_at, np.where(fast, shape.name_len, 0), window, fast)
-    clock = fast & shape.timed
-    time = np.asarray(
-        _cast_views(data_buf, shape.clock_at, np.full(count, 17), clock, pa.float64(), window),
-        np.float64,
-    )
+    time, relative = stamps(window, shape, fast)
     has_errno = tail.error & ended
     returned = tail.returned & ended
 
@@ -148,9 +146,9 @@ def chunk_table(data: bytes) -> pa.Table:
     columns: dict[str, object] = {
         "line": numbers,
         "code": code,
-        "pid": pid,
+        "pid": pa.array(pid, mask=~has_pid),
         "time": time,
-        "relative": np.full(count, np.nan),
+        "relative": relative,
         "syscall": name,
         "args": _substrings(lines, head_len, np.maximum(arg_stop, head_len), fast),
         "ret": ret,

@@ -10,8 +10,8 @@ import numpy as np
 
 from syscall_parse._fast import codes
 from syscall_parse._fast.chunks import Chunk, map_chunks, read_chunk
-from syscall_parse._fast.kernels import LOW_BYTES, ZEROS, Windows, eight_digits
-from syscall_parse._fast.scan import NAME_MAX, record_row, scan_lines
+from syscall_parse._fast.kernels import LOW_BYTES, Windows
+from syscall_parse._fast.scan import NAME_MAX, pids, record_row, scan_lines
 from syscall_parse.counts import Profile
 from syscall_parse.engine import FastPathUnsupported
 from syscall_parse.lines import parse_line
@@ -43,12 +43,7 @@ def _lean_lines(data: bytes) -> _Lean:
     ended, error, returned, duration = tail.ended, tail.error, tail.returned, tail.duration
     pid = np.full(len(code), -1, np.int64)
     state = np.flatnonzero((code == codes.UNFINISHED) | (code == codes.RESUMED))
-    # Only split calls are joined by pid: the pid's digits moved to the top of a word of
-    # '0's, read as 8 digits.
-    pid_len = shape.pid_len[state]
-    digits = scan.window.words(scan.starts[state]) & LOW_BYTES[pid_len]
-    shift = (8 * (8 - pid_len)).astype(np.uint64)
-    pid[state] = eight_digits((digits << shift) | (ZEROS & LOW_BYTES[8 - pid_len]))
+    pid[state] = pids(scan.window, scan.starts[state], shape.pid_len[state])  # split calls only
     ids = np.full(len(code), -1, np.int64)
     ids[fast], names = _name_ids(scan.window, data, shape.name_at[fast], shape.name_len[fast])
     slow = np.flatnonzero(~fast)

@@ -1,9 +1,9 @@
 """Every line of a chunk classified at once (numpy only: frames and profiles both use it).
 
-The prefix, syscall name, result and ``-T`` duration of the layout of
-``strace -f -o FILE [-ttt] [-T] [-y]`` (pid padded to 5 columns, -ttt with microseconds) are
-found by byte arithmetic (``kernels``) in ``scan_lines``. A line these checks do not vouch for
-gets the reference's reading (``record_row`` of ``lines.parse_line``).
+The prefix, syscall name, result and ``-T`` duration of the layouts of
+``strace [-f] -o FILE [-ttt|-tt|-r] [-T] [-y]`` (pid padded to 5 columns, stamps with
+microseconds) are found by byte arithmetic (``kernels``) in ``scan_lines``. A line these
+checks do not vouch for gets the reference's reading (``record_row`` of ``lines.parse_line``).
 
 The end of a call that returned, read by ``_results``, is this language (as a regular
 expression: the ')' closing the arguments, ' = ', the result, an optional -T duration with
@@ -45,7 +45,17 @@ from syscall_parse.lines import (
 from syscall_parse.schema import event_row, table_text
 from syscall_parse.stream import LINE_STARTS
 
-__all__ = ["NAME_MAX", "UNFINISHED_END", "Prefix", "Scan", "Tail", "record_row", "scan_lines"]
+__all__ = [
+    "NAME_MAX",
+    "UNFINISHED_END",
+    "Prefix",
+    "Scan",
+    "Tail",
+    "pids",
+    "record_row",
+    "scan_lines",
+    "stamps",
+]
 
 NAME_MAX = 32
 UNFINISHED_END = " <unfinished ...>\n"
@@ -96,9 +106,11 @@ class Prefix:
     """Where the parts of each line's prefix lie (absolute offsets into the chunk), and the
     shape of its body; lines of other shapes are all False in ``call`` and ``resumed``."""
 
-    pid_len: np.ndarray
-    clock_at: np.ndarray  # the -ttt time, where ``timed``
-    timed: np.ndarray
+    pid_len: np.ndarray  # 0: no pid column (strace without -f, or -ff files)
+    stamp_at: np.ndarray  # where the time stamp starts, if any
+    epoch: np.ndarray  # '1795869296.749720 ' (-ttt)
+    clock: np.ndarray  # '12:34:56.749720 ' (-tt)
+    delta: np.ndarray  # '     0.000131 ' (-r)
     name_at: np.ndarray
     name_len: np.ndarray
     call: np.ndarray  # 'name(' ...
@@ -111,8 +123,11 @@ class Prefix:
 
 
 def _prefix(window: Windows, starts: np.ndarray, ends: np.ndarray, unsafe) -> Prefix:
-    """The prefix of every line, by byte arithmetic: the layout of ``strace -f -o FILE``
-    with or without ``-ttt`` (microseconds). Any other layout leaves a line to the patterns.
+    """The prefix of every line, by byte arithmetic: the layouts of ``strace [-f] -o FILE``
+    with one of ``-ttt``, ``-tt`` (microseconds) or ``-r``, or none. Any other layout leaves a
+    line to the patterns. Each part is checked where the reference's ``lines._prefix`` would
+    read it, and only where its patterns read the same: a pid then spaces (``_PID`` takes them
+    all), one stamp (``_TIME``) then the body, whose first byte no later part can start with.
 
     Bytes are read 8 at a time as uint64 words and tested as SIMD-within-a-register lanes
     (``lanes``): a few integer operations per line instead of a byte matrix per test."""
@@ -121,19 +136,39 @@ def _prefix(window: Windows, starts: np.ndarray, ends: np.ndarray, unsafe) -> Pr
     pid_len = first_lane(~lanes(head, 48, 57) & HIGH)
     gap = np.maximum(6, pid_len + 1)
     spaces = SPAN[np.minimum(pid_len, 8), np.minimum(gap, 8)]
-    ok = (pid_len > 0) & (pid_len < 8) & ((lanes(head, 32, 32) & spaces) == spaces) & ~unsafe
-    body = starts + gap
-    # '1795869296.749720 ': a -ttt time with microseconds (not starting with 0), or none.
+    has_pid = (pid_len > 0) & (pid_len < 8) & ((lanes(head, 32, 32) & spaces) == spaces)
+    # Without a pid the line starts with the stamp or the body: a digit there is no pid
+    # (it is followed by ':' or '.', or by more than 7 digits), a space no pid either.
+    pid_len = np.where(has_pid, pid_len, 0)
+    body = np.where(has_pid, starts + gap, starts)
+    # '1795869296.749720 ': a -ttt time with microseconds, starting with 1 to 8 (at least
+    # 1e8, the reference's epoch, and below 9e9: its microseconds fit a double exactly).
     first, second, third = window.words(body), window.words(body + 8), window.words(body + 16)
-    timed = (
+    epoch = (
         (lanes(first, 48, 57) == HIGH)
-        & ((first & 0xFF) != 48)
-        & ((lanes(second, 48, 57) & _CLOCK_DIGITS) == _CLOCK_DIGITS)
-        & ((lanes(second, 46, 46) & _CLOCK_DOT) == _CLOCK_DOT)
+        & ((lanes(first, 49, 56) & 0x80) != 0)
+        & ((lanes(second, 48, 57) & _EPOCH_DIGITS) == _EPOCH_DIGITS)
+        & ((lanes(second, 46, 46) & _EPOCH_DOT) == _EPOCH_DOT)
         & ((lanes(third, 48, 57) & 0x80) != 0)
         & (((third >> 8) & 0xFF) == 32)
     )
-    body = np.where(timed, body + 18, body)
+    # '12:34:56.749720 ': a -tt clock (two digits of hours).
+    clock = (
+        ((lanes(first, 48, 57) & _CLOCK_DIGITS) == _CLOCK_DIGITS)
+        & ((lanes(first, 58, 58) & _CLOCK_COLONS) == _CLOCK_COLONS)
+        & _fraction(second)
+    )
+    # '     0.000131 ' or '123456.000131 ': a -r delta, seconds right-aligned in 6 columns.
+    seconds = lanes(first, 48, 57) & _SECONDS
+    lead = first_lane(seconds)
+    delta = (
+        (lead < 6)
+        & (seconds == SPAN[np.minimum(lead, 8), 6])
+        & ((lanes(first, 32, 32) & SPAN[0, np.minimum(lead, 8)]) == SPAN[0, np.minimum(lead, 8)])
+        & _fraction(window.words(body + 6))
+    )
+    stamp_at = body
+    body = body + np.select([epoch, clock, delta], [18, 16, 14], 0)
     # 'read(' or '<... read resumed>'.
     resumed = (window.words(body) & 0xFF_FFFF_FFFF) == _RESUMED_OPEN_WORD
     name_at = np.where(resumed, body + 5, body)
@@ -149,23 +184,83 @@ def _prefix(window: Windows, starts: np.ndarray, ends: np.ndarray, unsafe) -> Pr
     after = window.words(name_end)
     close = window.words(name_end + 8) & 0xFFFF
     resumed_ok = (after == _RESUMED_CLOSE_WORD) & ((close & 0xFF) == 62) & ((close >> 8) != 32)
-    ok &= first_ok & (name_len < NAME_MAX)
+    ok = first_ok & (name_len < NAME_MAX) & ~unsafe
     call = ok & ~resumed & ((after & 0xFF) == 40)
-    resumed &= ok & resumed_ok
-    unfinished = (
-        call
-        & (window.words(ends - 17) == _UNFINISHED_WORDS[0])
+    # Split calls are joined by pid: without one, the reference's rows say why not.
+    resumed &= ok & resumed_ok & has_pid
+    ends_unfinished = (
+        (window.words(ends - 17) == _UNFINISHED_WORDS[0])
         & (window.words(ends - 9) == _UNFINISHED_WORDS[1])
         & ((window.words(ends - 1) & 0xFF) == 62)
     )
-    return Prefix(pid_len, starts + gap, timed, name_at, name_len, call, resumed, unfinished)
+    unfinished = call & has_pid & ends_unfinished
+    call &= has_pid | ~ends_unfinished
+    return Prefix(pid_len, stamp_at, epoch, clock, delta, name_at, name_len, call, resumed,
+                  unfinished)  # fmt: skip
 
 
-_CLOCK_DIGITS = word(b"\x80\x80\x00\x80\x80\x80\x80\x80")  # 'dd.ddddd'
-_CLOCK_DOT = word(b"\x00\x00\x80\x00\x00\x00\x00\x00")
+_EPOCH_DIGITS = word(b"\x80\x80\x00\x80\x80\x80\x80\x80")  # 'dd.ddddd'
+_EPOCH_DOT = word(b"\x00\x00\x80\x00\x00\x00\x00\x00")
+_CLOCK_DIGITS = word(b"\x80\x80\x00\x80\x80\x00\x80\x80")  # 'HH:MM:SS'
+_CLOCK_COLONS = word(b"\x00\x00\x80\x00\x00\x80\x00\x00")
+_SECONDS = SPAN[0, 6]  # the 6 columns of a -r delta's seconds
+_FRACTION = word(b".\x00\x00\x00\x00\x00\x00 ")  # '.uuuuuu '
+_FRACTION_MASK = word(b"\xff\x00\x00\x00\x00\x00\x00\xff")
+_FRACTION_DIGITS = np.uint64(0x0080_8080_8080_8000)  # the lanes of 'uuuuuu' in '.uuuuuu>'
+_FRACTION_DIGITS_BYTES = np.uint64(0x00FF_FFFF_FFFF_FF00)
 _RESUMED_OPEN_WORD = word(b"<... ")
 _RESUMED_CLOSE_WORD = word(b" resumed")
 _UNFINISHED_WORDS = (word(UNFINISHED_END.encode()[:8]), word(UNFINISHED_END.encode()[8:16]))
+
+
+def _fraction(words: np.ndarray) -> np.ndarray:
+    """Which words are '.uuuuuu ': a stamp's microseconds and the space after it."""
+    return ((words & _FRACTION_MASK) == _FRACTION) & (
+        (lanes(words, 48, 57) & _FRACTION_DIGITS) == _FRACTION_DIGITS
+    )
+
+
+def _micros(words: np.ndarray) -> np.ndarray:
+    """The microseconds of words '.uuuuuu' + one byte (their 6 middle bytes)."""
+    digits = (words & _FRACTION_DIGITS_BYTES) | (ZEROS & ~_FRACTION_DIGITS_BYTES)
+    return eight_digits(digits) // 10
+
+
+def pids(window: Windows, starts: np.ndarray, pid_len: np.ndarray) -> np.ndarray:
+    """The pids of lines starting at ``starts`` with ``pid_len`` (1 to 7) digits: the digits
+    moved to the top of a word of '0's, read as 8 digits."""
+    digits = window.words(starts) & LOW_BYTES[pid_len]
+    shift = (8 * (8 - pid_len)).astype(np.uint64)
+    return eight_digits((digits << shift) | (ZEROS & LOW_BYTES[8 - pid_len]))
+
+
+def stamps(window: Windows, prefix: Prefix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``time`` and ``relative`` columns of the lines where ``rows`` (NaN elsewhere and
+    where the line has no such stamp), as the reference reads them: microseconds n, then
+    n / 10**6, which is correctly rounded (n < 2**53) like ``float('S.uuuuuu')``; a -tt clock
+    is its whole seconds plus that fraction, as ``lines._clock`` adds them."""
+    count = len(rows)
+    time, relative = np.full(count, np.nan), np.full(count, np.nan)
+    at = prefix.stamp_at
+    epoch = np.flatnonzero(prefix.epoch & rows)
+    head, tail = window.words(at[epoch]), window.words(at[epoch] + 8)
+    whole = eight_digits(head) * 100 + ((tail & 0x0F) * 10 + ((tail >> 8) & 0x0F)).astype(np.int64)
+    time[epoch] = (whole * 1_000_000 + _micros(window.words(at[epoch] + 10))) / 1e6
+    clock = np.flatnonzero(prefix.clock & rows)
+    digits = (window.words(at[clock]) & np.uint64(0x0F0F_0F0F_0F0F_0F0F)).astype(np.int64)
+
+    def pair(byte: int) -> np.ndarray:
+        return ((digits >> 8 * byte) & 0x0F) * 10 + ((digits >> 8 * byte + 8) & 0x0F)
+
+    seconds = (pair(0) * 3600 + pair(3) * 60 + pair(6)).astype(np.float64)
+    time[clock] = seconds + _micros(window.words(at[clock] + 8)) / 1e6
+    delta = np.flatnonzero(prefix.delta & rows)
+    head = window.words(at[delta])
+    spaces = LOW_BYTES[first_lane(lanes(head, 48, 57))]  # the spaces before the digits
+    head = ((head & ~spaces) | (ZEROS & spaces)) & LOW_BYTES[6]
+    whole = eight_digits((head << np.uint64(16)) | (ZEROS & LOW_BYTES[2]))
+    relative[delta] = (whole * 1_000_000 + _micros(window.words(at[delta] + 6))) / 1e6
+    return time, relative
 
 
 def _ascii_lines(data: bytes, raw: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -335,9 +430,6 @@ def _durations(
     duration_len[timed] = 17 - opener[shaped]
     return duration, duration_len
 
-
-_FRACTION_DIGITS = np.uint64(0x0080_8080_8080_8000)  # the lanes of 'uuuuuu' in '.uuuuuu>'
-_FRACTION_DIGITS_BYTES = np.uint64(0x00FF_FFFF_FFFF_FF00)
 
 # The line code of each event type the reference gives.
 _CODES: dict[type, int] = {

@@ -24,6 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syscall_parse._fast import count_file, read_frame
+from syscall_parse._fast.scan import scan_lines
 from syscall_parse.counts import Profile, count_trace
 from syscall_parse.engine import FastPathUnsupported
 from syscall_parse.errors import InputError
@@ -109,14 +110,21 @@ def _capture(run_strace, tmp_path: Path, options: list[str], program: str) -> Pa
     return log
 
 
-# The fast layout (-f -o with or without -ttt/-T/-y) and others, which fall back line by line
-# or as a whole.
-LAYOUTS = [
+# The fast layouts ([-f] -o with -ttt, -tt, -r or no stamp, with or without -T/-y) and
+# others, which fall back line by line or as a whole.
+FAST_LAYOUTS = [
     pytest.param(["-f", "-ttt", "-T", "-y", "-o"], id="f-ttt-T-y"),
     pytest.param(["-f", "-ttt", "-T", "-o"], id="f-ttt-T"),
     pytest.param(["-f", "-y", "-o"], id="f-y-no-time"),
     pytest.param(["-f", "-tt", "-T", "-o"], id="f-tt-T"),
     pytest.param(["-f", "-r", "-yy", "-o"], id="f-r-yy"),
+    pytest.param(["-o"], id="no-f"),
+    pytest.param(["-ttt", "-T", "-y", "-o"], id="no-f-ttt-T-y"),
+    pytest.param(["-tt", "-o"], id="no-f-tt"),
+    pytest.param(["-r", "-T", "-o"], id="no-f-r-T"),
+]
+LAYOUTS = [
+    *FAST_LAYOUTS,
     pytest.param(["-f", "-ttt", "-T", "-X", "verbose", "-o"], id="f-X-verbose"),
     pytest.param(["-f", "-ttt", "-T"], id="stderr-mode"),
 ]
@@ -141,6 +149,19 @@ def test_fast_layout_needs_no_reference(run_strace, tmp_path):
     pd.testing.assert_frame_equal(read_trace(log, engine="reference"), frame)
     assert count_trace(log, engine="reference") == profile
     assert frame["line"].lt(frame["end_line"]).any()  # split calls were joined
+
+
+@pytest.mark.strace
+@pytest.mark.parametrize("options", FAST_LAYOUTS)
+def test_fast_layouts_reach_the_vectorized_path(run_strace, tmp_path, options):
+    """Nearly every line of a log of a fast layout is classified by the byte checks (only
+    signals, exits, messages and the like go to ``parse_line``), and the fast engine reads it
+    whole."""
+    log = _capture(run_strace, tmp_path, options, "files")
+    scan = scan_lines(log.read_bytes())
+    assert scan.fast.mean() > 0.9
+    frame = read_frame(log, workers=1, chunk_bytes=4096)
+    pd.testing.assert_frame_equal(read_trace(log, engine="reference"), frame)
 
 
 @pytest.mark.strace
@@ -213,19 +234,43 @@ ODD_LINES = [
 ]
 
 
+# The prefix of the odd lines' log ('{pid}  {t} ' in ODD_LINES): strace's layouts with and
+# without -f, with each kind of stamp, and near misses of them.
+PREFIXES = [
+    "{pid}  {t} ",
+    "{pid:<5} 1795869296.749069 ",
+    "{pid:<5} 12:34:56.749069 ",
+    "{pid:<5}      0.000131 ",
+    "{pid:<5} 123456.000131 ",
+    "{pid:<5} ",
+    "1795869296.749069 ",
+    "9795869296.749069 ",
+    "0795869296.749069 ",
+    "23:59:59.999999 ",
+    "123456.000131 ",
+    "  1234.000131 ",
+    " 1234.000131 ",
+    "12:34:56 ",
+    "",
+]
+
+
 @given(
     lines=st.lists(
         st.tuples(st.sampled_from(ODD_LINES), st.sampled_from([101, 102, 1234567])),
         max_size=30,
     ),
+    prefix=st.sampled_from(PREFIXES),
     chunk_bytes=st.sampled_from([64, 300, 1 << 20]),
     newline_at_end=st.booleans(),
 )
-def test_odd_lines_in_any_order(tmp_path_factory, lines, chunk_bytes, newline_at_end):
-    """Any interleaving of odd lines gives the reference's frame and profile."""
+def test_odd_lines_in_any_order(tmp_path_factory, lines, prefix, chunk_bytes, newline_at_end):
+    """Any interleaving of odd lines, in any prefix layout, gives the reference's frame and
+    profile."""
     path = tmp_path_factory.mktemp("odd") / "trace.log"
     text = "\n".join(
-        line.format(pid=pid, t="1795869296.749069", pad=" " * 45) for line, pid in lines
+        line.replace("{pid}  {t} ", prefix).format(pid=pid, t="1795869296.749069", pad=" " * 45)
+        for line, pid in lines
     )
     if lines and newline_at_end:
         text += "\n"
@@ -332,6 +377,27 @@ def test_states_not_vectorized_fall_back(tmp_path, line, reason):
     with pytest.raises(FastPathUnsupported, match=reason):
         read_trace(path, engine="fast")
     assert_same(path)
+
+
+# A stderr trace: the initial process's lines have no pid while it runs alone; the reference
+# gives them the pid of the only live process of the lines with one, once there is one.
+PID_AND_NONE = """\
+getpid() = 7
+7     getppid() = 1
+write(1, "x", 1) = 1
+"""
+
+
+@pytest.mark.parametrize("chunk_bytes", [16, 1 << 20])
+def test_events_with_and_without_pid_fall_back(tmp_path, chunk_bytes):
+    """A frame of events with and without a pid is left to the reference (counts need no pid)."""
+    path = tmp_path / "trace.log"
+    path.write_text(PID_AND_NONE)
+    with pytest.raises(FastPathUnsupported, match="with and without a pid"):
+        read_frame(path, workers=1, chunk_bytes=chunk_bytes)
+    pids = read_trace(path)["pid"]
+    assert [None, 7, 7] == [None if pd.isna(pid) else pid for pid in pids]
+    assert_same(path, workers=1, chunk_bytes=chunk_bytes)
 
 
 def test_empty_and_missing_logs(tmp_path):

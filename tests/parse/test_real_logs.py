@@ -8,6 +8,7 @@ structural facts instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from syscall_parse.arguments import fd_paths
-from syscall_parse.counts import count_events
+from syscall_parse.counts import count_events, count_trace
+from syscall_parse.engine import FastPathUnsupported
 from syscall_parse.events import Exit, Signal, Syscall, Unparsed
 from syscall_parse.inputs import ff_files, iter_trace, read_lines
 from syscall_parse.strace_summary import read_summary
@@ -39,6 +41,9 @@ CASES = [
     pytest.param(["-f", "-tt", "-T", "-o", "trace.log"], "python", id="f-tt-T-python"),
     pytest.param(["-f", "-ttt", "-T", "-y", "-o", "trace.log"], "python", id="f-ttt-T-y-python"),
     pytest.param(["-f", "-r", "-o", "trace.log"], "python", id="f-r-python"),
+    pytest.param(["-ttt", "-T", "-y", "-o", "trace.log"], "python", id="ttt-T-y-python"),
+    pytest.param(["-tt", "-o", "trace.log"], "python", id="tt-python"),
+    pytest.param(["-r", "-T", "-o", "trace.log"], "ls", id="r-T-ls"),
     pytest.param(
         ["-f", "-s", "256", "-yy", "-X", "verbose", "-o", "trace.log"], "python", id="f-yy-Xv"
     ),
@@ -61,7 +66,8 @@ def _log_lines(run, options: list[str], tmp_path: Path) -> list[str]:
 
 @pytest.mark.parametrize(("options", "program"), CASES)
 def test_profile_equals_strace_table(run_strace, tmp_path, options, program):
-    """Calls and errors per syscall equal strace's -C table of the same run; nothing unparsed."""
+    """Calls and errors per syscall equal strace's -C table of the same run, read by the
+    reference and (a log file) by the fast engine; nothing unparsed."""
     run = run_strace(["-C", *options], PROGRAMS[program])
     lines = _log_lines(run, options, tmp_path)
     table = read_summary(lines).native
@@ -71,6 +77,9 @@ def test_profile_equals_strace_table(run_strace, tmp_path, options, program):
     profile = count_events(events)
 
     assert table.counts() == profile.counts()
+    if "-o" in options:
+        with contextlib.suppress(FastPathUnsupported):
+            assert table.counts() == count_trace(tmp_path / "trace.log", engine="fast").counts()
     assert stats.unparsed == []
     assert sum(calls for calls, _ in table.counts().values()) == table.total.calls
     _check_option_facts(options, events)

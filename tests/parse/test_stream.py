@@ -150,6 +150,15 @@ def test_line_cut_by_program_output_is_joined():
     assert [Syscall(None, "write", '2, "\\n", 1', "1", 1, lines=(1, 2))] == events
 
 
+def test_event_of_a_pid_not_tracing_inside_an_open_line_is_output():
+    """While a call's line is open, a signal line of a pid that is not tracing is the
+    program's output: kept as unparsed, with its text."""
+    opened, signal = "7     getpid() = 5< <0.1>", "8     --- stopped by SIGSTOP ---"
+    events, stats = run(f"7     umask(022) = 022\n{opened}\n{signal}\n")
+    assert [(3, signal), (2, opened)] == stats.unparsed
+    assert [Unparsed(signal, (3, 3)), Unparsed(opened, (2, 2))] == events[1:]
+
+
 def test_pid_option_for_ff_files():
     """pid= gives unprefixed lines (a -ff file's) their pid."""
     events, _ = run("getpid() = 8\n+++ exited with 0 +++\n", pid=8)
