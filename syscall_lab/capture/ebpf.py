@@ -89,8 +89,8 @@ _CAP_SYS_ADMIN, _CAP_PERFMON, _CAP_BPF = 21, 38, 39
 # (kernels >= 5.11 charge BPF memory to the cgroup, not to that limit):
 #   ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK for bpftrace. If your program ...
 _HARMLESS = re.compile(r"RLIMIT_MEMLOCK")
-#   ERROR: tracepoint not found: raw_syscalls:sys_enter
-_ERROR = re.compile(r"^(?:ERROR|Error): (.*)$", re.MULTILINE)
+#   /runs/x/ebpf.bt:21:1-34: ERROR: tracepoint not found: raw_syscalls:sys_enter
+_ERROR = re.compile(r"(?:^|\s)(?:ERROR|Error): (.*)$", re.MULTILINE)
 
 # The gate: waits on fd argv[1] for the environment (NUL-ended NAME=VALUE entries, then a
 # newline), then execs argv[2] with argv[3:]. An empty read (the runner gave up) exits. The
@@ -358,6 +358,8 @@ def _observe(
             _stop_tracer(tracer)
         if watcher is not None:
             watcher.join(STOP_GRACE)
+        if tracer is not None and tracer.stderr is not None:
+            tracer.stderr.close()
     if tracer.returncode == -signal.SIGXFSZ:
         info = replace(info, truncated=True)
         outcome["status"] = "killed"
