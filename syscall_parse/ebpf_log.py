@@ -24,8 +24,9 @@ many calls and no ``Lost`` line.
 
 ``mode=counts``: the kernel's counts, printed when the observer stopped, per segment (0 before
 the start marker or the whole run without markers, 1 between the markers, 2 after the end
-marker) and syscall number: ``@calls[S, NR]: N``, ``@errors[S, NR]``, ``@ns[S, NR]`` (summed
-durations), ``@unreturned[S, NR]``; ``@markers[1|2]: N`` counts the marker calls seen.
+marker) and syscall number: ``@calls[S, NR]: count N, average NS, total NS`` (calls that
+returned, their durations), ``@errors[S, NR]: N``, ``@unreturned[S, NR]: N``;
+``@markers[1|2]: N`` counts the marker calls seen, ``@recorded: N`` all calls.
 
 As strace does: results of -4095..-1 are errors (``ret`` ``-1``), the restart codes 512, 513,
 514 and 516 (a call a signal interrupted) are ``? ERESTARTSYS`` and the like, and a call that
@@ -86,9 +87,11 @@ _RESTART = {
 _EVENT = re.compile(r"(\d+) (\d+) (\d+) (-?\d+) (-?\d+|\?) (\d+|\?)(?: (\S+))?")
 # 'Lost 35 events' (bpftrace: messages it could not read before the buffer overflowed).
 _LOST = re.compile(r"Lost (\d+) events")
-# '@recorded: 101207', '@calls[1, 262]: 5', '@markers[1]: 1' (bpftrace's map print at its end).
+# '@recorded: 101207', '@errors[1, 262]: 5', '@markers[1]: 1' (bpftrace's map print at its end).
 _MAP = re.compile(r"@(\w+)(?:\[(\d+)(?:, (-?\d+))?\])?: (\d+)")
-_COUNTED = ("calls", "errors", "ns", "unreturned")  # KernelCount's fields
+# '@calls[1, 262]: count 5, average 1234, total 6170' (a stats() map: calls and their ns).
+_STATS = re.compile(r"@calls\[(\d+), (-?\d+)\]: count (\d+), average -?\d+, total (\d+)")
+_COUNTED = ("errors", "unreturned")
 # Newer bpftrace prints this to stdout (0.17: stderr) once its probes are attached.
 _NOTIFY = "__BPFTRACE_NOTIFY_PROBES_ATTACHED"
 
@@ -344,9 +347,13 @@ def read_ebpf_counts(source: str | os.PathLike[str]) -> EbpfCounts:
             stripped = text.strip()
             if not stripped or stripped.startswith("#") or stripped == _NOTIFY:
                 continue
+            stats = _STATS.fullmatch(stripped)
             entry = _MAP.fullmatch(stripped)
             kind, first, second, value = entry.groups() if entry is not None else (None,) * 4
-            if kind == "recorded" and first is None:
+            if stats is not None and stats.group(1) in ("0", "1", "2"):
+                segment, nr, calls, ns = (int(group) for group in stats.groups())
+                tallies.setdefault((segment, nr), {}).update(calls=calls, ns=ns)
+            elif kind == "recorded" and first is None:
                 recorded = int(value)
             elif kind == "markers" and first in ("1", "2") and second is None:
                 markers[int(first) - 1] = int(value)

@@ -28,6 +28,7 @@ import os
 import platform
 import re
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -376,16 +377,22 @@ def _wait_command(
     gate: subprocess.Popen[bytes], tracer: subprocess.Popen[bytes], deadline: float
 ) -> dict[str, object]:
     """Wait for the command, then for what is left in its process group, until ``deadline``
-    (as strace waits for every tracee); stop early when bpftrace stops."""
-    returncode = None
-    while returncode is None:
-        try:
-            returncode = gate.wait(0.05)
-        except subprocess.TimeoutExpired:
-            if tracer.poll() is not None:
-                return {"status": "killed", "exit_status": None}
-            if time.perf_counter() > deadline:
+    (as strace waits for every tracee); stop early when bpftrace stops. The command's end is
+    seen when it happens (a pidfd), so ``traced_seconds`` is not rounded up by polling."""
+    gate_fd, tracer_fd = os.pidfd_open(gate.pid), os.pidfd_open(tracer.pid)
+    try:
+        ready: list[int] = []
+        while gate_fd not in ready:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
                 return {"status": "timeout", "exit_status": None}
+            ready = select.select([gate_fd, tracer_fd], [], [], remaining)[0]
+            if tracer_fd in ready and gate_fd not in ready:
+                return {"status": "killed", "exit_status": None}
+    finally:
+        os.close(gate_fd)
+        os.close(tracer_fd)
+    returncode = gate.wait()
     while group_members(gate.pid):
         if tracer.poll() is not None:
             return {"status": "killed", "exit_status": returncode}

@@ -52,6 +52,10 @@ _FIELDS = "%llu %d %d %ld %ld %llu"
 _LINE = _FIELDS + _NEWLINE
 _UNRETURNED = "%llu %d %d %ld ? ?" + _NEWLINE
 
+# A call a fatal signal cuts short returns -EINTR or a restart code (512-516) to the kernel;
+# only those look up whether their process is dying.
+_INTERRUPTED = "($ret == -4 || ($ret <= -512 && $ret >= -516))"
+
 _FOLLOW = """\
 // $1 is the gate: a process that waits, then execs the command. Followed (1) from its execve
 // (pending: 2), as strace's log starts with the command's execve.
@@ -65,18 +69,24 @@ tracepoint:sched:sched_process_fork /@follow[args->parent_pid] == 1/ {{
   delete(@dying[$child]);
 }}
 
-tracepoint:raw_syscalls:sys_enter /@follow[tid]/ {{
-  if (@follow[tid] == 2) {{
-    if (args->id != {execve} && args->id != {execveat}) {{ return; }}
+// Every call of the machine runs the entry and exit programs: one map look-up each decides.
+// (ctx fields are copied to variables first: bpftrace 0.17 otherwise makes code the verifier
+// refuses, ctx pointer arithmetic, when they are read after a branch.)
+tracepoint:raw_syscalls:sys_enter {{
+  $id = args->id;
+{arguments}
+  $f = @follow[tid];
+  if ($f == 0) {{ return; }}
+  if ($f == 2) {{
+    if ($id != {execve} && $id != {execveat}) {{ return; }}
     @follow[tid] = 1;
   }}
   // exit_group ends every other thread of the process, inside whatever call it is in.
-  if (args->id == {exit_group}) {{ @dying[pid] = 1; }}
+  if ($id == {exit_group}) {{ @dying[pid] = 1; }}
 {marker_test}"""
 
 # A thread that execs while others live takes over the leader's tid (de_thread), whose exit
-# was seen: what was kept under the old tid moves to the new. (A ctx field is copied to a
-# variable before it keys a map: bpftrace 0.17 makes the verifier refuse ctx pointer arithmetic.)
+# was seen: what was kept under the old tid moves to the new.
 _EXEC = """\
 tracepoint:sched:sched_process_exec /args->old_pid != args->pid/ {{
   $old = args->old_pid;
@@ -91,23 +101,27 @@ tracepoint:sched:sched_process_exec /args->old_pid != args->pid/ {{
 """
 
 _EVENTS = """\
-  @call[tid] = (nsecs, args->id, $m);
+  @call[tid] = (nsecs, $id, $m);
 }}
 
-tracepoint:raw_syscalls:sys_exit /@call[tid].0/ {{
+tracepoint:raw_syscalls:sys_exit {{
+  $ret = args->ret;
   $c = @call[tid];
+  if ($c.0 == 0) {{ return; }}
   delete(@call[tid]);
   @recorded = count();
-  if (@dying[pid]) {{
-    printf("{unreturned}", $c.0, tid, pid, $c.1);
-    return;
+  if {interrupted} {{
+    if (@dying[pid]) {{
+      printf("{unreturned}", $c.0, tid, pid, $c.1);
+      return;
+    }}
   }}
   if ($c.2 != 0) {{
 {marker_lines}
     return;
   }}
   $k = @n[tid];
-  @ev[tid, $k] = ($c.0, $c.1, args->ret, nsecs - $c.0);
+  @ev[tid, $k] = ($c.0, $c.1, $ret, nsecs - $c.0);
   if ($k == {last}) {{
     printf("{batch_format}", {batch_args});
     @n[tid] = 0;
@@ -146,20 +160,23 @@ _COUNTS = """\
   if ($m == 1 && $s == 0) {{ @segment = 1; }}
   if ($m == 2 && $s == 1) {{ @segment = 2; $s = 2; }}
   if ($m != 0) {{ @markers[$m] = count(); }}
-  @call[tid] = (nsecs, args->id, $s);
+  @call[tid] = (nsecs, $id, $s);
 }}
 
-tracepoint:raw_syscalls:sys_exit /@call[tid].0/ {{
+tracepoint:raw_syscalls:sys_exit {{
+  $ret = args->ret;
   $c = @call[tid];
+  if ($c.0 == 0) {{ return; }}
   delete(@call[tid]);
   @recorded = count();
-  if (@dying[pid]) {{
-    @unreturned[$c.2, $c.1] = count();
-    return;
+  if {interrupted} {{
+    if (@dying[pid]) {{
+      @unreturned[$c.2, $c.1] = count();
+      return;
+    }}
   }}
-  @calls[$c.2, $c.1] = count();
-  @ns[$c.2, $c.1] = sum(nsecs - $c.0);
-  if (args->ret < 0 && args->ret >= -4095) {{ @errors[$c.2, $c.1] = count(); }}
+  @calls[$c.2, $c.1] = stats(nsecs - $c.0);  // count and total ns in one map
+  if ($ret < 0 && $ret >= -4095) {{ @errors[$c.2, $c.1] = count(); }}
 }}
 
 {exec}
@@ -190,27 +207,43 @@ def _words(marker: str) -> list[tuple[int, int]]:
 def _marker_test(markers: Sequence[str]) -> str:
     """Entry code that sets ``$m`` to 1 (start) or 2 (end) for a marker call, else 0.
 
-    The path is compared as 8-byte loads with constants: a ``str()`` comparison unrolls into
-    byte loops past the verifier's budget of a million instructions in this program.
+    The path is compared as 8-byte loads with constants (a ``str()`` comparison unrolls into
+    byte loops past the verifier's budget of a million instructions in this program). Only the
+    first word is read from every ``stat``: the next ones when the words before match the
+    markers' common start.
     """
     by_argument: dict[int, list[int]] = {}
     for name, argument in PATH_ARGUMENT.items():
         by_argument.setdefault(argument, []).append(_NUMBER[name])
     lines = ["  $m = 0;", "  $a = (uint64)0;"]
     for argument, numbers in sorted(by_argument.items()):
-        test = " || ".join(f"args->id == {number}" for number in sorted(numbers))
-        lines.append(f"  if ({test}) {{ $a = args->args[{argument}]; }}")
-    lines.append("  if ($a != 0) {")
-    count = max(len(_words(marker)) for marker in markers)
-    lines += [f"    $w{i} = *(uint64 *)uptr($a + {8 * i});" for i in range(count)]
+        test = " || ".join(f"$id == {number}" for number in sorted(numbers))
+        lines.append(f"  if ({test}) {{ $a = $a{argument}; }}")
+    words = [_words(marker) for marker in markers]
     full = (1 << 64) - 1
-    for code, marker in enumerate(markers, 1):
+    shared = 0  # leading full words all markers share
+    while all(len(w) > shared + 1 and w[shared] == words[0][shared] and w[shared][0] == full
+              for w in words):  # fmt: skip
+        shared += 1
+    indent = "  "
+    lines.append(f"{indent}if ($a != 0) {{")
+    for i in range(shared):
+        indent += "  "
+        lines.append(f"{indent}$w{i} = *(uint64 *)uptr($a + {8 * i});")
+        lines.append(f"{indent}if ($w{i} == {words[0][i][1]:#x}) {{")
+    indent += "  "
+    count = max(len(w) for w in words)
+    lines += [f"{indent}$w{i} = *(uint64 *)uptr($a + {8 * i});" for i in range(shared, count)]
+    for code, marker_words in enumerate(words, 1):
         test = " && ".join(
             f"$w{i} == {value:#x}" if mask == full else f"($w{i} & {mask:#x}) == {value:#x}"
-            for i, (mask, value) in enumerate(_words(marker))
+            for i, (mask, value) in enumerate(marker_words)
+            if i >= shared
         )
-        lines.append(f"    if ({test}) {{ $m = {code}; }}")
-    lines.append("  }")
+        lines.append(f"{indent}if ({test}) {{ $m = {code}; }}")
+    for _ in range(shared + 1):
+        indent = indent[:-2]
+        lines.append(f"{indent}}}")
     return "\n".join(lines)
 
 
@@ -222,7 +255,7 @@ def _slot_args(slot: str) -> str:
 def _events(markers: Sequence[str]) -> str:
     marker_lines = "\n".join(
         f'    if ($c.2 == {code}) {{ printf("{_FIELDS} {marker}{_NEWLINE}", '
-        f"$c.0, tid, pid, $c.1, args->ret, nsecs - $c.0); }}"
+        f"$c.0, tid, pid, $c.1, $ret, nsecs - $c.0); }}"
         for code, marker in enumerate(markers, 1)
     )
     # The batch of the exec'ing thread moves with it; its lines will carry the new tid.
@@ -231,6 +264,7 @@ def _events(markers: Sequence[str]) -> str:
         f"    unroll({BATCH}) {{ @ev[$new, $i] = @ev[$old, $i]; delete(@ev[$old, $i]); $i++; }}\n"
     )
     return _EVENTS.format(
+        interrupted=_INTERRUPTED,
         unreturned=_UNRETURNED,
         marker_lines=marker_lines,
         last=BATCH - 1,
@@ -259,6 +293,12 @@ def bpftrace_program(mode: EbpfMode, markers: Sequence[str] = (PHASE_START, PHAS
         execveat=_NUMBER["execveat"],
         exit_group=_NUMBER["exit_group"],
         marker_test=_marker_test(markers),
+        arguments="\n".join(
+            f"  $a{n} = args->args[{n}];" for n in sorted(set(PATH_ARGUMENT.values()))
+        ),
     )
-    body = _events(markers) if mode == "events" else _COUNTS.format(exec=_EXEC.format(move=""))
+    if mode == "events":
+        body = _events(markers)
+    else:
+        body = _COUNTS.format(exec=_EXEC.format(move=""), interrupted=_INTERRUPTED)
     return f"// syscall-lab eBPF observer, {mode} mode\n{head}\n{body}"

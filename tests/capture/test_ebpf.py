@@ -137,7 +137,8 @@ def test_nonzero_exit_is_a_complete_run(ebpf, tmp_path) -> None:
 
 
 # A main thread, a thread and a child process, each with calls of its own: the thread umask x5,
-# the child sched_yield x7; then three threads blocked in read when the process exits.
+# the child sched_yield x7; then three threads blocked in read (the kernel says so) when the
+# process exits.
 FAMILY = """\
 import os, threading
 thread = threading.Thread(target=lambda: [os.umask(0o22) for _ in range(5)])
@@ -153,7 +154,10 @@ r, w = os.pipe()
 blocked = [threading.Thread(target=os.read, args=(r, 1), daemon=True) for _ in range(3)]
 for each in blocked:
     each.start()
-while sum(1 for _ in os.scandir("/proc/self/task")) < 4:
+def reading(task):  # /proc/.../syscall: "0 0x3 ..." while blocked in read (and for
+    with open(f"/proc/self/task/{task}/syscall") as stream:  # this thread reading it)
+        return stream.read().startswith("0 ")
+while sum(reading(t) for t in os.listdir("/proc/self/task") if t != str(os.getpid())) < 3:
     pass
 os._exit(0)
 """

@@ -262,21 +262,15 @@ COUNTS_LINES = [
     "@unreturned[2, 231]: 1",
     "@markers[1]: 1",
     "@markers[2]: 1",
-    "@calls[0, 0]: 4",
-    "@calls[0, 262]: 1",
-    "@calls[1, 9]: 2",
-    "@calls[1, 11]: 2",
-    "@calls[1, 262]: 3",
-    "@calls[2, 262]: 1",
+    "@calls[0, 0]: count 4, average 1000, total 4000",
+    "@calls[0, 262]: count 1, average 1000, total 1000",
+    "@calls[1, 9]: count 2, average 1000, total 2000",
+    "@calls[1, 11]: count 2, average 1000, total 2000",
+    "@calls[1, 262]: count 3, average 1000, total 3000",
+    "@calls[2, 262]: count 1, average 1000, total 1000",
     "@errors[0, 262]: 1",
     "@errors[1, 262]: 3",
     "@errors[2, 262]: 1",
-    "@ns[0, 0]: 4000",
-    "@ns[0, 262]: 1000",
-    "@ns[1, 9]: 2000",
-    "@ns[1, 11]: 2000",
-    "@ns[1, 262]: 3000",
-    "@ns[2, 262]: 1000",
 ]  # fmt: skip
 
 
@@ -324,10 +318,10 @@ def test_counts_log_profiles(tmp_path: Path) -> None:
 def test_counts_log_keeps_bad_lines(tmp_path: Path) -> None:
     """A line that is not a count of the format is kept and counted as unparsed."""
     counts = read_ebpf_counts(
-        write_log(tmp_path / "c.log", COUNTS, ["@calls[7, 0]: 1", "@other: 2", "@calls[0, 0]: 1"])
+        write_log(tmp_path / "c.log", COUNTS, ["@errors[7, 0]: 1", "@other: 2", "@errors[0, 0]: 1"])
     )
 
-    assert (Unparsed("@calls[7, 0]: 1", (3, 3)), Unparsed("@other: 2", (4, 4))) == counts.unparsed
+    assert (Unparsed("@errors[7, 0]: 1", (3, 3)), Unparsed("@other: 2", (4, 4))) == counts.unparsed
     assert 2 == counts.profile().unparsed
 
 
