@@ -57,6 +57,7 @@ from syscall_lab.capture.run import (
 from syscall_lab.errors import CaptureError
 from syscall_parse.atomic import write_text
 from syscall_parse.ebpf_log import EbpfHeader
+from syscall_parse.syscall_table import X86_64_SYSCALLS
 from workloads.markers import PHASE_END, PHASE_START
 
 __all__ = [
@@ -83,6 +84,7 @@ STOP_GRACE = 10.0
 FORMAT_VERSION = 1
 
 _NOTIFY = "__BPFTRACE_NOTIFY_PROBES_ATTACHED"
+_EPOLL_WAIT = str(next(nr for nr, name in X86_64_SYSCALLS.items() if name == "epoll_wait"))
 _MIN_VERSION = (0, 14)  # the first bpftrace that says when its probes are attached
 _PID_NS_INIT = 0xEFFFFFFC  # /proc/self/ns/pid inode of the initial PID namespace
 _CAP_SYS_ADMIN, _CAP_PERFMON, _CAP_BPF = 21, 38, 39
@@ -287,13 +289,53 @@ def _wait_attached(
             raise CaptureError(f"bpftrace did not attach its probes within {ATTACH_TIMEOUT:g} s")
 
 
-def _stop_tracer(tracer: subprocess.Popen[bytes]) -> None:
-    """SIGINT (bpftrace writes out its buffers and counts), then the group killed if it hangs."""
+def _idle(pid: int) -> bool:
+    """Whether bpftrace sleeps in epoll_wait: it has read every message it was woken for."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stream:
+            state = stream.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/syscall", encoding="ascii") as stream:
+            call = stream.read().split(" ", 1)[0]
+    except OSError:
+        return False
+    return state == "S" and call == _EPOLL_WAIT
+
+
+def _stop_tracer(tracer: subprocess.Popen[bytes], log: Path) -> None:
+    """SIGINT (bpftrace writes out what is left and the counts), once bpftrace is idle; then
+    its group killed if it hangs.
+
+    bpftrace 0.17 drops the messages it is reading when SIGINT arrives, and reads the rest
+    after it: so the signal waits until bpftrace sleeps in epoll_wait with nothing new written,
+    seen twice 20 ms apart (a woken bpftrace is runnable, not sleeping), at most STOP_GRACE s.
+    """
+    deadline = time.monotonic() + STOP_GRACE
+    seen = None
+    while tracer.poll() is None and time.monotonic() < deadline:
+        now = (_idle(tracer.pid), log.stat().st_size)
+        if now[0] and now == seen:
+            break
+        seen = now
+        time.sleep(0.02)
     if tracer.poll() is None:
         tracer.send_signal(signal.SIGINT)
         with contextlib.suppress(subprocess.TimeoutExpired):
             tracer.wait(STOP_GRACE)
     _stop_group(tracer)
+
+
+def _missing(log: Path) -> str | None:
+    """What an events log lacks of the calls the kernel recorded, or None when it is whole."""
+    lines = recorded = 0
+    with open(log, "rb") as stream:
+        for line in stream:
+            if line[:1].isdigit():
+                lines += 1
+            elif line.startswith(b"@recorded: "):
+                recorded = int(line.split()[1])
+    if lines == recorded:
+        return None
+    return f"the eBPF log holds {lines} of the {recorded} calls the kernel recorded"
 
 
 def _observe(
@@ -356,7 +398,7 @@ def _observe(
             os.close(gate_out)
         _stop_group(gate)
         if tracer is not None:
-            _stop_tracer(tracer)
+            _stop_tracer(tracer, log)
         if watcher is not None:
             watcher.join(STOP_GRACE)
         if tracer is not None and tracer.stderr is not None:
@@ -370,6 +412,9 @@ def _observe(
         stderr = watcher.path.read_text(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
         outcome["status"] = "failed"
         outcome["error"] = _failure(stderr, tracer.returncode)
+    elif info.mode == "events" and (missing := _missing(log)) is not None:
+        outcome["status"] = "failed"
+        outcome["error"] = missing
     return outcome, info, argv
 
 
