@@ -10,6 +10,7 @@ cd "$(dirname "$0")"
 need_apt=()
 command -v strace >/dev/null || need_apt+=(strace)
 command -v stress-ng >/dev/null || need_apt+=(stress-ng)
+[[ $(id -u) != 0 ]] || command -v bpftrace >/dev/null || need_apt+=(bpftrace)  # eBPF observer, root only
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then

@@ -39,6 +39,7 @@ seconds.
 from __future__ import annotations
 
 import errno as errno_module
+import functools
 import os
 import re
 from collections.abc import Iterable
@@ -166,6 +167,7 @@ def read_header(source: str | os.PathLike[str]) -> EbpfHeader | None:
     return EbpfHeader.parse(first, where=str(source))
 
 
+@functools.cache  # a log holds few distinct errors, read again and again
 def errno_of(ret: int) -> tuple[str, str, bool] | None:
     """``(name, text, restart)`` of a raw return value that is an error, else None.
 
@@ -182,9 +184,12 @@ def errno_of(ret: int) -> tuple[str, str, bool] | None:
     return name, os.strerror(number), False
 
 
+_syscall_name = functools.cache(lambda nr, abi: syscall_name(int(nr), abi))
+
+
 def _call(match: re.Match[str], number: int, header: EbpfHeader) -> Syscall:
     ts, tid, _pid, nr, raw, dur, path = match.groups()
-    name = syscall_name(int(nr), header.abi)
+    name = _syscall_name(nr, header.abi)
     time = (int(ts) + header.epoch_offset_ns) / 1e9
     args = f'"{path}"' if path is not None else None
     if raw == "?" or dur == "?":

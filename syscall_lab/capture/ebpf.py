@@ -186,7 +186,10 @@ def _static_reason() -> str | None:
         return "tracefs is not mounted (as root: mount -t tracefs nodev /sys/kernel/tracing)"
     if os.stat("/proc/self/ns/pid").st_ino != _PID_NS_INIT:
         return "this process is in a PID namespace (a container): bpftrace sees the host's pids"
-    version = bpftrace_version(bpftrace)
+    try:
+        version = bpftrace_version(bpftrace)
+    except CaptureError as exc:
+        return str(exc)
     if _version_tuple(version) < _MIN_VERSION:
         return f"bpftrace {version} is too old: the observer needs 0.14 or later"
     return None
