@@ -116,7 +116,7 @@ class EbpfRunInfo:
     seconds from bpftrace's start to its probes attached (not in ``traced_seconds``), the size
     cap of the log, and whether the log was cut at that cap."""
 
-    mode: str
+    mode: EbpfMode
     bpftrace: str
     startup_seconds: float | None = None
     size_cap: int = DEFAULT_SIZE_CAP
@@ -177,8 +177,6 @@ def _static_reason() -> str | None:
     caps = _capabilities()
     if not (caps >> _CAP_SYS_ADMIN & 1 or (caps >> _CAP_BPF & 1 and caps >> _CAP_PERFMON & 1)):
         return "root without CAP_BPF and CAP_PERFMON (nor CAP_SYS_ADMIN): a container without them"
-    if not Path("/sys/kernel/btf/vmlinux").exists():
-        return "the kernel has no BTF (/sys/kernel/btf/vmlinux): bpftrace cannot read task state"
     if not any(
         Path(root, "events/raw_syscalls").is_dir()
         for root in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
@@ -210,7 +208,8 @@ def _failure(stderr: str, returncode: int | None) -> str:
 def ebpf_unavailable(*, probe: bool = False) -> str | None:
     """Why eBPF tracing is unavailable here, in one line, or None when it is available.
 
-    Checks the machine, bpftrace, root and capabilities, BTF, tracefs and the PID namespace;
+    Checks the machine, bpftrace, root and capabilities, tracefs and the PID namespace (the
+    program reads tracepoint fields from tracefs: it needs no BTF);
     ``probe`` also loads a tiny program on ``raw_syscalls:sys_enter`` (about a second), which
     finds what only the kernel can say (lockdown, seccomp, a refused ``bpf()``).
     """
@@ -351,9 +350,9 @@ def _observe(
 ) -> tuple[dict[str, object], EbpfRunInfo, tuple[str, ...]]:
     """Run the command under bpftrace: the outcome fields of its metadata, the observer's
     facts, and the bpftrace command line."""
-    log = run_dir / LOG_NAMES[info.mode]  # type: ignore[index]
+    log = run_dir / LOG_NAMES[info.mode]
     program = run_dir / PROGRAM_NAME
-    program.write_text(bpftrace_program(info.mode, (PHASE_START, PHASE_END)))  # type: ignore[arg-type]
+    program.write_text(bpftrace_program(info.mode, (PHASE_START, PHASE_END)))
     header = EbpfHeader(
         info.mode, _epoch_offset_ns(), platform.release(), info.bpftrace, (PHASE_START, PHASE_END)
     ).text()
