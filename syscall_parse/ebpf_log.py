@@ -55,6 +55,7 @@ from syscall_parse.syscall_table import syscall_name
 __all__ = [
     "FORMAT_VERSION",
     "MAGIC",
+    "NOTIFY_LINE",
     "SEGMENTS",
     "EbpfCounts",
     "EbpfHeader",
@@ -65,6 +66,7 @@ __all__ = [
     "read_ebpf_counts",
     "read_ebpf_log",
     "read_header",
+    "scan_events_log",
 ]
 
 MAGIC = "# syscall-lab-ebpf"
@@ -93,8 +95,10 @@ _MAP = re.compile(r"@(\w+)(?:\[(\d+)(?:, (-?\d+))?\])?: (\d+)")
 # '@calls[1, 262]: count 5, average 1234, total 6170' (a stats() map: calls and their ns).
 _STATS = re.compile(r"@calls\[(\d+), (-?\d+)\]: count (\d+), average -?\d+, total (\d+)")
 _COUNTED = ("errors", "unreturned")
-# Newer bpftrace prints this to stdout (0.17: stderr) once its probes are attached.
-_NOTIFY = "__BPFTRACE_NOTIFY_PROBES_ATTACHED"
+NOTIFY_LINE = "__BPFTRACE_NOTIFY_PROBES_ATTACHED"
+"""What bpftrace prints once its probes are attached, when that variable is set in its
+environment: on stderr (0.17), on stdout, so in the log, in later versions."""
+_RECORDED = "@recorded: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +250,19 @@ def _header(handle: IO[str], source: str | os.PathLike[str], mode: str) -> EbpfH
     return header
 
 
+def scan_events_log(source: str | os.PathLike[str]) -> tuple[int, int | None]:
+    """``(call lines, calls the kernel recorded)`` of an events log, by a quick scan that parses
+    nothing (None: no ``@recorded`` line, bpftrace did not end cleanly)."""
+    lines, recorded = 0, None
+    with open(source, "rb") as stream:
+        for line in stream:
+            if line[:1].isdigit():
+                lines += 1
+            elif line.startswith(_RECORDED.encode()):
+                recorded = int(line[len(_RECORDED) :])
+    return lines, recorded
+
+
 def read_ebpf_log(source: str | os.PathLike[str]) -> EbpfLog:
     """Read an events log (a path, ``-``, or a compressed file) into its calls in time order
     (entry time, then line). The log is held in memory to be sorted.
@@ -273,7 +290,7 @@ def read_ebpf_log(source: str | os.PathLike[str]) -> EbpfLog:
                 recorded = int(entry.group(4))
                 continue
             found = _LOST.fullmatch(stripped)
-            if found is not None or stripped == _NOTIFY:
+            if found is not None or stripped == NOTIFY_LINE:
                 lost += int(found.group(1)) if found is not None else 0
                 messages.append(Message(stripped, lines=(number, number)))
                 continue
@@ -350,7 +367,7 @@ def read_ebpf_counts(source: str | os.PathLike[str]) -> EbpfCounts:
         header = _header(handle, source, "counts")
         for number, text in enumerate(handle, 2):
             stripped = text.strip()
-            if not stripped or stripped.startswith("#") or stripped == _NOTIFY:
+            if not stripped or stripped.startswith("#") or stripped == NOTIFY_LINE:
                 continue
             stats = _STATS.fullmatch(stripped)
             entry = _MAP.fullmatch(stripped)

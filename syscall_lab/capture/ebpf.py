@@ -10,7 +10,8 @@ are attached (it says so on stderr when ``__BPFTRACE_NOTIFY_PROBES_ATTACHED`` is
 is released: it execs the command with the environment it is sent, and the kernel follows it
 from that ``execve`` on, with every thread and process it starts. The run ends when the command
 and everything left in its process group have exited (or at the timeout); then the group is
-killed, and bpftrace stopped with SIGINT, which makes it write its last lines and counts.
+killed, and bpftrace, once idle, stopped with SIGINT, which makes it write its last lines and
+counts. A log short of the calls the kernel recorded fails the run.
 
 A run folder holds the log (``ebpf-events.log`` or ``ebpf-counts.log``, format in
 ``syscall_parse.ebpf_log``), the program (``ebpf.bt``), the command's ``stdout.txt`` and
@@ -56,7 +57,7 @@ from syscall_lab.capture.run import (
 )
 from syscall_lab.errors import CaptureError
 from syscall_parse.atomic import write_text
-from syscall_parse.ebpf_log import EbpfHeader
+from syscall_parse.ebpf_log import NOTIFY_LINE, EbpfHeader, scan_events_log
 from syscall_parse.syscall_table import X86_64_SYSCALLS
 from workloads.markers import PHASE_END, PHASE_START
 
@@ -83,7 +84,6 @@ STOP_GRACE = 10.0
 """Seconds bpftrace may take, after SIGINT, to write what its buffers still hold."""
 FORMAT_VERSION = 1
 
-_NOTIFY = "__BPFTRACE_NOTIFY_PROBES_ATTACHED"
 _EPOLL_WAIT = str(next(nr for nr, name in X86_64_SYSCALLS.items() if name == "epoll_wait"))
 _MIN_VERSION = (0, 14)  # the first bpftrace that says when its probes are attached
 _PID_NS_INIT = 0xEFFFFFFC  # /proc/self/ns/pid inode of the initial PID namespace
@@ -266,7 +266,7 @@ class _StderrWatcher(threading.Thread):
     def run(self) -> None:
         with open(self.path, "wb") as out:
             for line in self.stream:
-                if line.strip() == _NOTIFY.encode():
+                if line.strip() == NOTIFY_LINE.encode():
                     self.attached.set()
                     continue
                 out.write(line)
@@ -285,7 +285,7 @@ def _wait_attached(
             raise CaptureError(_failure(stderr, tracer.returncode))
         with open(log, "rb") as stream:  # newer bpftrace says it on stdout
             stream.seek(header_size)
-            if _NOTIFY.encode() in stream.read(4096):
+            if NOTIFY_LINE.encode() in stream.read(4096):
                 return
         if time.monotonic() > deadline:
             raise CaptureError(f"bpftrace did not attach its probes within {ATTACH_TIMEOUT:g} s")
@@ -326,20 +326,6 @@ def _stop_tracer(tracer: subprocess.Popen[bytes], log: Path) -> None:
     _stop_group(tracer)
 
 
-def _missing(log: Path) -> str | None:
-    """What an events log lacks of the calls the kernel recorded, or None when it is whole."""
-    lines = recorded = 0
-    with open(log, "rb") as stream:
-        for line in stream:
-            if line[:1].isdigit():
-                lines += 1
-            elif line.startswith(b"@recorded: "):
-                recorded = int(line.split()[1])
-    if lines == recorded:
-        return None
-    return f"the eBPF log holds {lines} of the {recorded} calls the kernel recorded"
-
-
 def _observe(
     bpftrace: str,
     command: Sequence[str],
@@ -368,7 +354,7 @@ def _observe(
     os.close(gate_in)
     argv = (bpftrace, "-q", "--no-warnings", str(program), str(gate.pid))
     tracer_env = {
-        **os.environ, _NOTIFY: "1", "BPFTRACE_MAP_KEYS_MAX": "16384",
+        **os.environ, NOTIFY_LINE: "1", "BPFTRACE_MAP_KEYS_MAX": "16384",
         "BPFTRACE_PERF_RB_PAGES": str(_perf_pages()),
     }  # fmt: skip
     outcome: dict[str, object] = {}
@@ -414,9 +400,11 @@ def _observe(
         stderr = watcher.path.read_text(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
         outcome["status"] = "failed"
         outcome["error"] = _failure(stderr, tracer.returncode)
-    elif info.mode == "events" and (missing := _missing(log)) is not None:
-        outcome["status"] = "failed"
-        outcome["error"] = missing
+    elif info.mode == "events":
+        lines, recorded = scan_events_log(log)
+        if lines != recorded:
+            outcome["status"] = "failed"
+            outcome["error"] = f"the eBPF log holds {lines} of the {recorded} calls recorded"
     return outcome, info, argv
 
 

@@ -24,7 +24,6 @@ from syscall_lab.analyse.phase import PhaseError, cut_to_phase
 from syscall_lab.capture.ebpf import (
     EbpfCapture,
     _failure,
-    _missing,
     capture_ebpf,
     ebpf_unavailable,
     require_ebpf,
@@ -374,25 +373,6 @@ def test_bpftrace_failure_is_one_line(stderr: str, expected: str) -> None:
     """bpftrace's first real error, without its harmless RLIMIT_MEMLOCK complaint, with a hint
     where one helps; its last line when no ERROR; its status when silent."""
     assert expected == _failure(stderr, -9)
-
-
-@pytest.mark.parametrize(
-    ("lines", "expected"),
-    [
-        (["1 7 7 0 5 10", "2 7 7 231 ? ?", "", "@recorded: 2"], None),
-        (["1 7 7 0 5 10", "Lost 1 events", "@recorded: 9"],
-         "the eBPF log holds 1 of the 9 calls the kernel recorded"),
-        (["1 7 7 0 5 10"], "the eBPF log holds 1 of the 0 calls the kernel recorded"),
-    ],
-    ids=["whole", "lost", "no-end"],
-)  # fmt: skip
-def test_a_log_short_of_the_recorded_calls_is_named(tmp_path, lines, expected) -> None:
-    """After a run, the event lines are counted against the kernel's @recorded."""
-    log = tmp_path / "ebpf-events.log"
-    log.write_text("# syscall-lab-ebpf version=1 ...\n# ts tid pid nr ret dur [path]\n"
-                   + "".join(f"{line}\n" for line in lines))  # fmt: skip
-
-    assert expected == _missing(log)
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from syscall_parse.ebpf_log import (
     read_ebpf_counts,
     read_ebpf_log,
     read_header,
+    scan_events_log,
 )
 from syscall_parse.errors import InputError
 from syscall_parse.events import Message, Syscall, Unparsed
@@ -219,6 +220,20 @@ def test_whole_log_is_complete_and_compressed_logs_read(tmp_path: Path) -> None:
 
     assert read_ebpf_log(log).complete
     assert read_ebpf_log(log) == read_ebpf_log(packed)
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ([f"{T0} 7 7 0 5 10", f"{T0} 7 7 231 ? ?", "", "@recorded: 2"], (2, 2)),
+        ([f"{T0} 7 7 0 5 10", "Lost 1 events", "# note", "@recorded: 9"], (1, 9)),
+        ([f"{T0} 7 7 0 5 10"], (1, None)),
+    ],
+    ids=["whole", "lost", "no-end"],
+)
+def test_quick_scan_counts_calls_and_recorded(tmp_path: Path, lines, expected) -> None:
+    """The scan a capture makes at its end: call lines, and the kernel's count of calls."""
+    assert expected == scan_events_log(write_log(tmp_path / "e.log", EVENTS, lines))
 
 
 def test_events_feed_the_same_pipeline(tmp_path: Path) -> None:
