@@ -22,7 +22,6 @@ log is capped in size (RLIMIT_FSIZE on bpftrace: at the cap it is killed, the ru
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -305,11 +304,13 @@ def _idle(pid: int) -> bool:
 
 def _stop_tracer(tracer: subprocess.Popen[bytes], log: Path) -> None:
     """SIGINT (bpftrace writes out what is left and the counts), once bpftrace is idle; then
-    its group killed if it hangs.
+    its group killed if it has not ended within STOP_GRACE seconds.
 
-    bpftrace 0.17 drops the messages it is reading when SIGINT arrives, and reads the rest
-    after it: so the signal waits until bpftrace sleeps in epoll_wait with nothing new written,
-    seen twice 20 ms apart (a woken bpftrace is runnable, not sleeping), at most STOP_GRACE s.
+    bpftrace 0.17 drops the messages it is reading when SIGINT arrives (and reads the rest
+    after): so the signal waits until bpftrace sleeps in epoll_wait with nothing new written,
+    seen twice 20 ms apart (a woken bpftrace is runnable, not sleeping). And it notices SIGINT
+    only as an interrupted epoll_wait: a signal that lands between two waits is lost, so while
+    it sleeps on, half a second at a time (its final drain waits 0.1 s at most), SIGINT again.
     """
     deadline = time.monotonic() + STOP_GRACE
     seen = None
@@ -319,10 +320,14 @@ def _stop_tracer(tracer: subprocess.Popen[bytes], log: Path) -> None:
             break
         seen = now
         time.sleep(0.02)
-    if tracer.poll() is None:
-        tracer.send_signal(signal.SIGINT)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            tracer.wait(STOP_GRACE)
+    asleep_since = None
+    while tracer.poll() is None and time.monotonic() < deadline:
+        if asleep_since is None or time.monotonic() - asleep_since > 0.5:
+            tracer.send_signal(signal.SIGINT)
+            asleep_since = time.monotonic()
+        if not _idle(tracer.pid):
+            asleep_since = time.monotonic()
+        time.sleep(0.02)
     _stop_group(tracer)
 
 
