@@ -64,6 +64,7 @@ def processes_with(token: str) -> list[int]:
 
 
 def observe(command: list[str], tmp_path: Path, mode: str = "events", **options) -> EbpfCapture:
+    """``command`` under the eBPF observer; the run must be complete."""
     result = capture_ebpf(
         command, label="t", out_dir=tmp_path, mode=mode, measure_untraced=False, **options
     )
@@ -72,6 +73,7 @@ def observe(command: list[str], tmp_path: Path, mode: str = "events", **options)
 
 
 def strace_profile(command: list[str], tmp_path: Path) -> Profile:
+    """``command`` under strace, counted like ``strace -c``."""
     result = capture_command(command, label="s", out_dir=tmp_path, measure_untraced=False)
     assert "complete" == result.metadata.status
     return count_trace(list(result.logs))
@@ -115,7 +117,8 @@ def test_run_folder_and_metadata(ebpf, tmp_path) -> None:
     )  # fmt: skip
     assert meta.traced_seconds > 0
     assert meta.untraced_seconds > 0
-    assert meta.strace_argv[-2:] == (str(result.run_dir / "ebpf.bt"), meta.strace_argv[-1])
+    assert ("-q", "--no-warnings", str(result.run_dir / "ebpf.bt")) == meta.strace_argv[1:4]
+    assert meta.strace_argv[4].isdigit()  # the gate's pid
     assert "hello\n" == (result.run_dir / "stdout.txt").read_text()
     assert [
         "bpftrace-stderr.txt", "ebpf-events.log", "ebpf.bt", "metadata.json", "observer.json",
