@@ -14,6 +14,7 @@ command -v stress-ng >/dev/null || need_apt+=(stress-ng)
 # The real programs of workloads/programs.py: each executable is its Debian package's name.
 command -v git >/dev/null || need_apt+=(git)
 command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
+[[ $(id -u) != 0 ]] || command -v bpftrace >/dev/null || need_apt+=(bpftrace)  # eBPF observer, root only
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
@@ -24,6 +25,12 @@ if ((${#need_apt[@]})); then
     echo "quickstart: please install ${need_apt[*]} (e.g. sudo apt-get install ${need_apt[*]})" >&2
     exit 1
   fi
+fi
+
+# bpftrace finds the kernel's tracepoints in tracefs; a fresh machine may not have it mounted.
+if [[ $(id -u) == 0 ]] && [[ -d /sys/kernel/tracing ]] && ! mountpoint -q /sys/kernel/tracing; then
+  mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null ||
+    echo "quickstart: could not mount tracefs; the eBPF tests will skip" >&2
 fi
 
 if [[ ! -x .venv/bin/python ]]; then
