@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # One-command set-up for a fresh Debian/Ubuntu machine with Python 3.
 #   ./quickstart.sh run   capture every condition, analyse, write reports/REPORT.md
-#   ./quickstart.sh test  run the tests and the experiments with tox on every Python found
-# It installs strace, stress-ng and the real programs the experiment traces (git, sqlite3) with
-# apt when they are missing and we are root (otherwise it says what to install), creates .venv,
-# and installs syscall-lab into it.
+#   ./quickstart.sh test  tox: every test and the experiments once, the quick tests on each Python
+# When we are root it installs what is missing with apt: strace, stress-ng, the real programs
+# the experiment traces (git, sqlite3) and bpftrace (the eBPF observer); otherwise it says what
+# to install. Then it creates .venv and installs syscall-lab into it.
 set -euo pipefail
 cd "$(dirname "$0")"
 

@@ -305,6 +305,7 @@ PATTERN_RUNNER = """
 """
 
 
+@pytest.mark.slow
 def test_patterns_on_adversarial_lines(tmp_path):
     """Every pattern, with every method its module calls on it, on every adversarial line."""
     cases = [(label, sorted(methods)) for label, (_, methods) in PATTERNS.items()]
