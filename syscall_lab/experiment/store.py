@@ -29,7 +29,12 @@ import numpy as np
 import pandas as pd
 
 from syscall_lab.analyse.phase import cut_to_phase, find_frame_markers
-from syscall_lab.capture.metadata import Environment, RunMetadata, collect_metadata
+from syscall_lab.capture.metadata import (
+    Environment,
+    RunMetadata,
+    collect_metadata,
+    metadata_from_dict,
+)
 from syscall_lab.capture.run import CaptureResult, capture_condition
 from syscall_lab.capture.strace import find_strace
 from syscall_lab.experiment.dataset import ExperimentData, ExperimentError, ExperimentSettings, Run
@@ -161,9 +166,7 @@ def _tuples(value: Any) -> Any:
 
 
 def _read_run_metadata(path: Path) -> RunMetadata:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    environment = Environment(**{k: _tuples(v) for k, v in data.pop("environment").items()})
-    return RunMetadata(environment=environment, **{k: _tuples(v) for k, v in data.items()})
+    return metadata_from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def load_experiment(out_dir: Path | str) -> ExperimentData:

@@ -50,7 +50,7 @@ def _strace_flags(analysis: ExperimentAnalysis) -> str:
     """The strace options of the first run, without the program, the log path and the command."""
     if not analysis.data.runs:
         return MISSING
-    argv = list(analysis.data.runs[0].metadata.strace_argv)
+    argv = list(analysis.data.runs[0].metadata.observer_argv)
     flags = argv[1 : argv.index("-o")] if "-o" in argv else argv[1:]
     return " ".join(["strace", *flags, "-o", "trace.log"])
 
