@@ -22,10 +22,20 @@ from syscall_lab.capture.ebpf import EbpfObserver
 from syscall_lab.capture.metadata import ObserverInfo
 from syscall_lab.capture.strace import StraceObserver, StraceOptions
 
-__all__ = ["OBSERVERS", "Observer", "make_observer"]
+__all__ = ["OBSERVERS", "OBSERVER_CHOICES", "Observer", "make_observer"]
 
 OBSERVERS: tuple[str, ...] = ("strace", "ebpf")
 """The observers by name; strace is the default (it alone decodes arguments and paths)."""
+
+OBSERVER_CHOICES: dict[str, tuple[str, ...]] = {
+    "auto": ("strace", "ebpf"),
+    "both": ("strace", "ebpf"),
+    "strace": ("strace",),
+    "ebpf": ("ebpf",),
+}
+"""The observers of ``syscall-lab run --observer`` and ``pytest --syscall-observer``: ``auto``
+is both where eBPF is available, else strace alone (the report says why); ``both`` and
+``ebpf`` need eBPF."""
 
 
 class Observer(Protocol):

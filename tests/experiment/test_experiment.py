@@ -421,7 +421,9 @@ def test_find_shift_errors(small: ExperimentData) -> None:
 @pytest.mark.strace
 def test_runs_of_an_unknown_condition(small: ExperimentData) -> None:
     """Asking for a condition that has no runs names the ones that do."""
-    with pytest.raises(ExperimentError, match="no runs of condition 'memory'; have normal"):
+    with pytest.raises(
+        ExperimentError, match="no runs of condition 'memory' under strace; have normal"
+    ):
         small.runs_of("memory")
 
 
