@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -489,3 +490,50 @@ def test_parse_profile_and_classify_take_ebpf_logs(ebpf_logs, tmp_path, capsys) 
     classified = json.loads(capsys.readouterr().out)
     assert classified["label"] == max(classified["scores"], key=classified["scores"].get)
     assert 1.0 == pytest.approx(sum(classified["scores"].values()))
+
+
+@pytest.mark.ebpf
+def test_capture_command_line_takes_the_observer(ebpf, tmp_path, capsys) -> None:
+    """``capture --observer ebpf --ebpf-mode counts --json`` makes a complete run with its counts
+    log; strace's own options are refused with it in one line."""
+    argv = ["capture", "--observer", "ebpf", "--ebpf-mode", "counts", "--json", "--no-untraced",
+            "--out", str(tmp_path), "--label", "t", "--", "/bin/true"]  # fmt: skip
+
+    assert 0 == main(argv)
+    (run,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert ("complete", 0) == (run["status"], run["exit_status"])
+    assert [str(Path(run["run_dir"]) / "ebpf-counts.log")] == run["logs"]
+    assert ("ebpf", "counts") == (
+        read_metadata(Path(run["run_dir"])).observer.name,
+        read_metadata(Path(run["run_dir"])).observer.mode,
+    )
+    assert 2 == main([*argv[:5], "--ff", *argv[5:]])
+    assert "--ff: strace options, not for --observer ebpf" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["capture", "run"])
+def test_commands_without_ebpf_give_the_reason(command, tmp_path, monkeypatch, capsys) -> None:
+    """Where bpftrace is missing, ``capture --observer ebpf`` and ``run --observer both`` say
+    why in one line, exit with status 2 and leave no folder."""
+    if platform.machine() != "x86_64":
+        pytest.skip("not an x86-64 machine: that is the reason there")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for program in ("strace", "true"):
+        found = shutil.which(program)
+        if found is not None:
+            (tools / program).symlink_to(found)
+    monkeypatch.setenv("PATH", str(tools))
+    out = tmp_path / "out"
+    argv = {
+        "capture": ["capture", "--observer", "ebpf", "--out", str(out), "--label", "t", "--",
+                    "true"],
+        "run": ["run", "--observer", "both", "--out", str(out), "--report",
+                str(tmp_path / "R.md")],
+    }[command]  # fmt: skip
+
+    assert 2 == main(argv)
+    err = capsys.readouterr().err
+    assert "bpftrace: command not found (install it: apt-get install bpftrace)" in err
+    assert 1 == len(err.strip().splitlines())
+    assert not out.exists()
