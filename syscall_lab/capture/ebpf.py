@@ -24,6 +24,7 @@ its start-up seconds, the size cap and whether the log was truncated). The log i
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import re
@@ -105,6 +106,7 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
 
 
+@functools.cache  # asked once per capture, 0.05 s a time: a program's version stays put
 def bpftrace_version(bpftrace: str) -> str:
     """``"v0.17.0"`` from ``bpftrace --version``; CaptureError when it cannot be run."""
     try:
