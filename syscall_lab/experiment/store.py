@@ -48,7 +48,8 @@ from syscall_parse.table import read_parquet, read_trace, write_csv, write_parqu
 
 __all__ = ["EXPERIMENT_FILE", "FORMAT_VERSION", "load_experiment", "run_experiment"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: each run carries its observer, and its metadata is ``RunMetadata`` format 2."""
 EXPERIMENT_FILE = "experiment.json"
 
 
