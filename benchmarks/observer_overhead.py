@@ -35,8 +35,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from syscall_lab.capture.ebpf import bpftrace_version, capture_ebpf, ebpf_unavailable
-from syscall_lab.capture.run import python_executable
+from syscall_lab.capture.ebpf import EbpfObserver, bpftrace_version, ebpf_unavailable
+from syscall_lab.capture.processes import python_executable
+from syscall_lab.capture.run import capture_command
 from syscall_parse import count_events, count_trace
 from syscall_parse.counts import Profile
 from syscall_parse.ebpf_log import read_ebpf_counts, read_ebpf_log
@@ -88,12 +89,15 @@ def measure_round(command: list[str], folder: Path) -> dict[str, tuple[float, fl
     }
     result["strace"] = (result["strace"][0], 0.0, _stat_calls(count_trace(log)))
     for mode in ("events", "counts"):
-        run = capture_ebpf(command, label=mode, out_dir=folder, mode=mode, measure_untraced=False)
+        run = capture_command(
+            command, label=mode, out_dir=folder, observer=EbpfObserver(mode),
+            measure_untraced=False,
+        )  # fmt: skip
         meta = run.metadata
         if meta.status != "complete" or meta.traced_seconds is None:
             raise SystemExit(f"ebpf {mode}: {meta.status}: {meta.error}")
-        startup = run.observer.startup_seconds or 0.0
-        calls = _stat_calls(_ebpf_profile(run.log, mode))
+        startup = meta.observer.startup_seconds or 0.0
+        calls = _stat_calls(_ebpf_profile(run.logs[0], mode))
         result[f"ebpf {mode}"] = (meta.traced_seconds, startup, calls)
     return result
 

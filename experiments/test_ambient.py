@@ -29,15 +29,21 @@ def test_ambient_load_keeps_the_counts(experiment, resource: str) -> None:
 
 
 def test_ambient_runs_are_interleaved_with_the_others(experiment_data) -> None:
-    """Every round holds one run of every condition, the ambient ones too, round after round;
-    in some round an ambient run comes before a quiet run of its baseline."""
+    """Every round holds one run of every condition (under each observer), the ambient ones
+    too, round after round; in some round an ambient run comes before a quiet run of its
+    baseline."""
     ambient = [c for c in experiment_data.conditions if condition_named(c).kind is Kind.AMBIENT]
     if not ambient:
         pytest.skip("no ambient condition was captured")
     repeats = [run.repeat for run in experiment_data.runs]
     assert sorted(repeats) == repeats
     rounds = experiment_data.rounds
-    assert [sorted(experiment_data.conditions)] * len(rounds) == [sorted(r) for r in rounds]
+    slots = sorted(
+        f"{c}@{o}" if o != "strace" else c
+        for c in experiment_data.conditions
+        for o in experiment_data.observers
+    )
+    assert [slots] * len(rounds) == [sorted(r) for r in rounds]
     assert any(
         names.index(name) < names.index(condition_named(name).baseline or "")
         for names in rounds

@@ -10,6 +10,10 @@ at the end of the session into the output folder.
 ``python -m workloads cpu|memory|io`` and, when stress-ng is installed, the ``stress-ng-*``
 conditions too; ``stress-ng`` captures only the stress-ng stressors for them (the tests of the
 Python workloads' conditions then skip, saying so).
+
+``--syscall-observer`` is who traces the conditions, as ``syscall-lab run --observer``:
+``auto`` (default: strace and the eBPF observer in the same rounds where eBPF is available,
+else strace alone, and the report says why), ``both``, ``strace`` or ``ebpf``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from syscall_lab.capture.observer import OBSERVER_CHOICES
 from syscall_lab.conditions import BACKENDS, DEFAULT_WORKLOADS
 
 if TYPE_CHECKING:
@@ -71,6 +76,15 @@ def parse_backend(text: str) -> str:
     return text
 
 
+def parse_observer(text: str) -> str:
+    """``--syscall-observer``: auto, both, strace or ebpf."""
+    if text not in OBSERVER_CHOICES:
+        raise argparse.ArgumentTypeError(
+            f"expected one of {', '.join(OBSERVER_CHOICES)}, got {text!r}"
+        )
+    return text
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("syscall-lab", "syscall-lab experiments (pytest experiments/)")
     group.addoption(
@@ -91,6 +105,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="workload seed (default 0)",
     )  # fmt: skip
     group.addoption(
+        "--syscall-observer", type=parse_observer, default="auto", metavar="NAME",
+        help="who traces: auto (default: strace and eBPF where eBPF is available, else "
+        "strace), both, strace or ebpf",
+    )  # fmt: skip
+    group.addoption(
         "--syscall-out", type=Path, default=None, metavar="DIR",
         help="experiment folder (datasets, raw runs, experiment.json, REPORT.md), which must not "
         "hold an earlier experiment; default: a new folder under pytest's temporary base",
@@ -104,6 +123,7 @@ def _settings_text(config: pytest.Config) -> str:
         f"scale={config.getoption('syscall_scale'):g}, "
         f"backend={config.getoption('syscall_backend')}, "
         f"seed={config.getoption('syscall_seed')}, "
+        f"observer={config.getoption('syscall_observer')}, "
         f"out={out if out is not None else '<pytest tmp>'}"
     )
 
@@ -132,14 +152,21 @@ def strace() -> str:
 @pytest.fixture(scope="session")
 def experiment_settings(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory):
     """The ``ExperimentSettings`` of the ``--syscall-*`` options."""
+    from syscall_lab.errors import CaptureError
     from syscall_lab.experiment.dataset import ExperimentSettings
+    from syscall_lab.experiment.plan import chosen_observers
 
     out = pytestconfig.getoption("syscall_out")
+    try:
+        observers = chosen_observers(pytestconfig.getoption("syscall_observer"))
+    except CaptureError as exc:
+        pytest.skip(str(exc))
     return ExperimentSettings(
         repeats=pytestconfig.getoption("syscall_repeats"),
         scale=pytestconfig.getoption("syscall_scale"),
         seed=pytestconfig.getoption("syscall_seed"),
         backend=pytestconfig.getoption("syscall_backend"),
+        observers=observers,
         out_dir=out if out is not None else tmp_path_factory.mktemp("syscall-experiment"),
     )
 

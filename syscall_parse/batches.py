@@ -7,6 +7,10 @@ its own dictionary), rows in the order of the frame ``read_trace`` returns. The 
 engine yields one batch per chunk of the log (a few MB) and holds only the calls still pending
 between chunks; the reference yields batches of ``REFERENCE_ROWS`` events. Memory stays
 bounded whatever the length of the log. It imports Arrow, never pandas.
+
+An eBPF observer's events log (``ebpf_log``: its first line says so) is read by its own reader,
+whatever the engine, into rows of the same schema (arguments and paths null); a counts log has
+no events, and is refused with an InputError that says to count it (``count_trace``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Iterable, Iterator
 import pyarrow as pa
 
 from syscall_parse.engine import Engine, FastPathUnsupported, Source, fast_path
+from syscall_parse.errors import InputError, StraceParseError
 from syscall_parse.events import Event, Unparsed
 from syscall_parse.inputs import iter_trace
 from syscall_parse.schema import CATEGORICAL, COLUMNS, arrow_schema, event_row
@@ -66,9 +71,15 @@ class EventBatches(Iterator[pa.RecordBatch]):
     def __init__(
         self, source: Source, *, engine: Engine, stats: ParseStats | None, strict: bool
     ) -> None:
+        from syscall_parse.ebpf_log import ebpf_source
+
         self.schema = arrow_schema()
         self.rows = 0
         self.unparsed_lines = 0
+        ebpf = ebpf_source(source)
+        if ebpf is not None:
+            self._batches = self._read_ebpf(*ebpf, stats, strict)
+            return
         path = fast_path(source, engine, reference_only=stats is not None or strict)
         self._batches = self._read(source, path, engine, stats, strict)
 
@@ -76,6 +87,24 @@ class EventBatches(Iterator[pa.RecordBatch]):
         batch = next(self._batches)
         self.rows += batch.num_rows
         return batch
+
+    def _read_ebpf(self, path, header, stats, strict) -> Iterator[pa.RecordBatch]:
+        from syscall_parse.ebpf_log import read_ebpf_log
+
+        if header.mode == "counts":
+            raise InputError(
+                f"{path}: a counts-only eBPF log has no events; count it (syscall-lab profile, "
+                "count_trace) or capture with the events mode"
+            )
+        log = read_ebpf_log(path)
+        if strict and log.unparsed:
+            first = log.unparsed[0]
+            raise StraceParseError("not a line of the eBPF log", first.lines[0], first.text)
+        if stats is not None:
+            stats.events += len(log.events)
+            stats.unparsed.extend((u.lines[0], u.text) for u in log.unparsed)
+        self.unparsed_lines = len(log.unparsed)
+        yield from event_batches(log.events)
 
     def _read(self, source, path, engine, stats, strict) -> Iterator[pa.RecordBatch]:
         if path is not None:

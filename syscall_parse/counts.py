@@ -117,8 +117,18 @@ def count_trace(source: Source, *, engine: Engine = "auto") -> Profile:
 
     ``engine`` as for ``read_trace``: the vectorized engine counts a plain log in bounded
     memory on every core; both engines give the same Profile. Raises InputError for
-    unreadable sources.
+    unreadable sources. An eBPF observer's log (its first line says so) is counted by its own
+    reader, whatever the engine: an events log's calls, or a counts log's kernel counts.
     """
+    from syscall_parse.ebpf_log import ebpf_source, read_ebpf_counts, read_ebpf_log
+
+    ebpf = ebpf_source(source)
+    if ebpf is not None:
+        log, header = ebpf
+        if header.mode == "counts":
+            return read_ebpf_counts(log).profile()
+        calls = read_ebpf_log(log)
+        return count_events(calls.events, unparsed=len(calls.unparsed))
     path = fast_path(source, engine)
     if path is not None:
         from syscall_parse._fast import count_file

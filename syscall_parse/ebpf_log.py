@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from syscall_parse.counts import Profile
+from syscall_parse.engine import Source
 from syscall_parse.errors import InputError
 from syscall_parse.events import Message, Syscall, Unparsed
 from syscall_parse.inputs import open_log
@@ -61,6 +62,7 @@ __all__ = [
     "EbpfHeader",
     "EbpfLog",
     "KernelCount",
+    "ebpf_source",
     "errno_of",
     "parse_event_line",
     "read_ebpf_counts",
@@ -157,6 +159,24 @@ class EbpfHeader:
             )
         except (KeyError, ValueError) as exc:
             raise InputError(f"{where}: bad eBPF log header ({exc}): {line.strip()!r}") from None
+
+
+def ebpf_source(source: Source) -> tuple[str | os.PathLike[str], EbpfHeader] | None:
+    """The eBPF log a source of ``read_trace`` or ``count_trace`` names, with its header, or
+    None: a strace log, several files, or ``-`` (standard input is not peeked at).
+
+    Raises InputError for a bad eBPF header."""
+    if isinstance(source, list | tuple):
+        if len(source) != 1:
+            return None
+        source = source[0]
+    if str(source) == "-" or not os.path.isfile(source):
+        return None
+    try:
+        header = read_header(source)
+    except UnicodeDecodeError:  # binary data: not an eBPF log; the strace reader says what
+        return None
+    return None if header is None else (source, header)
 
 
 def read_header(source: str | os.PathLike[str]) -> EbpfHeader | None:

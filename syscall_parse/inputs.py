@@ -109,8 +109,11 @@ def _is_strace(head: str, cut: bool) -> bool:
 def check_strace_output(sources: Sequence[str | os.PathLike[str]]) -> None:
     """Raise NotStraceOutput unless one of the log files among ``sources`` starts as strace
     output does, reading only its first ``SNIFF_CHARACTERS``: an executable, an image or a
-    file of zeros is refused in milliseconds whatever its size. Empty files, ``-`` and what
-    is not a file (``-ff`` prefixes, missing paths: reading them says what is wrong) pass."""
+    file of zeros is refused in milliseconds whatever its size. Empty files, ``-``, what
+    is not a file (``-ff`` prefixes, missing paths: reading them says what is wrong) and the
+    eBPF observer's logs (``ebpf_log``) pass."""
+    from syscall_parse.ebpf_log import MAGIC as EBPF_MAGIC
+
     heads = []
     for source in sources:
         path = Path(source)
@@ -119,7 +122,7 @@ def check_strace_output(sources: Sequence[str | os.PathLike[str]]) -> None:
         with open_log(path) as handle:
             head = handle.read(SNIFF_CHARACTERS)
             cut = len(head) == SNIFF_CHARACTERS and not head.endswith("\n")
-        if not head or _is_strace(head.removesuffix("\n"), cut):
+        if not head or head.startswith(EBPF_MAGIC) or _is_strace(head.removesuffix("\n"), cut):
             return
         heads.append(str(source))
     if heads:

@@ -29,6 +29,11 @@ status      Int64            exit status (exit events)
 Unparsed lines are not rows: they are counted (and listable with their line numbers) beside the
 table.
 
+An eBPF observer's events log (``ebpf_log``, known by its first line) gives rows of the same
+schema: ``syscall`` rows only (no signals, exits or messages); ``args`` null but for a phase
+marker's quoted path, so no ``-y`` paths either; ``ret`` the decimal return value (``?`` for a
+call that never returned); ``relative`` null; ``pid`` the thread, as strace's ``[pid N]``.
+
 Text columns hold a line's text as it is, but for the bytes that are not UTF-8 (program output
 spliced into a stderr trace can hold any byte; logs are decoded with ``surrogateescape``): each
 such byte is written ``\\xNN``, two lowercase hex digits, strace's own escape for a byte

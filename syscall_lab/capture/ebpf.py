@@ -13,18 +13,18 @@ and everything left in its process group have exited (or at the timeout); then t
 killed, and bpftrace, once idle, stopped with SIGINT, which makes it write its last lines and
 counts. A log short of the calls the kernel recorded fails the run.
 
-A run folder holds the log (``ebpf-events.log`` or ``ebpf-counts.log``, format in
+:class:`EbpfObserver` is the observer ``capture_command`` (``capture/run.py``) runs a command
+under. A run folder holds the log (``ebpf-events.log`` or ``ebpf-counts.log``, format in
 ``syscall_parse.ebpf_log``), the program (``ebpf.bt``), the command's ``stdout.txt`` and
-``stderr.txt``, bpftrace's own ``bpftrace-stderr.txt``, ``metadata.json`` (``RunMetadata``:
-``strace_argv`` holds the bpftrace command line) and ``observer.json`` (``EbpfRunInfo``). The
-log is capped in size (RLIMIT_FSIZE on bpftrace: at the cap it is killed, the run too).
+``stderr.txt``, bpftrace's own ``bpftrace-stderr.txt`` and ``metadata.json`` (``RunMetadata``:
+``observer_argv`` holds the bpftrace command line, ``observer`` the mode, bpftrace's version,
+its start-up seconds, the size cap and whether the log was truncated). The log is capped in size
+(RLIMIT_FSIZE on bpftrace: at the cap it is killed, the run too).
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import json
+import functools
 import os
 import platform
 import re
@@ -37,17 +37,13 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from syscall_lab.capture.ambient import Ambient, ambient_load, settle
 from syscall_lab.capture.ebpf_program import MODES, EbpfMode, bpftrace_program
-from syscall_lab.capture.metadata import RunMetadata, collect_metadata, write_metadata
-from syscall_lab.capture.processes import group_members, sigterm_interrupts, stop_group, timed_run
-from syscall_lab.capture.run import _count_files, _run_dir, ambient_command, python_executable
+from syscall_lab.capture.metadata import ObserverInfo
+from syscall_lab.capture.processes import group_members, python_executable, stop_group
 from syscall_lab.errors import CaptureError
-from syscall_parse.atomic import write_text
 from syscall_parse.ebpf_log import NOTIFY_LINE, EbpfHeader, scan_events_log
 from syscall_parse.syscall_table import X86_64_SYSCALLS
 from workloads.markers import PHASE_END, PHASE_START
@@ -55,17 +51,14 @@ from workloads.markers import PHASE_END, PHASE_START
 __all__ = [
     "DEFAULT_SIZE_CAP",
     "LOG_NAMES",
-    "EbpfCapture",
-    "EbpfRunInfo",
+    "EbpfObserver",
     "bpftrace_version",
-    "capture_ebpf",
     "ebpf_unavailable",
     "require_ebpf",
 ]
 
 LOG_NAMES: dict[EbpfMode, str] = {"events": "ebpf-events.log", "counts": "ebpf-counts.log"}
 PROGRAM_NAME = "ebpf.bt"
-OBSERVER_FILE = "observer.json"
 STDERR_NAME = "bpftrace-stderr.txt"
 DEFAULT_SIZE_CAP = 64 * 1024 * 1024
 """Largest log (bytes): about 1.7 million calls in events mode."""
@@ -73,7 +66,6 @@ ATTACH_TIMEOUT = 60.0
 """Seconds bpftrace may take to compile and attach its probes (a second or so when idle)."""
 STOP_GRACE = 10.0
 """Seconds bpftrace may take, after SIGINT, to write what its buffers still hold."""
-FORMAT_VERSION = 1
 
 _EPOLL_WAIT = str(next(nr for nr, name in X86_64_SYSCALLS.items() if name == "epoll_wait"))
 _MIN_VERSION = (0, 14)  # the first bpftrace that says when its probes are attached
@@ -101,35 +93,6 @@ if payload.endswith(b"\\n"):
 """
 
 
-@dataclass(frozen=True, slots=True)
-class EbpfRunInfo:
-    """What ``metadata.json`` does not say about an eBPF run: the mode, bpftrace's version, the
-    seconds from bpftrace's start to its probes attached (not in ``traced_seconds``), the size
-    cap of the log, and whether the log was cut at that cap."""
-
-    mode: EbpfMode
-    bpftrace: str
-    startup_seconds: float | None = None
-    size_cap: int = DEFAULT_SIZE_CAP
-    truncated: bool = False
-    format_version: int = FORMAT_VERSION
-
-
-@dataclass(frozen=True, slots=True)
-class EbpfCapture:
-    """A run folder, its eBPF log, its metadata and the observer's own facts."""
-
-    run_dir: Path
-    log: Path
-    metadata: RunMetadata
-    observer: EbpfRunInfo
-
-    @property
-    def complete(self) -> bool:
-        """Whether the run ended on its own and its log is whole."""
-        return self.metadata.status == "complete"
-
-
 def _capabilities() -> int:
     with open("/proc/self/status", encoding="ascii") as stream:
         for line in stream:
@@ -143,6 +106,7 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
 
 
+@functools.cache  # asked once per capture, 0.05 s a time: a program's version stays put
 def bpftrace_version(bpftrace: str) -> str:
     """``"v0.17.0"`` from ``bpftrace --version``; CaptureError when it cannot be run."""
     try:
@@ -329,16 +293,18 @@ def _observe(
     run_dir: Path,
     env: Mapping[str, str],
     timeout: float,
-    info: EbpfRunInfo,
-) -> tuple[dict[str, object], EbpfRunInfo, tuple[str, ...]]:
-    """Run the command under bpftrace: the outcome fields of its metadata, the observer's
-    facts, and the bpftrace command line."""
-    log = run_dir / LOG_NAMES[info.mode]
+    info: ObserverInfo,
+) -> tuple[dict[str, object], ObserverInfo]:
+    """Run the command under bpftrace: the outcome fields of its metadata (with the bpftrace
+    command line, ``observer_argv``), and the observer's facts."""
+    mode: EbpfMode = info.mode  # type: ignore[assignment]
+    log = run_dir / LOG_NAMES[mode]
     program = run_dir / PROGRAM_NAME
-    program.write_text(bpftrace_program(info.mode, (PHASE_START, PHASE_END)))
+    program.write_text(bpftrace_program(mode, (PHASE_START, PHASE_END)))
     header = EbpfHeader(
-        info.mode, _epoch_offset_ns(), platform.release(), info.bpftrace, (PHASE_START, PHASE_END)
-    ).text()
+        mode, _epoch_offset_ns(), platform.release(), info.version or "unknown",
+        (PHASE_START, PHASE_END),
+    ).text()  # fmt: skip
     log.write_text(header, encoding="utf-8")
     executable = shutil.which(command[0], path=env.get("PATH")) or command[0]
     gate_in, gate_out = os.pipe()
@@ -349,12 +315,12 @@ def _observe(
             pass_fds=(gate_in,), start_new_session=True,
         )  # fmt: skip
     os.close(gate_in)
-    argv = (bpftrace, "-q", "--no-warnings", str(program), str(gate.pid))
+    argv = (*_argv(bpftrace, run_dir), str(gate.pid))
     tracer_env = {
         **os.environ, NOTIFY_LINE: "1", "BPFTRACE_MAP_KEYS_MAX": "16384",
         "BPFTRACE_PERF_RB_PAGES": str(_perf_pages()),
     }  # fmt: skip
-    outcome: dict[str, object] = {}
+    outcome: dict[str, object] = {"observer_argv": argv}
     tracer = watcher = None
     try:
         with open(log, "ab") as out:
@@ -376,7 +342,7 @@ def _observe(
         finally:
             os.close(gate_out)
             gate_out = -1
-        outcome = _wait_command(gate, tracer, begin + timeout)
+        outcome |= _wait_command(gate, tracer, begin + timeout)
         outcome["traced_seconds"] = time.perf_counter() - begin
     finally:
         if gate_out >= 0:
@@ -397,12 +363,12 @@ def _observe(
         stderr = watcher.path.read_text(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
         outcome["status"] = "failed"
         outcome["error"] = _failure(stderr, tracer.returncode)
-    elif info.mode == "events":
+    elif mode == "events":
         lines, recorded = scan_events_log(log)
         if lines != recorded:
             outcome["status"] = "failed"
             outcome["error"] = f"the eBPF log holds {lines} of the {recorded} calls recorded"
-    return outcome, info, argv
+    return outcome, info
 
 
 def _wait_command(
@@ -434,81 +400,51 @@ def _wait_command(
     return {"status": "complete", "exit_status": returncode}
 
 
-def capture_ebpf(
-    command: Sequence[str],
-    *,
-    label: str,
-    out_dir: Path | str = "runs",
-    mode: EbpfMode = "events",
-    timeout: float = 60.0,
-    repeat: int = 0,
-    ambient: Ambient | None = None,
-    measure_untraced: bool = True,
-    size_cap: int = DEFAULT_SIZE_CAP,
-    condition: str | None = None,
-    backend: str | None = None,
-    scale: float | None = None,
-    seed: int | None = None,
-) -> EbpfCapture:
-    """Trace ``command`` once under the eBPF observer into a new run folder under ``out_dir``.
+def _argv(bpftrace: str, run_dir: Path) -> tuple[str, ...]:
+    """bpftrace's command line of a run into ``run_dir``, without the gate's pid (known once the
+    gate has started)."""
+    return (bpftrace, "-q", "--no-warnings", str(run_dir / PROGRAM_NAME))
 
-    Options as for ``capture_command``; ``mode`` is ``events`` (a line per call) or ``counts``
-    (counts kept in the kernel), ``size_cap`` the largest log in bytes. A command that exits
-    non-zero is a complete run. Raises CaptureError when eBPF tracing is unavailable (saying
-    why), bpftrace fails, or the command does not exist. On Ctrl-C (or SIGTERM, in the main
-    thread) the group is killed, the run is marked ``killed``, and KeyboardInterrupt goes on.
-    """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    if size_cap < 4096:
-        raise ValueError(f"size cap must be at least 4096 bytes, got {size_cap}")
-    bpftrace = require_ebpf()
-    if not command:
-        raise CaptureError("no command to trace")
-    if shutil.which(command[0]) is None:
-        raise CaptureError(f"{command[0]}: command not found")
-    info = EbpfRunInfo(mode, bpftrace_version(bpftrace), size_cap=size_cap)
-    start = datetime.now(timezone.utc)
-    run_dir = _run_dir(Path(out_dir), label, repeat, start)
-    temp = run_dir / "tmp"
-    temp.mkdir()
-    env = {**os.environ, "TMPDIR": str(temp), "PYTHONHASHSEED": "0"}
-    metadata = RunMetadata(
-        label=label, repeat=repeat, command=tuple(command), strace_argv=(bpftrace,),
-        start_utc=start.isoformat(), status="running", environment=collect_metadata(),
-        condition=condition, backend=backend, scale=scale, seed=seed,
-        ambient=ambient.condition if ambient else None,
-    )  # fmt: skip
-    write_metadata(run_dir, metadata)
-    outcome: dict[str, object] = {"status": "failed"}
-    try:
-        with sigterm_interrupts(), contextlib.ExitStack() as stack:
-            if ambient is not None:
-                ambient_argv = ambient_command(ambient, temp)
-                stack.enter_context(ambient_load(ambient_argv, env, ambient.warmup))
-                outcome["ambient_argv"] = ambient_argv
-            if measure_untraced:
-                outcome["untraced_seconds"] = timed_run(command, env, timeout)
-            observed, info, argv = _observe(bpftrace, command, run_dir, env, timeout, info)
-            outcome.update(observed, strace_argv=argv)
-        if ambient is not None:
-            outcome["settle_seconds"] = settle(ambient.settle_timeout)
-    except KeyboardInterrupt:
-        outcome["status"] = "killed"
-        outcome["error"] = "interrupted"
-        raise
-    except CaptureError as exc:
-        outcome["error"] = str(exc)
-        raise
-    finally:
-        outcome["leftover_files"] = _count_files(temp)
-        shutil.rmtree(temp, ignore_errors=True)
-        log = run_dir / LOG_NAMES[mode]
-        outcome["logs"] = (log.name,) if log.exists() else ()
-        metadata = replace(metadata, **outcome)  # type: ignore[arg-type]
-        write_metadata(run_dir, metadata)
-        write_text(
-            run_dir / OBSERVER_FILE,
-            json.dumps(dataclasses.asdict(info), indent=2, sort_keys=True) + "\n",
-        )
-    return EbpfCapture(run_dir, run_dir / LOG_NAMES[mode], metadata, info)
+
+@dataclass(frozen=True, slots=True)
+class EbpfObserver:
+    """The eBPF observer as a capture's observer: ``mode`` ``events`` (a line per call) or
+    ``counts`` (counts kept in the kernel), ``size_cap`` the largest log in bytes."""
+
+    mode: EbpfMode = "events"
+    size_cap: int = DEFAULT_SIZE_CAP
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.size_cap < 4096:
+            raise ValueError(f"size cap must be at least 4096 bytes, got {self.size_cap}")
+
+    def prepare(self) -> tuple[str, ObserverInfo]:
+        """bpftrace's path and the observer's facts; CaptureError saying why eBPF tracing is
+        unavailable here."""
+        bpftrace = require_ebpf()
+        version = bpftrace_version(bpftrace)
+        return bpftrace, ObserverInfo("ebpf", self.mode, version, size_cap=self.size_cap)
+
+    def argv(self, tracer: str, run_dir: Path, command: Sequence[str]) -> tuple[str, ...]:
+        """bpftrace's command line before the run (the gate's pid is added when it starts)."""
+        return _argv(tracer, run_dir)
+
+    def logs(self, run_dir: Path) -> tuple[Path, ...]:
+        """The log, when the run got as far as writing it."""
+        log = run_dir / LOG_NAMES[self.mode]
+        return (log,) if log.exists() else ()
+
+    def observe(
+        self,
+        tracer: str,
+        command: Sequence[str],
+        run_dir: Path,
+        env: Mapping[str, str],
+        timeout: float,
+        info: ObserverInfo,
+    ) -> tuple[dict[str, object], ObserverInfo]:
+        """Run the command under bpftrace: the outcome fields of its metadata, and ``info``
+        with the start-up time and whether the log was truncated."""
+        return _observe(tracer, command, run_dir, env, timeout, info)

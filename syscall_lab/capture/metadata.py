@@ -1,8 +1,10 @@
 """What every captured run records about itself: the machine, the command, the outcome.
 
-``metadata.json`` in a run folder holds one ``RunMetadata`` as JSON, with ``format_version``. It is
-written atomically (a temporary file, then ``os.replace``): first with status ``running`` when the
-run starts, then with its final status. Only ``complete`` runs are results; a run that failed,
+``metadata.json`` in a run folder holds one ``RunMetadata`` as JSON, with ``format_version``
+(2: the observer's facts in ``observer``, its command line in ``observer_argv``; a version-1
+file, with ``strace_argv``, is refused with a message that says so). It is written atomically
+(a temporary file, then ``os.replace``): first with status ``running`` when the run starts,
+then with its final status. Only ``complete`` runs are results; a run that failed,
 was killed or timed out says so and is never passed off as complete.
 """
 
@@ -26,14 +28,16 @@ __all__ = [
     "METADATA_FILE",
     "STATUSES",
     "Environment",
+    "ObserverInfo",
     "RunMetadata",
     "collect_metadata",
+    "metadata_from_dict",
     "read_metadata",
     "strace_version",
     "write_metadata",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 METADATA_FILE = "metadata.json"
 STATUSES = ("running", "complete", "failed", "killed", "timeout")
 
@@ -55,10 +59,28 @@ class Environment:
 
 
 @dataclass(frozen=True, slots=True)
+class ObserverInfo:
+    """Who watched a run: ``strace``, or ``ebpf`` in ``mode`` ``events`` or ``counts``.
+
+    ``version`` is the tracer's (``"6.1"``, ``"v0.17.0"``). For eBPF, ``startup_seconds`` is the
+    time from bpftrace's start to its probes attached (not in ``traced_seconds``),
+    ``size_cap`` the largest log in bytes and ``truncated`` whether the log was cut at it.
+    """
+
+    name: str = "strace"
+    mode: str | None = None
+    version: str | None = None
+    startup_seconds: float | None = None
+    size_cap: int | None = None
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class RunMetadata:
     """One traced run: what produced it, on what machine, and how it ended.
 
-    ``command`` is the traced command, ``strace_argv`` the whole strace command line.
+    ``command`` is the traced command, ``observer_argv`` the whole command line of its observer
+    (strace's, or bpftrace's), ``observer`` who that observer was.
     ``exit_status`` is the traced command's exit status (negative: killed by that signal), or
     None when it never ended on its own. ``traced_seconds`` and ``untraced_seconds`` are wall
     times of the same command with and without strace (their ratio is the observer overhead).
@@ -68,10 +90,11 @@ class RunMetadata:
     label: str
     repeat: int
     command: tuple[str, ...]
-    strace_argv: tuple[str, ...]
+    observer_argv: tuple[str, ...]
     start_utc: str
     status: str
     environment: Environment
+    observer: ObserverInfo = ObserverInfo()
     condition: str | None = None
     backend: str | None = None
     scale: float | None = None
@@ -151,9 +174,20 @@ def read_metadata(run_dir: Path) -> RunMetadata:
     if data.get("format_version") != FORMAT_VERSION:
         raise InputError(
             f"{path}: format_version {data.get('format_version')!r}, expected {FORMAT_VERSION}"
+            " (version 1, before the observer choice, is not read: capture the run again)"
         )
     try:
-        environment = Environment(**{k: _tuples(v) for k, v in data.pop("environment").items()})
-        return RunMetadata(environment=environment, **{k: _tuples(v) for k, v in data.items()})
+        return metadata_from_dict(data)
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{path}: invalid run metadata: {exc}") from exc
+
+
+def metadata_from_dict(data: dict[str, Any]) -> RunMetadata:
+    """The ``RunMetadata`` of its JSON form (``dataclasses.asdict``); KeyError, TypeError or
+    ValueError when it is not one."""
+    data = dict(data)
+    environment = Environment(**{k: _tuples(v) for k, v in data.pop("environment").items()})
+    observer = ObserverInfo(**data.pop("observer"))
+    return RunMetadata(
+        environment=environment, observer=observer, **{k: _tuples(v) for k, v in data.items()}
+    )

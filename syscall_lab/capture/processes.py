@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,6 +24,7 @@ __all__ = [
     "GRACE_SECONDS",
     "find_program",
     "group_members",
+    "python_executable",
     "sigterm_interrupts",
     "start_group",
     "stop_group",
@@ -38,6 +40,19 @@ def find_program(program: str) -> str:
     if found is None:
         raise CaptureError(f"{program}: command not found (install it: apt-get install {program})")
     return found
+
+
+def python_executable() -> str:
+    """The interpreter to trace: this one, never a pyenv shim (the shim alone makes ~9,000 calls).
+
+    A venv's ``bin/python`` symlink is kept as is (its path is how Python finds the venv); what it
+    points to must be a binary, not a script.
+    """
+    real = os.path.realpath(sys.executable)
+    with open(real, "rb") as stream:
+        if stream.read(2) == b"#!":
+            raise CaptureError(f"{sys.executable} is a script (a pyenv shim?), not an interpreter")
+    return sys.executable
 
 
 def start_group(

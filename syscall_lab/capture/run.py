@@ -1,16 +1,17 @@
-"""Run commands under strace, one folder per run, and never leave a process or a file behind.
+"""Run commands under an observer (strace, or eBPF), one folder per run, nothing left behind.
 
-A run folder (under ``out_dir``, default ``runs/``) holds the raw log(s) (``trace.log``, or
-``trace.log.PID`` with ``-ff``), the command's ``stdout.txt`` and ``stderr.txt`` (strace's own
-messages land there too) and ``metadata.json``. The command runs
+A run folder (under ``out_dir``, default ``runs/``) holds the raw log(s) of its observer
+(strace's ``trace.log``, or ``trace.log.PID`` with ``-ff``; eBPF's ``ebpf-events.log`` or
+``ebpf-counts.log``: see :mod:`syscall_lab.capture.observer`), the command's ``stdout.txt`` and
+``stderr.txt`` (strace's own messages land there too) and ``metadata.json``. The command runs
 with ``TMPDIR`` set to the folder's ``tmp/`` (removed afterwards; files left there are counted in
 ``leftover_files``) and ``PYTHONHASHSEED=0``.
 
 The traced command runs in its own session and process group: on timeout or Ctrl-C the whole
-group, strace included, is stopped (``syscall_lab.capture.processes``).
+group, the observer included, is stopped (``syscall_lab.capture.processes``).
 
-The same command is first run once without strace (same environment, same ambient load) for its
-untraced wall time, so ``traced_seconds / untraced_seconds`` is the observer overhead.
+The same command is first run once without an observer (same environment, same ambient load)
+for its untraced wall time, so ``traced_seconds / untraced_seconds`` is the observer overhead.
 
 stress-ng backend, per condition (bounded by ops and by ``--timeout``; the counts vary run to run
 because stress-ng's stressors are time-driven): cpu ``--cpu 1 --cpu-ops 200`` (a handful of
@@ -27,10 +28,7 @@ import contextlib
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -38,14 +36,14 @@ from pathlib import Path
 
 from syscall_lab.capture.ambient import Ambient, ambient_load, settle
 from syscall_lab.capture.metadata import RunMetadata, collect_metadata, write_metadata
+from syscall_lab.capture.observer import Observer
 from syscall_lab.capture.processes import (
     find_program,
+    python_executable,
     sigterm_interrupts,
-    start_group,
-    stop_group,
     timed_run,
 )
-from syscall_lab.capture.strace import StraceOptions, find_strace, ptrace_denied, strace_failure
+from syscall_lab.capture.strace import StraceObserver, run_logs
 from syscall_lab.conditions import AMBIENT_STRESS_NG, PROGRAM_BACKEND, STRESS_NG_STRESSORS
 from syscall_lab.errors import CaptureError
 from workloads.programs import PROGRAMS
@@ -60,21 +58,6 @@ __all__ = [
     "run_logs",
     "workload_command",
 ]
-
-LOG_NAME = "trace.log"
-
-
-def python_executable() -> str:
-    """The interpreter to trace: this one, never a pyenv shim (the shim alone makes ~9,000 calls).
-
-    A venv's ``bin/python`` symlink is kept as is (its path is how Python finds the venv); what it
-    points to must be a binary, not a script.
-    """
-    real = os.path.realpath(sys.executable)
-    with open(real, "rb") as stream:
-        if stream.read(2) == b"#!":
-            raise CaptureError(f"{sys.executable} is a script (a pyenv shim?), not an interpreter")
-    return sys.executable
 
 
 def _stress_ng_options(
@@ -122,7 +105,7 @@ def ambient_command(ambient: Ambient, temp: Path) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class CaptureResult:
-    """A run folder, its raw strace log(s) in pid order, and its metadata."""
+    """A run folder, its observer's raw log(s) (strace's in pid order), and its metadata."""
 
     run_dir: Path
     logs: tuple[Path, ...]
@@ -147,16 +130,6 @@ def _run_dir(out_dir: Path, label: str, repeat: int, start: datetime) -> Path:
     raise CaptureError(f"cannot make a new run folder for {stem} in {out_dir}")
 
 
-def run_logs(run_dir: Path) -> tuple[Path, ...]:
-    """The raw strace logs in a run folder: ``trace.log``, or ``trace.log.PID`` in pid order."""
-
-    def order(path: Path) -> tuple[int, str]:
-        suffix = path.name.rsplit(".", 1)[-1]
-        return (int(suffix) if suffix.isdigit() else -1, path.name)
-
-    return tuple(sorted(run_dir.glob(f"{LOG_NAME}*"), key=order))
-
-
 def _count_files(folder: Path) -> int:
     return sum(len(files) for _, _, files in os.walk(folder))
 
@@ -166,7 +139,7 @@ def capture_command(
     *,
     label: str,
     out_dir: Path | str = "runs",
-    strace_options: StraceOptions = StraceOptions(),  # noqa: B008 - frozen, safe to share
+    observer: Observer = StraceObserver(),  # noqa: B008 - frozen, safe to share
     timeout: float = 60.0,
     repeat: int = 0,
     ambient: Ambient | None = None,
@@ -176,14 +149,16 @@ def capture_command(
     scale: float | None = None,
     seed: int | None = None,
 ) -> CaptureResult:
-    """Trace ``command`` once under strace into a new run folder under ``out_dir``.
+    """Trace ``command`` once under ``observer`` (strace by default) into a new run folder
+    under ``out_dir``.
 
     A command that exits non-zero is a complete run (its status is in the metadata). Raises
-    CaptureError when strace is missing, ptrace is refused, or the command does not exist (then
-    the run folder, if made, says ``failed``). On Ctrl-C (or SIGTERM, in the main thread) the
-    group is killed, the run is marked ``killed``, and KeyboardInterrupt goes on.
+    CaptureError when the observer cannot trace here (strace missing, ptrace refused, eBPF
+    unavailable: saying why) or the command does not exist (then the run folder, if made, says
+    ``failed``). On Ctrl-C (or SIGTERM, in the main thread) the group is killed, the run is
+    marked ``killed``, and KeyboardInterrupt goes on.
     """
-    strace = find_strace()
+    tracer, info = observer.prepare()
     if not command:
         raise CaptureError("no command to trace")
     if shutil.which(command[0]) is None:
@@ -192,14 +167,12 @@ def capture_command(
     run_dir = _run_dir(Path(out_dir), label, repeat, start)
     temp = run_dir / "tmp"
     temp.mkdir()
-    log = run_dir / LOG_NAME
-    strace_argv = (strace, *strace_options.argv(log), "--", *command)
     env = {**os.environ, "TMPDIR": str(temp), "PYTHONHASHSEED": "0"}
     metadata = RunMetadata(
-        label=label, repeat=repeat, command=tuple(command), strace_argv=strace_argv,
-        start_utc=start.isoformat(), status="running", environment=collect_metadata(strace),
-        condition=condition, backend=backend, scale=scale, seed=seed,
-        ambient=ambient.condition if ambient else None,
+        label=label, repeat=repeat, command=tuple(command),
+        observer_argv=observer.argv(tracer, run_dir, command), start_utc=start.isoformat(),
+        status="running", environment=collect_metadata(), observer=info, condition=condition,
+        backend=backend, scale=scale, seed=seed, ambient=ambient.condition if ambient else None,
     )  # fmt: skip
     write_metadata(run_dir, metadata)
     outcome: dict[str, object] = {"status": "failed"}
@@ -211,7 +184,8 @@ def capture_command(
                 outcome["ambient_argv"] = ambient_argv
             if measure_untraced:
                 outcome["untraced_seconds"] = timed_run(command, env, timeout)
-            outcome.update(_traced(strace_argv, run_dir, env, timeout))
+            observed, info = observer.observe(tracer, command, run_dir, env, timeout, info)
+            outcome.update(observed)
         if ambient is not None:
             outcome["settle_seconds"] = settle(ambient.settle_timeout)
     except KeyboardInterrupt:
@@ -224,35 +198,10 @@ def capture_command(
     finally:
         outcome["leftover_files"] = _count_files(temp)
         shutil.rmtree(temp, ignore_errors=True)
-        outcome["logs"] = tuple(path.name for path in run_logs(run_dir))
-        metadata = replace(metadata, **outcome)  # type: ignore[arg-type]
+        outcome["logs"] = tuple(path.name for path in observer.logs(run_dir))
+        metadata = replace(metadata, observer=info, **outcome)  # type: ignore[arg-type]
         write_metadata(run_dir, metadata)
-    return CaptureResult(run_dir, run_logs(run_dir), metadata)
-
-
-def _traced(
-    strace_argv: Sequence[str], run_dir: Path, env: Mapping[str, str], timeout: float
-) -> dict[str, object]:
-    """Run strace on the command; the outcome fields of its metadata."""
-    stdout_path, stderr_path = run_dir / "stdout.txt", run_dir / "stderr.txt"
-    with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
-        begin = time.perf_counter()
-        process = start_group(strace_argv, env, stdout=stdout, stderr=stderr)
-        try:
-            returncode = process.wait(timeout)
-            status = "complete"
-        except subprocess.TimeoutExpired:
-            returncode, status = None, "timeout"
-        finally:
-            stop_group(process)
-        seconds = time.perf_counter() - begin
-    stderr_text = stderr_path.read_text(encoding="utf-8", errors="replace")
-    failure = strace_failure(stderr_text)
-    logged = sum(path.stat().st_size for path in run_logs(run_dir))
-    # strace complains on stderr and logs nothing when it could not start tracing at all.
-    if failure and (ptrace_denied(stderr_text) or not logged):
-        raise CaptureError(failure)
-    return {"status": status, "exit_status": returncode, "traced_seconds": seconds}
+    return CaptureResult(run_dir, observer.logs(run_dir), metadata)
 
 
 def capture_condition(

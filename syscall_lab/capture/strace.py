@@ -1,4 +1,5 @@
-"""strace itself: the options a capture passes it, where it is, and why it could not trace."""
+"""strace itself: the options a capture passes it, where it is, why it could not trace, and
+the observer that runs a command under it (:class:`StraceObserver`)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,27 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from syscall_lab.capture.processes import find_program
+from syscall_lab.capture.metadata import ObserverInfo, strace_version
+from syscall_lab.capture.processes import find_program, start_group, stop_group
+from syscall_lab.errors import CaptureError
 
 __all__ = [
+    "LOG_NAME",
+    "StraceObserver",
     "StraceOptions",
     "find_strace",
     "ptrace_denied",
+    "run_logs",
     "strace_failure",
     "why_strace_cannot_trace",
 ]
+
+LOG_NAME = "trace.log"
 
 # strace 6.1 when ptrace is refused (no CAP_SYS_PTRACE, yama, or already traced):
 #   strace: test_ptrace_get_syscall_info: PTRACE_TRACEME: Operation not permitted
@@ -97,3 +107,66 @@ def why_strace_cannot_trace() -> str | None:
     if probe.returncode != 0:
         return f"strace cannot trace here (ptrace refused?): {probe.stderr.strip()}"
     return None
+
+
+def run_logs(run_dir: Path) -> tuple[Path, ...]:
+    """The raw strace logs in a run folder: ``trace.log``, or ``trace.log.PID`` in pid order."""
+
+    def order(path: Path) -> tuple[int, str]:
+        suffix = path.name.rsplit(".", 1)[-1]
+        return (int(suffix) if suffix.isdigit() else -1, path.name)
+
+    return tuple(sorted(run_dir.glob(f"{LOG_NAME}*"), key=order))
+
+
+@dataclass(frozen=True, slots=True)
+class StraceObserver:
+    """strace as a capture's observer: ``trace.log`` (``trace.log.PID`` with ``-ff``) in the run
+    folder, the command's ``stdout.txt`` and ``stderr.txt`` (strace's own messages there too)."""
+
+    options: StraceOptions = field(default_factory=StraceOptions)
+
+    def prepare(self) -> tuple[str, ObserverInfo]:
+        """strace's path and version; CaptureError when it is missing."""
+        strace = find_strace()
+        return strace, ObserverInfo("strace", version=strace_version(strace))
+
+    def argv(self, tracer: str, run_dir: Path, command: Sequence[str]) -> tuple[str, ...]:
+        """The whole strace command line of a run into ``run_dir``."""
+        return (tracer, *self.options.argv(run_dir / LOG_NAME), "--", *command)
+
+    def logs(self, run_dir: Path) -> tuple[Path, ...]:
+        """The logs the run left, even a failed one."""
+        return run_logs(run_dir)
+
+    def observe(
+        self,
+        tracer: str,
+        command: Sequence[str],
+        run_dir: Path,
+        env: Mapping[str, str],
+        timeout: float,
+        info: ObserverInfo,
+    ) -> tuple[dict[str, object], ObserverInfo]:
+        """Run strace on the command: the outcome fields of its metadata, and ``info``."""
+        stdout_path, stderr_path = run_dir / "stdout.txt", run_dir / "stderr.txt"
+        with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
+            begin = time.perf_counter()
+            process = start_group(
+                self.argv(tracer, run_dir, command), env, stdout=stdout, stderr=stderr
+            )
+            try:
+                returncode = process.wait(timeout)
+                status = "complete"
+            except subprocess.TimeoutExpired:
+                returncode, status = None, "timeout"
+            finally:
+                stop_group(process)
+            seconds = time.perf_counter() - begin
+        stderr_text = stderr_path.read_text(encoding="utf-8", errors="replace")
+        failure = strace_failure(stderr_text)
+        logged = sum(path.stat().st_size for path in run_logs(run_dir))
+        # strace complains on stderr and logs nothing when it could not start tracing at all.
+        if failure and (ptrace_denied(stderr_text) or not logged):
+            raise CaptureError(failure)
+        return {"status": status, "exit_status": returncode, "traced_seconds": seconds}, info

@@ -1,9 +1,11 @@
-"""``syscall-lab capture``: workloads or a command under strace, one folder per run."""
+"""``syscall-lab capture``: workloads or a command under strace or eBPF, one folder per run."""
 
 from __future__ import annotations
 
 import argparse
 
+from syscall_lab.capture.ebpf_program import MODES
+from syscall_lab.capture.observer import OBSERVERS
 from syscall_lab.conditions import BACKENDS, RESOURCES
 from syscall_lab.errors import SyscallLabError
 
@@ -13,13 +15,17 @@ def add_capture(
 ) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "capture",
-        help="run workloads or a command under strace, one folder per run",
+        help="trace workloads or a command (strace or eBPF), a folder per run",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="""Run a workload (--condition, repeatable: interleaved) or a command
-(--label NAME -- CMD ARGS) under strace. Each run gets a folder under --out holding
-trace.log (trace.log.PID with --ff), stdout.txt, stderr.txt and metadata.json; one line
-per run is printed: FOLDER STATUS exit=N traced=Ts untraced=Ts. Exit status 0 when every
-run is complete, 1 otherwise, 2 on an error.
+(--label NAME -- CMD ARGS) under an observer: strace (the default), or with --observer
+ebpf the eBPF observer (bpftrace, as root), which records each call's number, return
+value and times but no arguments, or with --ebpf-mode counts only counts per syscall.
+Each run gets a folder under --out holding the log (strace: trace.log, trace.log.PID
+with --ff; eBPF: ebpf-events.log or ebpf-counts.log), stdout.txt, stderr.txt and
+metadata.json; one line per run is printed: FOLDER STATUS exit=N traced=Ts untraced=Ts.
+Exit status 0 when every run is complete, 1 otherwise, 2 on an error (eBPF unavailable
+here: the one-line reason).
 
 With --json each run prints one JSON object instead: run_dir, label, condition, repeat, status
 (complete, failed, killed, timeout), exit_status (the traced command's; negative = signal),
@@ -57,6 +63,18 @@ traced_seconds, untraced_seconds, overhead (traced/untraced), logs (paths).""",
         default="stress-ng",
         help="what makes the ambient load (default stress-ng)",
     )
+    parser.add_argument(
+        "--observer",
+        choices=OBSERVERS,
+        default="strace",
+        help="who traces: strace (arguments, paths) or ebpf (default strace)",
+    )
+    parser.add_argument(
+        "--ebpf-mode",
+        choices=MODES,
+        default="events",
+        help="ebpf: a line per call, or counts kept in the kernel (default events)",
+    )
     parser.add_argument("--ff", action="store_true", help="strace -ff: one log per process")
     parser.add_argument("--string-size", type=int, default=64, help="strace -s (default 64)")
     parser.add_argument("--trace", metavar="SET", help="strace -e trace=SET, e.g. %%file,%%memory")
@@ -76,6 +94,7 @@ def run_capture(args: argparse.Namespace) -> int:
     import json
 
     from syscall_lab.capture.ambient import Ambient
+    from syscall_lab.capture.observer import make_observer
     from syscall_lab.capture.run import capture_command, capture_condition
     from syscall_lab.capture.strace import StraceOptions
 
@@ -83,6 +102,15 @@ def run_capture(args: argparse.Namespace) -> int:
         raise SyscallLabError("--label needs a command after --")
     if args.condition and args.argv:
         raise SyscallLabError("give --condition or a command (with --label), not both")
+    strace_only = [
+        flag
+        for flag, given in (("--ff", args.ff), ("--trace", args.trace),
+                            ("--seccomp-bpf", args.seccomp_bpf),
+                            ("--string-size", args.string_size != 64))
+        if given
+    ]  # fmt: skip
+    if args.observer != "strace" and strace_only:
+        raise SyscallLabError(f"{', '.join(strace_only)}: strace options, not for --observer ebpf")
     try:
         strace_options = StraceOptions(
             separate_files=args.ff,
@@ -94,7 +122,9 @@ def run_capture(args: argparse.Namespace) -> int:
         raise SyscallLabError(str(exc)) from None
     options = {
         "out_dir": args.out,
-        "strace_options": strace_options,
+        "observer": make_observer(
+            args.observer, ebpf_mode=args.ebpf_mode, strace_options=strace_options
+        ),
         "timeout": args.timeout,
         "measure_untraced": not args.no_untraced,
         "ambient": Ambient(args.ambient, backend=args.ambient_backend) if args.ambient else None,

@@ -9,24 +9,29 @@ from __future__ import annotations
 import argparse
 import sys
 
+from syscall_lab.capture.observer import OBSERVER_CHOICES
 from syscall_lab.conditions import BACKENDS
 
 _RUN_DESCRIPTION = """\
-The main job: capture every condition under strace, analyse, and write the data set and the
-markdown report. Conditions: normal, cpu, memory, io (python -m workloads, cut to the measured
-phase) and normal-control (a second batch of normal); normal beside untraced cpu, memory and io
-stress (normal-under-*) unless --no-ambient; the real programs git-grep and sqlite, each with
-its control and beside its load (git-grep-under-cpu, sqlite-under-io) unless --no-programs or
-the program is missing; stress-ng's own stressors (stress-ng-cpu, -memory, -io) unless
---no-stress-ng or stress-ng is missing. --repeats rounds, each one run of every condition in an
-order shuffled by --seed. The same defaults as `pytest experiments/`.
+The main job: capture every condition under strace (and the eBPF observer: --observer),
+analyse, and write the data set and the markdown report. Conditions: normal, cpu, memory, io
+(python -m workloads, cut to the measured phase) and normal-control (a second batch of normal);
+normal beside untraced cpu, memory and io stress (normal-under-*) unless --no-ambient; the real
+programs git-grep and sqlite, each with its control and beside its load (git-grep-under-cpu,
+sqlite-under-io) unless --no-programs or the program is missing; stress-ng's own stressors
+(stress-ng-cpu, -memory, -io) unless --no-stress-ng or stress-ng is missing. --repeats rounds,
+each one run of every condition in an order shuffled by --seed. --observer auto (the default)
+captures every condition under strace and under the eBPF observer (events mode) in the same
+rounds where eBPF is available (root, bpftrace), else under strace alone and the report says
+why; both and ebpf need eBPF. The same defaults as `pytest experiments/`.
 
 Writes, under the current folder unless told otherwise: OUT/experiment.json, OUT/datasets/
-CONDITION/RUN.{csv,parquet,json} (events and metadata per run), OUT/runs/RUN/ (raw strace
-logs), and REPORT with its figures (PNG) beside it. OUT must not hold an experiment already;
-`syscall-lab report OUT` renders its report again. Prints the report's path, then its Findings.
-Progress goes to stderr when it is a terminal. Exit status: 0 done; 2 on an error (strace
-missing, ptrace refused, a run that did not complete, bad settings); 130 interrupted."""
+CONDITION/RUN.{csv,parquet,json} (events and metadata per run), OUT/runs/RUN/ (raw strace and
+eBPF logs), and REPORT with its figures (PNG) beside it. OUT must not hold an experiment
+already; `syscall-lab report OUT` renders its report again. Prints the report's path, then its
+Findings. Progress goes to stderr when it is a terminal. Exit status: 0 done; 2 on an error
+(strace missing, ptrace refused, eBPF unavailable for both or ebpf, a run that did not
+complete, bad settings); 130 interrupted."""
 
 
 def add_run(
@@ -68,6 +73,13 @@ def add_run(
         "--no-programs",
         action="store_true",
         help="leave out the real programs (git-grep, sqlite and their conditions)",
+    )
+    parser.add_argument(
+        "--observer",
+        choices=OBSERVER_CHOICES,
+        default="auto",
+        help="who traces: strace, ebpf, both, or auto (both where eBPF is available, else "
+        "strace; default auto)",
     )
     _add_adfa_option(parser)
     return parser
@@ -138,7 +150,7 @@ def run_run(args: argparse.Namespace) -> int:
     from syscall_lab.capture.strace import find_strace
     from syscall_lab.experiment.analysis import analyse_experiment
     from syscall_lab.experiment.dataset import ExperimentSettings
-    from syscall_lab.experiment.plan import check_settings
+    from syscall_lab.experiment.plan import check_settings, chosen_observers
     from syscall_lab.experiment.store import run_experiment
 
     # A fresh folder per run by default: an experiment folder never mixes two runs' data.
@@ -149,12 +161,14 @@ def run_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         backend=args.backend,
         stress_ng=not args.no_stress_ng,
+        observers=chosen_observers(args.observer),
         out_dir=Path(args.out) if args.out else Path("runs") / f"experiment-{stamp}",
         **({"ambient": ()} if args.no_ambient else {}),
         **({"programs": ()} if args.no_programs else {}),
     )
     check_settings(settings)
-    find_strace()  # before any folder is made: a missing strace leaves nothing behind
+    if "strace" in settings.observers:
+        find_strace()  # before any folder is made: a missing strace leaves nothing behind
     bar, progress = _progress_bar()
     with bar:
         data = run_experiment(settings, progress=progress)

@@ -7,10 +7,15 @@ measured phase. For every count and timing column whose shift is not significant
 large a shift the test could have detected (:class:`Sensitivity`), and for every baseline with
 a control batch whether the control held. It is pure and deterministic in its seed; the results
 are records.
+
+An experiment under two observers is analysed per observer (conditions are compared within one
+observer's runs, never across): the first (strace) gives the analysis, the second's sits beside
+it in ``observers`` (:mod:`syscall_lab.experiment.observers`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +43,7 @@ from syscall_lab.analyse.tables import (
 )
 from syscall_lab.conditions import Kind, condition_named
 from syscall_lab.experiment.dataset import ExperimentData, ExperimentError
+from syscall_lab.experiment.observers import ObserverComparison, compare_observers
 
 __all__ = [
     "DETECTION_POWER",
@@ -137,6 +143,9 @@ class ExperimentAnalysis:
     where it found none. ``controls`` maps each baseline whose control batch was captured to
     whether the control held: no syscall count and no distribution shifts significantly
     between the two batches.
+
+    ``data`` holds the runs of one observer (``observer``); with a second, ``observers`` holds
+    its analysis and how the two agree (None with one observer).
     """
 
     data: ExperimentData
@@ -150,6 +159,8 @@ class ExperimentAnalysis:
     alpha: float
     correction: str
     seed: int
+    observer: str = "strace"
+    observers: ObserverComparison | None = None
 
 
 def _median(values: list[float | None]) -> float | None:
@@ -258,6 +269,26 @@ def analyse_experiment(
 ) -> ExperimentAnalysis:
     """Compare the conditions of ``data``; pure (no capture, no output), deterministic in seed.
 
+    With two observers' runs, each observer's are analysed alone; the first's (strace's)
+    analysis is returned, holding the second's beside it (``observers``).
+    """
+    observers = data.observers
+    if len(observers) < 2:
+        return _analyse(data, observers[0] if observers else "strace", alpha, correction, seed)
+    if len(observers) > 2:
+        raise ExperimentError(f"at most two observers, got {', '.join(observers)}")
+    first, second = (
+        _analyse(data.observed(name), name, alpha, correction, seed) for name in observers
+    )
+    both = compare_observers(first, second, (observers[0], observers[1]), data)
+    return dataclasses.replace(first, observers=both)
+
+
+def _analyse(
+    data: ExperimentData, observer: str, alpha: float, correction: str, seed: int
+) -> ExperimentAnalysis:
+    """The analysis of one observer's runs.
+
     Comparisons: every condition against its baseline. The self-check of a condition asks
     whether its runs' counts are identical: with 5 runs, splitting a condition in halves (2 vs
     3 runs) gives a smallest rank-test p of 0.2, a test that can never reject, so the
@@ -302,7 +333,7 @@ def analyse_experiment(
         data=data, summaries=summaries, comparisons=comparisons, phase_shifts=phase_shifts,
         self_checks={c: _self_check(s) for c, s in summaries.items()}, ambient=ambient,
         sensitivity=sensitivity, controls=controls, alpha=alpha, correction=correction,
-        seed=seed,
+        seed=seed, observer=observer,
     )  # fmt: skip
 
 

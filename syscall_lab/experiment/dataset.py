@@ -31,7 +31,9 @@ class ExperimentSettings:
     the ``stress-ng-*`` conditions when stress-ng is installed. ``backend`` is the backend of
     the stressed ``conditions``: ``python`` traces the workloads (and the stress-ng conditions
     when ``stress_ng``), ``stress-ng`` only the ``stress-ng-*`` conditions. See
-    :mod:`syscall_lab.conditions` for the conditions.
+    :mod:`syscall_lab.conditions` for the conditions. ``observers`` are who traces every
+    condition: ``strace``, ``ebpf`` (its events mode), or both, in the same rounds; with both,
+    eBPF is skipped (and the report says why) where it is unavailable.
     """
 
     repeats: int = 5
@@ -43,6 +45,7 @@ class ExperimentSettings:
     ambient: tuple[str, ...] = RESOURCES
     programs: tuple[str, ...] = tuple(PROGRAMS)
     stress_ng: bool = True
+    observers: tuple[str, ...] = ("strace",)
     out_dir: Path = Path("runs/experiments")
 
 
@@ -61,6 +64,17 @@ class Run:
     metadata: RunMetadata
     events: pd.DataFrame
     phase: tuple[float, float] | None = None
+
+    @property
+    def observer(self) -> str:
+        """Who traced the run: ``strace`` or ``ebpf``."""
+        return self.metadata.observer.name
+
+    @property
+    def slot(self) -> str:
+        """The run's place in its round: its condition, and its observer unless strace
+        (``normal``, ``normal@ebpf``)."""
+        return self.condition if self.observer == "strace" else f"{self.condition}@{self.observer}"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -81,17 +95,37 @@ class ExperimentData:
 
     @property
     def rounds(self) -> tuple[tuple[str, ...], ...]:
-        """The conditions of each round (repeat), in the order they were captured."""
+        """The runs of each round (repeat) in the order they were captured, each named by its
+        ``Run.slot`` (its condition, and its observer unless strace)."""
         repeats = sorted({run.repeat for run in self.runs})
         return tuple(
-            tuple(run.condition for run in self.runs if run.repeat == repeat) for repeat in repeats
+            tuple(run.slot for run in self.runs if run.repeat == repeat) for repeat in repeats
         )
 
-    def runs_of(self, condition: str) -> dict[str, pd.DataFrame]:
-        """Run id -> events of ``condition``, in repeat order (the analysis functions' input)."""
-        selected = {run.run_id: run.events for run in self.runs if run.condition == condition}
+    @property
+    def observers(self) -> tuple[str, ...]:
+        """The observers with runs, strace first."""
+        found = dict.fromkeys(run.observer for run in self.runs)
+        return tuple(sorted(found, key=lambda name: name != "strace"))
+
+    def observed(self, observer: str) -> ExperimentData:
+        """The runs ``observer`` traced, with the same settings, machine and skipped list."""
+        runs = tuple(run for run in self.runs if run.observer == observer)
+        return ExperimentData(self.settings, runs, self.environment, self.skipped)
+
+    def runs_of(self, condition: str, observer: str | None = None) -> dict[str, pd.DataFrame]:
+        """Run id -> events of ``condition`` under ``observer`` (default the first of
+        :attr:`observers`, strace when it traced), in repeat order (the analysis functions'
+        input)."""
+        observer = observer or (self.observers[0] if self.runs else "strace")
+        selected = {
+            run.run_id: run.events
+            for run in self.runs
+            if run.condition == condition and run.observer == observer
+        }
         if not selected:
             raise ExperimentError(
-                f"no runs of condition {condition!r}; have {', '.join(self.conditions)}"
+                f"no runs of condition {condition!r} under {observer}; have "
+                f"{', '.join(self.conditions)} under {', '.join(self.observers)}"
             )
         return selected

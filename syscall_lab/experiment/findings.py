@@ -13,6 +13,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from syscall_lab.analyse.stats import Shift
 from syscall_lab.conditions import Condition, Kind, condition_named
 from syscall_lab.experiment.analysis import ExperimentAnalysis
@@ -20,8 +22,11 @@ from syscall_lab.experiment.sentences import (
     STATED_TIMING,
     ambient_sentence,
     control_sentence,
+    count_match_sentence,
     cpu_sentence,
+    observer_sentence,
     order_sentence,
+    overhead_sentence,
     runs_sentence,
     signature_sentence,
     skipped_sentence,
@@ -40,6 +45,9 @@ TOPICS: dict[str, str] = {
     "control": "a control batch against its baseline",
     "ambient": "a baseline beside an ambient load: counts and timing",
     "runs": "the condition's runs against each other, and its observer overhead",
+    "overhead": "how much each observer slowed the runs",
+    "counts test": "each condition's counts under both observers",
+    "observers": "a comparison under both observers: which count and timing shifts hold",
     "skipped": "what the experiment left out",
 }
 """Each topic of a finding, and what its sentence is about."""
@@ -166,21 +174,68 @@ def _runs(analysis: ExperimentAnalysis, name: str) -> Finding:
     return Finding("runs", name, None, runs_sentence(check, summary), None, numbers)
 
 
+def _observer_findings(analysis: ExperimentAnalysis) -> list[Finding]:
+    """The experiment-wide findings of two observers: each one's overhead, the counts test."""
+    both = analysis.observers
+    if both is None:
+        return []
+    ratios = {
+        name: [s.overhead for s in result.summaries.values() if s.overhead is not None]
+        for name, result in zip(both.observers, (analysis, both.second), strict=True)
+    }
+    numbers = {f"overhead_{name}": float(np.median(r)) for name, r in ratios.items() if r}
+    found = [Finding("overhead", "", None, overhead_sentence(ratios), None, numbers)]
+    numbers = {
+        "conditions": float(len(both.counts)),
+        "equal": float(sum(match.equal for match in both.counts)),
+    }
+    sentence = count_match_sentence(both.counts, both.observers)
+    found.append(Finding("counts test", "", None, sentence, None, numbers))
+    return found
+
+
+def _under_both(analysis: ExperimentAnalysis, condition: Condition) -> list[Finding]:
+    """A comparison under both observers: its count shifts and its timing claims."""
+    both = analysis.observers
+    baseline = condition.baseline or ""
+    if both is None or (baseline, condition.name) not in both.second.comparisons:
+        return []
+    counts = both.of_pair(baseline, condition.name, "count")
+    timing = [
+        a
+        for kind in ("timing", "phase")
+        for a in both.of_pair(baseline, condition.name, kind)
+        if (kind == "phase" or a.name in STATED_TIMING) and a.verdict not in ("neither", "untested")
+    ]
+    verdicts = [a.verdict for a in (*counts, *timing)]
+    numbers = {
+        f"{kind}_{verdict.replace(' ', '_')}": float(sum(a.verdict == verdict for a in group))
+        for kind, group in (("counts", counts), ("timing", timing))
+        for verdict in ("both", "first only", "second only", "opposite")
+    }
+    sentence = observer_sentence(condition, baseline, counts, timing, both.observers)
+    significant = any(v != "neither" for v in verdicts) if verdicts else None
+    return [Finding("observers", condition.name, baseline, sentence, significant, numbers)]
+
+
 def findings(analysis: ExperimentAnalysis) -> tuple[Finding, ...]:
-    """The report's findings, in order: how the runs were captured; then for each condition
-    (catalogue order) its comparison with its baseline (the CPU phase, the count signature,
-    the counts that do not shift, the timing; or the control's or the ambient load's one
-    finding), then its runs; last what was skipped."""
-    data = analysis.data
+    """The report's findings, in order: how the runs were captured (and, under two observers,
+    each one's overhead and the counts test); then for each condition (catalogue order) its
+    comparison with its baseline (the CPU phase, the count signature, the counts that do not
+    shift, the timing; or the control's or the ambient load's one finding; under two observers,
+    which of its shifts hold under both), then its runs; last what was skipped."""
+    data = analysis.observers.whole if analysis.observers is not None else analysis.data
     found: list[Finding] = []
     if data.runs:
         repeats = [run.repeat for run in data.runs]
         sentence = order_sentence(
             len(data.rounds), len(data.runs), len(data.conditions), data.settings.seed,
             in_rounds=repeats == sorted(repeats), shuffled=len(set(data.rounds)) > 1,
+            observers=data.observers,
         )  # fmt: skip
         numbers = {"rounds": float(len(data.rounds)), "runs": float(len(data.runs))}
         found.append(Finding("order", "", None, sentence, None, numbers))
+    found += _observer_findings(analysis)
     for name in analysis.summaries:
         condition = condition_named(name)
         if (condition.baseline, name) in analysis.comparisons:
@@ -188,6 +243,8 @@ def findings(analysis: ExperimentAnalysis) -> tuple[Finding, ...]:
                 found += _against(analysis, condition)
             else:
                 found += _compared(analysis, condition)
+            if condition.kind is not Kind.CONTROL:
+                found += _under_both(analysis, condition)
         found.append(_runs(analysis, name))
     found += [
         Finding("skipped", "", None, skipped_sentence(reason), None) for reason in data.skipped

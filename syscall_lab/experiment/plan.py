@@ -7,6 +7,12 @@ every round. So neither drift of the machine nor the run before a condition favo
 ambient run (which starts its untraced load, waits for it to settle, is traced, stops the load,
 syncs and settles) is as likely to come first in a round as last. The order is stored with the
 experiment (``ExperimentData.rounds``).
+
+With two observers (``ExperimentSettings.observers``: strace and eBPF), every condition is in
+each round once per observer, all shuffled together: the two observers' runs of a condition are
+interleaved, in the same rounds, under the same drift. Where eBPF is unavailable it is skipped,
+with the reason, and the experiment goes on under strace alone; an experiment under eBPF alone
+cannot.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from syscall_lab.capture.ambient import Ambient
+from syscall_lab.capture.ebpf import ebpf_unavailable
+from syscall_lab.capture.observer import OBSERVER_CHOICES, OBSERVERS
 from syscall_lab.conditions import (
     AMBIENT_STRESS_NG,
     BACKENDS,
@@ -31,11 +39,12 @@ from syscall_lab.conditions import (
     program_condition,
     stress_ng_condition,
 )
+from syscall_lab.errors import CaptureError
 from syscall_lab.experiment.dataset import ExperimentError, ExperimentSettings
 from workloads.conditions import CONDITIONS as WORKLOADS
 from workloads.programs import PROGRAMS
 
-__all__ = ["PlannedRun", "check_settings", "plan_runs"]
+__all__ = ["PlannedRun", "check_settings", "chosen_observers", "plan_runs"]
 
 
 def check_settings(settings: ExperimentSettings) -> None:
@@ -58,6 +67,11 @@ def check_settings(settings: ExperimentSettings) -> None:
         raise ExperimentError(
             f"no ambient load for {', '.join(unknown)}; one of {', '.join(AMBIENT_STRESS_NG)}"
         )
+    unknown = [o for o in settings.observers if o not in OBSERVERS]
+    if unknown or not settings.observers or len(set(settings.observers)) < len(settings.observers):
+        raise ExperimentError(
+            f"observers must be one or both of {', '.join(OBSERVERS)}, got {settings.observers}"
+        )
     unknown = [p for p in settings.programs if p not in PROGRAMS]
     if unknown:
         raise ExperimentError(
@@ -67,11 +81,13 @@ def check_settings(settings: ExperimentSettings) -> None:
 
 @dataclass(frozen=True, slots=True)
 class PlannedRun:
-    """One capture to make: its condition, repeat, and the untraced load beside it (if any)."""
+    """One capture to make: its condition, repeat, the untraced load beside it (if any), and
+    its observer."""
 
     condition: Condition
     repeat: int
     ambient: Ambient | None = None
+    observer: str = "strace"
 
 
 def _installed(program: str) -> bool:
@@ -118,24 +134,64 @@ def _round(
     ], skipped
 
 
+def _ebpf_unavailable() -> str | None:
+    return ebpf_unavailable(probe=True)
+
+
+def chosen_observers(
+    choice: str, ebpf_reason: Callable[[], str | None] = _ebpf_unavailable
+) -> tuple[str, ...]:
+    """The observers of a choice of :data:`OBSERVER_CHOICES`; CaptureError with the reason
+    when it needs eBPF and eBPF is unavailable, ExperimentError for an unknown choice."""
+    if choice not in OBSERVER_CHOICES:
+        raise ExperimentError(
+            f"unknown observer choice {choice!r}: one of {', '.join(OBSERVER_CHOICES)}"
+        )
+    if choice in ("both", "ebpf"):
+        reason = ebpf_reason()
+        if reason is not None:
+            raise CaptureError(f"the eBPF observer is unavailable: {reason}")
+    return OBSERVER_CHOICES[choice]
+
+
+def _observers(
+    settings: ExperimentSettings, unavailable: Callable[[], str | None]
+) -> tuple[tuple[str, ...], list[str]]:
+    """The observers to capture under, and what is skipped (and why); ExperimentError when
+    eBPF alone was asked for and is unavailable."""
+    if "ebpf" not in settings.observers:
+        return settings.observers, []
+    reason = unavailable()
+    if reason is None:
+        return settings.observers, []
+    if settings.observers == ("ebpf",):
+        raise ExperimentError(f"the eBPF observer is unavailable: {reason}")
+    return ("strace",), [f"the eBPF observer: {reason}; every condition was traced by strace alone"]
+
+
 def plan_runs(
-    settings: ExperimentSettings, installed: Callable[[str], bool] = _installed
+    settings: ExperimentSettings,
+    installed: Callable[[str], bool] = _installed,
+    ebpf_reason: Callable[[], str | None] = _ebpf_unavailable,
 ) -> tuple[list[PlannedRun], list[str]]:
     """Every capture of ``settings`` in order, and what is skipped (and why).
 
     ``installed(program)`` says whether a program (stress-ng, a real program's executable) can
-    be run here. The untraced load is stress-ng's when it is installed, else the Python
-    workload looping.
+    be run here; ``ebpf_reason()`` why eBPF tracing cannot (None when it can). The untraced
+    load is stress-ng's when it is installed, else the Python workload looping.
     """
     conditions, skipped = _round(settings, installed)
+    observers, left_out = _observers(settings, ebpf_reason)
     load = "stress-ng" if installed("stress-ng") else "python"
     rng = random.Random(settings.seed)
     plan = []
     for repeat in range(settings.repeats):
-        order = list(conditions)
+        order = [(c, r, observer) for observer in observers for c, r in conditions]
         rng.shuffle(order)
         plan += [
-            PlannedRun(condition, repeat, None if resource is None else Ambient(resource, load))
-            for condition, resource in order
+            PlannedRun(
+                condition, repeat, None if resource is None else Ambient(resource, load), observer
+            )
+            for condition, resource, observer in order
         ]
-    return plan, skipped
+    return plan, [*skipped, *left_out]

@@ -13,9 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 from syscall_lab.analyse.stats import Comparison, DetectableShift, Distance, Shift
 from syscall_lab.conditions import Condition
 from syscall_lab.experiment.analysis import ConditionSummary, SelfCheck, Sensitivity
+from syscall_lab.experiment.observers import Agreement, CountMatch
 from syscall_lab.formatting import (
     TIMING_METRICS,
     effect,
@@ -29,12 +32,16 @@ from syscall_lab.formatting import (
 
 __all__ = [
     "LISTED",
+    "OBSERVER_NAMES",
     "SLIGHT_FACTOR",
     "STATED_TIMING",
     "ambient_sentence",
     "control_sentence",
+    "count_match_sentence",
     "cpu_sentence",
+    "observer_sentence",
     "order_sentence",
+    "overhead_sentence",
     "runs_sentence",
     "signature_sentence",
     "skipped_sentence",
@@ -290,10 +297,12 @@ def runs_sentence(check: SelfCheck, summary: ConditionSummary) -> str:
 
 
 def order_sentence(
-    rounds: int, runs: int, conditions: int, seed: int, in_rounds: bool, shuffled: bool
-) -> str:
-    """How the runs were captured: in rounds of every condition (``in_rounds``), in an order
-    that changes from round to round (``shuffled``, by the seed) or not."""
+    rounds: int, runs: int, conditions: int, seed: int, in_rounds: bool, shuffled: bool,
+    observers: Sequence[str] = ("strace",),
+) -> str:  # fmt: skip
+    """How the runs were captured: in rounds of every condition (under each of ``observers``,
+    when more than one) (``in_rounds``), in an order that changes from round to round
+    (``shuffled``, by the seed) or not."""
     if not in_rounds:
         return (
             f"The {runs} runs were captured {rounds} per condition, not round by round: some "
@@ -306,12 +315,145 @@ def order_sentence(
         if shuffled
         else "in the same order in every round"
     )
+    under = (
+        f" under each observer ({' and '.join(OBSERVER_NAMES.get(o, o) for o in observers)}; "
+        "the two observers' runs interleaved in the same rounds)"
+        if len(observers) > 1
+        else ""
+    )
     return (
         f"The {runs} runs were captured in {rounds} rounds, each one run of every one of the "
-        f"{conditions} conditions, {order}."
+        f"{conditions} conditions{under}, {order}."
     )
 
 
 def skipped_sentence(reason: str) -> str:
     """What the experiment left out, and why."""
     return f"Skipped: {reason}."
+
+
+OBSERVER_NAMES: dict[str, str] = {"strace": "strace", "ebpf": "eBPF"}
+"""The observers as a sentence names them."""
+
+_PHASE_WORDS = {
+    "rate": "the phase's call rate",
+    "gap_max": "the phase's longest gap",
+    "gap_share": "the longest gap's share of the phase",
+    "phase_seconds": "the phase's length",
+    "calls": "the phase's calls",
+}
+
+
+def overhead_sentence(observers: Mapping[str, Sequence[float]]) -> str:
+    """How much each observer slowed the runs: the median over conditions of each condition's
+    median traced / untraced wall time, and its range."""
+    parts = [
+        f"{OBSERVER_NAMES.get(name, name)} {factor(float(np.median(ratios)), 2)} "
+        f"({factor(min(ratios), 2)} to {factor(max(ratios), 2)})"
+        for name, ratios in observers.items()
+        if ratios
+    ]
+    return (
+        "Observer overhead, traced / untraced wall time (the median over conditions of each "
+        f"condition's median; its range): {'; '.join(parts)}. The eBPF observer's start-up "
+        "(bpftrace compiling and attaching its probes, before the command starts) is not in it."
+    )
+
+
+def count_match_sentence(matches: Sequence[CountMatch], observers: Sequence[str]) -> str:
+    """Whether each condition's median counts are the same under both observers, and where
+    not, which syscalls differ."""
+    first, second = (OBSERVER_NAMES.get(o, o) for o in observers)
+    equal = [m.condition for m in matches if m.equal]
+    differ = [m for m in matches if not m.equal]
+    sentence = (
+        f"The counts test: each syscall's median count is the same under {first} and {second} "
+        f"in {len(equal)} of {len(matches)} conditions"
+    )
+    if not differ:
+        return sentence + "."
+    listed = "; ".join(
+        f"{m.condition} ("
+        + ", ".join(f"{name} {a:g} vs {b:g}" for name, a, b in m.differences[:LISTED])
+        + (f" and {len(m.differences) - LISTED} more" if len(m.differences) > LISTED else "")
+        + ")"
+        for m in differ
+    )
+    return (
+        f"{sentence}; they differ in {listed}: programs whose threads or timers race make "
+        "calls that depend on how fast they run, which the slower strace changes."
+    )
+
+
+def _claim(agreement: Agreement, observers: Sequence[str]) -> str:
+    """``median latency x3.1 under strace (p_adj 0.008), x1.02 under eBPF (p_adj 0.69)``."""
+    words = (
+        _PHASE_WORDS.get(agreement.name, agreement.name)
+        if agreement.kind == "phase"
+        else TIMING_METRICS[agreement.name].words
+        if agreement.name in TIMING_METRICS
+        else agreement.name
+    )
+    sides = []
+    for name, shift in zip(observers, (agreement.first, agreement.second), strict=True):
+        label = OBSERVER_NAMES.get(name, name)
+        if shift is None:
+            sides.append(f"untested under {label}")
+            continue
+        mark = "" if shift.significant else ", not significant"
+        sides.append(
+            f"{factor(shift.ratio)} under {label} (p_adj {p_value(shift.p_adjusted)}{mark})"
+        )
+    return f"{words} {', '.join(sides)}"
+
+
+def observer_sentence(
+    condition: Condition,
+    baseline: str,
+    counts: Sequence[Agreement],
+    timing: Sequence[Agreement],
+    observers: Sequence[str],
+) -> str:
+    """One comparison under both observers: how many of the first observer's significant count
+    shifts hold under the second (and which do not), and, for each timing claim significant
+    under either (``timing``), both factors and whether it survives the quieter observer."""
+    first, second = (OBSERVER_NAMES.get(o, o) for o in observers)
+    shifted = [a for a in counts if a.verdict in ("both", "first only", "opposite")]
+    held = [a for a in shifted if a.verdict == "both"]
+    lost = [a.name for a in shifted if a.verdict != "both"]
+    gained = [a.name for a in counts if a.verdict == "second only"]
+    if shifted:
+        count_part = (
+            f"{len(held)} of the {len(shifted)} count shifts significant under {first} hold "
+            f"under {second}"
+        )
+        if lost:
+            count_part += f" (not: {', '.join(lost)})"
+    else:
+        count_part = f"no count shift is significant under {first}"
+    if gained:
+        count_part += f"; significant under {second} alone: {', '.join(gained)}"
+    survives = [a for a in timing if a.verdict == "both"]
+    falls = [a for a in timing if a.verdict in ("first only", "opposite")]
+    appears = [a for a in timing if a.verdict == "second only"]
+    parts = []
+    if survives:
+        parts.append(f"survive {second}: " + "; ".join(_claim(a, observers) for a in survives))
+    if falls:
+        parts.append(
+            f"do not survive {second} (strace's own slowdown): "
+            + "; ".join(_claim(a, observers) for a in falls)
+        )
+    if appears:
+        parts.append(
+            f"appear under {second} alone: " + "; ".join(_claim(a, observers) for a in appears)
+        )
+    timing_part = (
+        "timing claims " + "; ".join(parts)
+        if parts
+        else "no timing claim is significant under either observer"
+    )
+    return (
+        f"{condition.description.capitalize()} against {baseline}, under {first} and "
+        f"{second}: {count_part}; {timing_part}."
+    )

@@ -8,12 +8,15 @@ control: the stressed conditions are then the ``stress-ng-*`` ones), ``normal-co
 not installed), the real programs with their controls and loads (``git-grep``,
 ``git-grep-control``, ``git-grep-under-cpu``...; skipped when the program is not installed) and
 ``stress-ng-X`` (stress-ng's own stressors traced whole; without stress-ng they are skipped).
-``ExperimentData.skipped`` says what was skipped and why.
+``ExperimentData.skipped`` says what was skipped and why. With two observers
+(``ExperimentSettings.observers``) each condition is captured under each, in the same rounds;
+the runs' metadata says who traced them (``RunMetadata.observer``).
 
 Layout of ``out_dir``: ``experiment.json`` (format_version, settings, environment, skipped,
-runs in capture order, and ``rounds``: the conditions of each round in capture order),
+runs in capture order with their observer, and ``rounds``: each round's runs in capture order,
+named by condition, ``@ebpf`` added to the eBPF observer's),
 ``datasets/<condition>/<run-id>.csv|.parquet|.json`` (events and run metadata) and
-``runs/<run-id>/`` (raw strace logs, as :func:`~syscall_lab.capture.run.capture_command` leaves
+``runs/<run-id>/`` (raw logs, as :func:`~syscall_lab.capture.run.capture_command` leaves
 them).
 """
 
@@ -29,7 +32,13 @@ import numpy as np
 import pandas as pd
 
 from syscall_lab.analyse.phase import cut_to_phase, find_frame_markers
-from syscall_lab.capture.metadata import Environment, RunMetadata, collect_metadata
+from syscall_lab.capture.metadata import (
+    Environment,
+    RunMetadata,
+    collect_metadata,
+    metadata_from_dict,
+)
+from syscall_lab.capture.observer import make_observer
 from syscall_lab.capture.run import CaptureResult, capture_condition
 from syscall_lab.capture.strace import find_strace
 from syscall_lab.experiment.dataset import ExperimentData, ExperimentError, ExperimentSettings, Run
@@ -39,7 +48,8 @@ from syscall_parse.table import read_parquet, read_trace, write_csv, write_parqu
 
 __all__ = ["EXPERIMENT_FILE", "FORMAT_VERSION", "load_experiment", "run_experiment"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: each run carries its observer, and its metadata is ``RunMetadata`` format 2."""
 EXPERIMENT_FILE = "experiment.json"
 
 
@@ -92,6 +102,7 @@ def _run_entry(run: Run) -> dict[str, Any]:
         "run_id": run.run_id,
         "phase": run.phase,
         "status": run.metadata.status,
+        "observer": run.observer,
     }
 
 
@@ -105,7 +116,7 @@ def run_experiment(
     The runs go in the order of :func:`~syscall_lab.experiment.plan.plan_runs`.
     ``progress(condition, index, total)`` is called before each run. Raises CaptureError (strace
     missing, ptrace refused) and ExperimentError (bad settings, an ``out_dir`` that already
-    holds an experiment, a run that did not complete).
+    holds an experiment, a run that did not complete, eBPF alone asked for and unavailable).
     """
     check_settings(settings)
     out_dir = Path(settings.out_dir)
@@ -116,9 +127,11 @@ def run_experiment(
                 f"{out_dir} already holds an experiment ({earlier.name}); "
                 "remove it or choose another folder"
             )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    environment = collect_metadata(find_strace())
     plan, skipped = plan_runs(settings)
+    if any(planned.observer == "strace" for planned in plan):
+        find_strace()  # before any folder is made: a missing strace leaves nothing behind
+    out_dir.mkdir(parents=True, exist_ok=True)
+    environment = collect_metadata()
     runs = []
     for index, planned in enumerate(plan):
         condition = planned.condition
@@ -128,6 +141,7 @@ def run_experiment(
             condition.program, scale=settings.scale, seed=settings.seed,
             backend=condition.backend, label=condition.name, out_dir=out_dir / "runs",
             repeat=planned.repeat, ambient=planned.ambient,
+            observer=make_observer(planned.observer),
         )  # fmt: skip
         if not result.complete or result.metadata.exit_status != 0:
             raise ExperimentError(
@@ -161,9 +175,7 @@ def _tuples(value: Any) -> Any:
 
 
 def _read_run_metadata(path: Path) -> RunMetadata:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    environment = Environment(**{k: _tuples(v) for k, v in data.pop("environment").items()})
-    return RunMetadata(environment=environment, **{k: _tuples(v) for k, v in data.items()})
+    return metadata_from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def load_experiment(out_dir: Path | str) -> ExperimentData:

@@ -12,7 +12,7 @@ from syscall_lab.analyse.stats import Comparison, DetectableShift, Distance, Sha
 from syscall_lab.analyse.tables import PHASE_COLUMNS
 from syscall_lab.conditions import condition_named
 from syscall_lab.experiment.analysis import DETECTION_POWER, ExperimentAnalysis
-from syscall_lab.experiment.sentences import STATED_TIMING
+from syscall_lab.experiment.sentences import OBSERVER_NAMES, STATED_TIMING
 from syscall_lab.formatting import (
     MISSING,
     TIMING_METRICS,
@@ -50,7 +50,7 @@ def _strace_flags(analysis: ExperimentAnalysis) -> str:
     """The strace options of the first run, without the program, the log path and the command."""
     if not analysis.data.runs:
         return MISSING
-    argv = list(analysis.data.runs[0].metadata.strace_argv)
+    argv = list(analysis.data.runs[0].metadata.observer_argv)
     flags = argv[1 : argv.index("-o")] if "-o" in argv else argv[1:]
     return " ".join(["strace", *flags, "-o", "trace.log"])
 
@@ -435,7 +435,7 @@ def ambient_section(analysis: ExperimentAnalysis) -> list[str]:
     ]
 
 
-def overhead_section(analysis: ExperimentAnalysis) -> list[str]:
+def _overhead_table(analysis: ExperimentAnalysis) -> str:
     rows = [
         [
             condition,
@@ -446,15 +446,30 @@ def overhead_section(analysis: ExperimentAnalysis) -> list[str]:
         ]
         for condition, summary in analysis.summaries.items()
     ]
-    if not rows:
-        return []
     headers = ["condition", "runs", "untraced (s)", "traced (s)", "traced / untraced"]
+    return table(rows, headers)
+
+
+def overhead_section(analysis: ExperimentAnalysis) -> list[str]:
+    """The observer overhead per condition: one table per observer."""
+    if not analysis.summaries:
+        return []
+    analyses = [analysis]
+    if analysis.observers is not None:
+        analyses.append(analysis.observers.second)
+    blocks = []
+    for each in analyses:
+        name = OBSERVER_NAMES.get(each.observer, each.observer)
+        summary = plural(len(each.summaries), "condition")
+        if len(analyses) > 1:
+            summary = f"under {name}: {summary}"
+        blocks += ["", *collapsed(summary, [_overhead_table(each)])]
+    observers = " or ".join(OBSERVER_NAMES.get(each.observer, each.observer) for each in analyses)
     return [
         "## Observer overhead",
         "",
-        "Wall time of the whole command run without strace, then under strace (same "
-        "environment, same ambient load); medians over runs, and the median of the per-run "
-        "ratios.",
-        "",
-        *collapsed(plural(len(rows), "condition"), [table(rows, headers)]),
+        f"Wall time of the whole command run without an observer, then under {observers} "
+        "(same environment, same ambient load); medians over runs, and the median of the "
+        "per-run ratios.",
+        *blocks,
     ]

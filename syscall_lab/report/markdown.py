@@ -39,6 +39,7 @@ from syscall_lab.report.details import (
     syscalls_section,
     timing_section,
 )
+from syscall_lab.report.observers import observers_section
 from syscall_lab.report.summary import findings_section, glance_section
 from syscall_parse.atomic import write_text
 
@@ -54,12 +55,14 @@ DEFAULT_REPORT = Path("reports/REPORT.md")
 
 
 def _header(analysis: ExperimentAnalysis, date: str, host: str) -> list[str]:
-    settings = analysis.data.settings
+    data = analysis.observers.whole if analysis.observers is not None else analysis.data
+    settings = data.settings
+    each = "per condition and observer" if analysis.observers is not None else "per condition"
     return [
         "# syscall-lab report",
         "",
-        f"Generated {date} on {host} from {len(analysis.data.runs)} traced runs "
-        f"({settings.repeats} per condition) stored in `{settings.out_dir}`. Each table "
+        f"Generated {date} on {host} from {len(data.runs)} traced runs "
+        f"({settings.repeats} {each}) stored in `{settings.out_dir}`. Each table "
         "compares conditions over repeated runs; "
         "the run, never the single call, is the unit of replication.",
     ]
@@ -100,6 +103,7 @@ def render_report(
         timing_section(analysis, figures),
         ambient_section(analysis),
         overhead_section(analysis),
+        observers_section(analysis),
     ]
     return "\n\n".join("\n".join(section) for section in sections if section) + "\n"
 

@@ -28,7 +28,12 @@ from syscall_lab.capture.run import (
     run_logs,
     workload_command,
 )
-from syscall_lab.capture.strace import StraceOptions, strace_failure, why_strace_cannot_trace
+from syscall_lab.capture.strace import (
+    StraceObserver,
+    StraceOptions,
+    strace_failure,
+    why_strace_cannot_trace,
+)
 from syscall_lab.cli import main
 from syscall_lab.errors import CaptureError
 from syscall_parse import read_trace
@@ -166,7 +171,7 @@ def test_metadata_is_complete_and_round_trips(strace, tmp_path) -> None:
     )  # fmt: skip
     assert meta.traced_seconds > 0
     assert meta.untraced_seconds > 0
-    assert meta.strace_argv[-len(meta.command) :] == meta.command
+    assert meta.observer_argv[-len(meta.command) :] == meta.command
     assert ("trace.log",) == meta.logs
     assert ["metadata.json", "stderr.txt", "stdout.txt", "trace.log"] == sorted(
         path.name for path in result.run_dir.iterdir()
@@ -336,7 +341,8 @@ def test_command_errors_name_the_choices(make, message) -> None:
 def test_separate_files_and_seccomp_filter(strace, tmp_path) -> None:
     """-ff writes trace.log.PID; with --seccomp-bpf -e trace=%memory only memory calls appear."""
     options = StraceOptions(separate_files=True, trace="%memory", seccomp_bpf=True)
-    result = capture_condition("memory", scale=0.25, out_dir=tmp_path, strace_options=options,
+    result = capture_condition("memory", scale=0.25, out_dir=tmp_path,
+                               observer=StraceObserver(options),
                                measure_untraced=False)  # fmt: skip
     frame = read_trace(list(result.logs))
     calls = set(frame.loc[frame["kind"] == "syscall", "syscall"].astype("object"))
@@ -405,7 +411,7 @@ def test_stress_ng_stressor_makes_its_calls(strace, tmp_path, condition, expecte
 def test_result_records_are_frozen() -> None:
     """RunMetadata cannot be changed after the fact."""
     meta = RunMetadata(
-        label="x", repeat=0, command=("true",), strace_argv=("strace", "true"),
+        label="x", repeat=0, command=("true",), observer_argv=("strace", "true"),
         start_utc="2026-01-01T00:00:00+00:00", status="complete",
         environment=Environment(None, "6", "3.11", "CPython", "/p", 2, None, (0.0, 0.0, 0.0),
                                 "h", "p"),
@@ -420,7 +426,8 @@ def test_result_records_are_frozen() -> None:
 @pytest.mark.strace
 def test_phase_cut_of_a_separate_files_capture(strace, tmp_path) -> None:
     """With -ff the per-pid logs are merged by time and cut by position: same phase counts."""
+    separate = StraceObserver(StraceOptions(separate_files=True))
     result = capture_condition("memory", scale=0.25, out_dir=tmp_path, measure_untraced=False,
-                               strace_options=StraceOptions(separate_files=True))  # fmt: skip
+                               observer=separate)  # fmt: skip
 
     assert {"mmap": 16, "munmap": 16} == phase_counts(result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,24 +18,29 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from syscall_lab.analyse.ebpf_phase import phase_profile
 from syscall_lab.analyse.phase import PhaseError, cut_to_phase
 from syscall_lab.capture.ebpf import (
-    EbpfCapture,
+    DEFAULT_SIZE_CAP,
+    EbpfObserver,
     _failure,
-    capture_ebpf,
     ebpf_unavailable,
     require_ebpf,
 )
 from syscall_lab.capture.ebpf_program import bpftrace_program
 from syscall_lab.capture.metadata import read_metadata
-from syscall_lab.capture.run import capture_command, workload_command
+from syscall_lab.capture.run import CaptureResult, capture_command, workload_command
+from syscall_lab.cli import main
 from syscall_lab.errors import CaptureError
 from syscall_parse import count_events, count_trace, events_to_frame, read_trace
+from syscall_parse.batches import read_batches
 from syscall_parse.counts import Profile
 from syscall_parse.ebpf_log import read_ebpf_counts, read_ebpf_log
+from syscall_parse.errors import InputError
+from syscall_parse.table import read_parquet
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,7 +69,14 @@ def processes_with(token: str) -> list[int]:
     return found
 
 
-def observe(command: list[str], tmp_path: Path, mode: str = "events", **options) -> EbpfCapture:
+def capture_ebpf(
+    command: list[str], *, mode: str = "events", size_cap: int = DEFAULT_SIZE_CAP, **options
+) -> CaptureResult:
+    """``command`` under the eBPF observer in ``mode``, with ``capture_command``'s options."""
+    return capture_command(command, observer=EbpfObserver(mode, size_cap), **options)  # type: ignore[arg-type]
+
+
+def observe(command: list[str], tmp_path: Path, mode: str = "events", **options) -> CaptureResult:
     """``command`` under the eBPF observer; the run must be complete."""
     result = capture_ebpf(
         command, label="t", out_dir=tmp_path, mode=mode, measure_untraced=False, **options
@@ -92,13 +105,13 @@ def test_a_command_is_recorded_whole_like_strace(ebpf, strace, tmp_path) -> None
     command = ["/bin/true"]
     events = observe(command, tmp_path / "events")
     counts = observe(command, tmp_path / "counts", mode="counts")
-    log = read_ebpf_log(events.log)
+    log = read_ebpf_log(events.logs[0])
     expected = without_seconds(strace_profile(command, tmp_path / "strace"))
 
     assert expected == without_seconds(count_events(log.events))
-    assert expected == without_seconds(read_ebpf_counts(counts.log).profile())
+    assert expected == without_seconds(read_ebpf_counts(counts.logs[0]).profile())
     assert (True, "execve", "exit_group") == (log.complete, log.events[0].name, log.events[-1].name)
-    assert read_ebpf_counts(counts.log).complete
+    assert read_ebpf_counts(counts.logs[0]).complete
 
 
 @pytest.mark.ebpf
@@ -109,7 +122,7 @@ def test_run_folder_and_metadata(ebpf, tmp_path) -> None:
         [sys.executable, "-c", "print('hello')"], label="hi", out_dir=tmp_path, repeat=3
     )
     meta = result.metadata
-    observer = json.loads((result.run_dir / "observer.json").read_text())
+    observer = meta.observer
 
     assert meta == read_metadata(result.run_dir)
     assert ("complete", 0, 3, ("ebpf-events.log",)) == (
@@ -117,18 +130,19 @@ def test_run_folder_and_metadata(ebpf, tmp_path) -> None:
     )  # fmt: skip
     assert meta.traced_seconds > 0
     assert meta.untraced_seconds > 0
-    assert ("-q", "--no-warnings", str(result.run_dir / "ebpf.bt")) == meta.strace_argv[1:4]
-    assert meta.strace_argv[4].isdigit()  # the gate's pid
+    assert ("-q", "--no-warnings", str(result.run_dir / "ebpf.bt")) == meta.observer_argv[1:4]
+    assert meta.observer_argv[4].isdigit()  # the gate's pid
     assert "hello\n" == (result.run_dir / "stdout.txt").read_text()
     assert [
-        "bpftrace-stderr.txt", "ebpf-events.log", "ebpf.bt", "metadata.json", "observer.json",
-        "stderr.txt", "stdout.txt",
+        "bpftrace-stderr.txt", "ebpf-events.log", "ebpf.bt", "metadata.json", "stderr.txt",
+        "stdout.txt",
     ] == sorted(path.name for path in result.run_dir.iterdir())  # fmt: skip
-    assert ("events", False, 1) == (
-        observer["mode"], observer["truncated"], observer["format_version"]
+    assert ("ebpf", "events", False, DEFAULT_SIZE_CAP) == (
+        observer.name, observer.mode, observer.truncated, observer.size_cap
     )  # fmt: skip
-    assert observer["startup_seconds"] > 0
-    assert read_ebpf_log(result.log).complete
+    assert observer.version.startswith("v")
+    assert observer.startup_seconds > 0
+    assert read_ebpf_log(result.logs[0]).complete
 
 
 @pytest.mark.ebpf
@@ -173,8 +187,8 @@ def family(ebpf, strace, tmp_path_factory) -> dict[str, object]:
     command = [sys.executable, "-c", FAMILY]
     return {
         "strace": strace_profile(command, base / "strace"),
-        "events": read_ebpf_log(observe(command, base / "events").log),
-        "counts": read_ebpf_counts(observe(command, base / "counts", mode="counts").log),
+        "events": read_ebpf_log(observe(command, base / "events").logs[0]),
+        "counts": read_ebpf_counts(observe(command, base / "counts", mode="counts").logs[0]),
     }
 
 
@@ -224,8 +238,8 @@ def test_phase_counts_equal_straces(ebpf, strace, tmp_path, condition) -> None:
     command = list(workload_command(condition, scale=0.25))
     traced = capture_command(command, label="s", out_dir=tmp_path, measure_untraced=False)
     expected = frame_counts(cut_to_phase(read_trace(list(traced.logs))))
-    events = read_ebpf_log(observe(command, tmp_path / "events").log)
-    counts = read_ebpf_counts(observe(command, tmp_path / "counts", mode="counts").log)
+    events = read_ebpf_log(observe(command, tmp_path / "events").logs[0])
+    counts = read_ebpf_counts(observe(command, tmp_path / "counts", mode="counts").logs[0])
 
     assert expected == frame_counts(cut_to_phase(events_to_frame(events.events)))
     assert expected == without_seconds(phase_profile(counts))
@@ -237,7 +251,7 @@ def test_marker_is_known_by_its_whole_path(ebpf, tmp_path) -> None:
     """Only a stat of exactly a marker path is a marker: a longer or shorter path is not."""
     near = ["/syscall-lab-phase/startX", "/syscall-lab-phase/star", "/syscall-lab-phase/end"]
     program = f"import os\nfor p in {near!r}:\n    try: os.stat(p)\n    except OSError: pass\n"
-    log = read_ebpf_log(observe([sys.executable, "-c", program], tmp_path).log)
+    log = read_ebpf_log(observe([sys.executable, "-c", program], tmp_path).logs[0])
 
     assert ['"/syscall-lab-phase/end"'] == [c.args for c in log.events if c.args is not None]
 
@@ -246,7 +260,7 @@ def test_marker_is_known_by_its_whole_path(ebpf, tmp_path) -> None:
 def test_counts_without_markers_have_no_phase(ebpf, tmp_path) -> None:
     """A command that is not a workload: its counts are all before any marker, and asking for
     the phase is a PhaseError naming the log."""
-    counts = read_ebpf_counts(observe(["/bin/true"], tmp_path, mode="counts").log)
+    counts = read_ebpf_counts(observe(["/bin/true"], tmp_path, mode="counts").logs[0])
 
     assert counts.profile() == counts.profile([0])
     with pytest.raises(PhaseError, match="run-1: expected one start and one end"):
@@ -273,7 +287,7 @@ def test_children_left_in_the_group_are_waited_for(ebpf, tmp_path) -> None:
     """As strace waits for every tracee, the run waits for a child the command left running,
     and records its calls."""
     command = ["/bin/sh", "-c", "(sleep 0.5; /bin/true) &"]
-    log = read_ebpf_log(observe(command, tmp_path).log)
+    log = read_ebpf_log(observe(command, tmp_path).logs[0])
 
     assert 3 == sum(1 for c in log.events if c.name == "execve")
 
@@ -289,9 +303,9 @@ def test_size_cap_stops_the_run(ebpf, tmp_path) -> None:
         measure_untraced=False,
     )  # fmt: skip
 
-    assert ("killed", True) == (result.metadata.status, result.observer.truncated)
+    assert ("killed", True) == (result.metadata.status, result.metadata.observer.truncated)
     assert "size cap of 65536 bytes" in result.metadata.error
-    assert result.log.stat().st_size <= 65536
+    assert result.logs[0].stat().st_size <= 65536
     assert [] == processes_with(token)
 
 
@@ -303,9 +317,10 @@ def test_signal_kills_the_group_and_marks_the_run_killed(ebpf, tmp_path, sig) ->
     token = f"{os.getpid()}{time.monotonic_ns()}"
     command = [*workload_command("cpu", seed=int(token)), "--loop"]
     runner = (
-        "from syscall_lab.capture.ebpf import capture_ebpf\n"
-        f"capture_ebpf({command!r}, label='ctrl-c', out_dir={str(tmp_path)!r}, "
-        "measure_untraced=False)\n"
+        "from syscall_lab.capture.ebpf import EbpfObserver\n"
+        "from syscall_lab.capture.run import capture_command\n"
+        f"capture_command({command!r}, label='ctrl-c', out_dir={str(tmp_path)!r}, "
+        "measure_untraced=False, observer=EbpfObserver())\n"
     )
     child = subprocess.Popen(
         [sys.executable, "-c", runner], env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -400,3 +415,125 @@ def test_capture_refuses_bad_options(tmp_path) -> None:
         capture_ebpf(["true"], label="x", out_dir=tmp_path, mode="all")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="size cap must be at least 4096 bytes"):
         capture_ebpf(["true"], label="x", out_dir=tmp_path, size_cap=100)
+
+
+@pytest.fixture(scope="module")
+def ebpf_logs(tmp_path_factory) -> tuple[Path, Path]:
+    """An events log and a counts log of the ``io`` workload (scale 0.25), captured here."""
+    reason = ebpf_unavailable(probe=True)
+    if reason is not None:
+        pytest.skip(f"eBPF tracing is unavailable: {reason}")
+    folder = tmp_path_factory.mktemp("ebpf-logs")
+    command = list(workload_command("io", scale=0.25))
+    events = observe(command, folder / "events")
+    counts = observe(command, folder / "counts", mode="counts")
+    return events.logs[0], counts.logs[0]
+
+
+@pytest.mark.ebpf
+def test_the_parser_reads_an_events_log_by_its_header(ebpf_logs) -> None:
+    """``read_trace`` and ``read_batches`` give an events log's calls in the event schema
+    (arguments null but the markers' paths, no ``-y`` paths), the phase cut finds its markers,
+    and ``count_trace`` counts them, whatever the engine."""
+    events_log, _ = ebpf_logs
+    log = read_ebpf_log(events_log)
+    expected = events_to_frame(log.events)
+    frame = read_trace(events_log)
+    args = frame["args"].dropna().unique().tolist()
+
+    pd.testing.assert_frame_equal(expected, frame)
+    assert sorted(args) == ['"/syscall-lab-phase/end"', '"/syscall-lab-phase/start"']
+    assert frame["kind"].eq("syscall").all()
+    assert len(frame) == sum(batch.num_rows for batch in read_batches(events_log))
+    assert len(cut_to_phase(frame)) > 0
+    for engine in ("auto", "reference", "fast"):
+        assert count_events(log.events) == count_trace(events_log, engine=engine)
+
+
+@pytest.mark.ebpf
+def test_the_parser_counts_a_counts_log_and_refuses_its_events(ebpf_logs) -> None:
+    """``count_trace`` gives a counts log's kernel counts; ``read_trace`` and ``read_batches``
+    refuse it in one line: it has no events."""
+    events_log, counts_log = ebpf_logs
+    message = r"a counts-only eBPF log has no events; count it"
+
+    assert read_ebpf_counts(counts_log).profile() == count_trace(counts_log)
+    assert without_seconds(count_trace(events_log)) == without_seconds(count_trace(counts_log))
+    with pytest.raises(InputError, match=message):
+        read_trace(counts_log)
+    with pytest.raises(InputError, match=message):
+        list(read_batches([counts_log]))
+
+
+@pytest.mark.ebpf
+def test_parse_profile_and_classify_take_ebpf_logs(ebpf_logs, tmp_path, capsys) -> None:
+    """The commands read eBPF logs like strace's: ``parse`` writes the events log's table,
+    ``profile`` counts both logs the same, ``classify`` scores the events log (the model
+    learnt from strace's traces: which label it gives is not held here); ``parse`` of a counts
+    log is one line and exit status 2."""
+    events_log, counts_log = ebpf_logs
+    out = tmp_path / "events.parquet"
+
+    assert 0 == main(["parse", str(events_log), "-o", str(out)])
+    pd.testing.assert_frame_equal(read_trace(events_log), read_parquet(out))
+    capsys.readouterr()
+    profiles = []
+    for log in (events_log, counts_log):
+        assert 0 == main(["profile", "--json", str(log)])
+        profiles.append(json.loads(capsys.readouterr().out))
+    assert [{k: v["calls"] for k, v in p["syscalls"].items()} for p in profiles[:1]] == [
+        {k: v["calls"] for k, v in p["syscalls"].items()} for p in profiles[1:]
+    ]
+    assert 2 == main(["parse", str(counts_log), "-o", str(tmp_path / "c.csv")])
+    assert "a counts-only eBPF log has no events" in capsys.readouterr().err
+    assert 0 == main(["classify", "--json", str(events_log)])
+    classified = json.loads(capsys.readouterr().out)
+    assert classified["label"] == max(classified["scores"], key=classified["scores"].get)
+    assert 1.0 == pytest.approx(sum(classified["scores"].values()))
+
+
+@pytest.mark.ebpf
+def test_capture_command_line_takes_the_observer(ebpf, tmp_path, capsys) -> None:
+    """``capture --observer ebpf --ebpf-mode counts --json`` makes a complete run with its counts
+    log; strace's own options are refused with it in one line."""
+    argv = ["capture", "--observer", "ebpf", "--ebpf-mode", "counts", "--json", "--no-untraced",
+            "--out", str(tmp_path), "--label", "t", "--", "/bin/true"]  # fmt: skip
+
+    assert 0 == main(argv)
+    (run,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert ("complete", 0) == (run["status"], run["exit_status"])
+    assert [str(Path(run["run_dir"]) / "ebpf-counts.log")] == run["logs"]
+    assert ("ebpf", "counts") == (
+        read_metadata(Path(run["run_dir"])).observer.name,
+        read_metadata(Path(run["run_dir"])).observer.mode,
+    )
+    assert 2 == main([*argv[:5], "--ff", *argv[5:]])
+    assert "--ff: strace options, not for --observer ebpf" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["capture", "run"])
+def test_commands_without_ebpf_give_the_reason(command, tmp_path, monkeypatch, capsys) -> None:
+    """Where bpftrace is missing, ``capture --observer ebpf`` and ``run --observer both`` say
+    why in one line, exit with status 2 and leave no folder."""
+    if platform.machine() != "x86_64":
+        pytest.skip("not an x86-64 machine: that is the reason there")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for program in ("strace", "true"):
+        found = shutil.which(program)
+        if found is not None:
+            (tools / program).symlink_to(found)
+    monkeypatch.setenv("PATH", str(tools))
+    out = tmp_path / "out"
+    argv = {
+        "capture": ["capture", "--observer", "ebpf", "--out", str(out), "--label", "t", "--",
+                    "true"],
+        "run": ["run", "--observer", "both", "--out", str(out), "--report",
+                str(tmp_path / "R.md")],
+    }[command]  # fmt: skip
+
+    assert 2 == main(argv)
+    err = capsys.readouterr().err
+    assert "bpftrace: command not found (install it: apt-get install bpftrace)" in err
+    assert 1 == len(err.strip().splitlines())
+    assert not out.exists()

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from syscall_lab.capture.run import capture_command, capture_condition, python_executable
-from syscall_lab.capture.strace import StraceOptions
+from syscall_lab.capture.strace import StraceObserver, StraceOptions
 from syscall_lab.classify.features import FEATURES, ClassifyError, trace_features
 from syscall_lab.classify.model import (
     CLASSES,
@@ -137,7 +137,7 @@ def test_ff_prefix_is_one_trace(model: ResourceModel, outside_dir: Path) -> None
         ["sh", "-c", script],
         label="ff",
         out_dir=outside_dir,
-        strace_options=separate,
+        observer=StraceObserver(separate),
         measure_untraced=False,
     )
     assert len(result.logs) >= 2  # sh and dd at least (a shell may exec ls in its place)

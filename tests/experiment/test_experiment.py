@@ -245,9 +245,9 @@ def test_load_refuses_a_folder_that_is_not_an_experiment(tmp_path: Path) -> None
     ("text", "message"),
     [
         ("{not json", "cannot read"),
-        ('{"format_version": 99}', "format_version 99, expected 1"),
+        ('{"format_version": 99}', "format_version 99, expected 2"),
         ("[]", "format_version None"),
-        ('{"format_version": 1}', "cannot load the experiment"),
+        ('{"format_version": 2}', "cannot load the experiment"),
     ],
     ids=["invalid-json", "newer-format", "not-an-object", "no-settings"],
 )
@@ -421,7 +421,9 @@ def test_find_shift_errors(small: ExperimentData) -> None:
 @pytest.mark.strace
 def test_runs_of_an_unknown_condition(small: ExperimentData) -> None:
     """Asking for a condition that has no runs names the ones that do."""
-    with pytest.raises(ExperimentError, match="no runs of condition 'memory'; have normal"):
+    with pytest.raises(
+        ExperimentError, match="no runs of condition 'memory' under strace; have normal"
+    ):
         small.runs_of("memory")
 
 

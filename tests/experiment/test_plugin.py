@@ -87,22 +87,26 @@ def test_header_shows_strace_and_the_settings(plugin: pytest.Pytester) -> None:
     plugin.makepyfile("def test_nothing():\n    assert 1 + 1 == 2\n")
     result = plugin.runpytest(
         "--syscall-repeats", "7", "--syscall-scale", "0.5", "--syscall-backend", "stress-ng",
-        "--syscall-seed", "3", "--syscall-out", "here",
+        "--syscall-seed", "3", "--syscall-observer", "strace", "--syscall-out", "here",
     )  # fmt: skip
     assert pytest.ExitCode.OK == result.ret
     strace = "strace [0-9]*" if shutil.which("strace") else "strace not found"
     result.stdout.fnmatch_lines(
         [f"syscall-lab: {strace}, stress-ng *; "
-         "repeats=7, scale=0.5, backend=stress-ng, seed=3, out=here"]
+         "repeats=7, scale=0.5, backend=stress-ng, seed=3, observer=strace, out=here"]
     )  # fmt: skip
 
 
 def test_header_defaults(plugin: pytest.Pytester) -> None:
-    """Without options: 5 repeats, scale 1, python backend, seed 0, pytest's temporary base."""
+    """Without options: 5 repeats, scale 1, python backend, seed 0, observer auto, pytest's
+    temporary base."""
     plugin.makepyfile("def test_nothing():\n    assert 1 + 1 == 2\n")
     result = plugin.runpytest()
     result.stdout.fnmatch_lines(
-        ["syscall-lab: *; repeats=5, scale=1, backend=python, seed=0, out=<pytest tmp>"]
+        [
+            "syscall-lab: *; repeats=5, scale=1, backend=python, seed=0, observer=auto, "
+            "out=<pytest tmp>"
+        ]
     )
 
 
@@ -116,6 +120,7 @@ def test_help_lists_the_options(plugin: pytest.Pytester) -> None:
             "*--syscall-scale=X*",
             "*--syscall-backend=NAME*",
             "*--syscall-seed=N*",
+            "*--syscall-observer=NAME*",
             "*--syscall-out=DIR*",
         ]
     )

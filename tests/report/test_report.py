@@ -108,7 +108,7 @@ def _metadata(condition: str, repeat: int) -> RunMetadata:
         label=condition,
         repeat=repeat,
         command=("python", "-m", "workloads", condition),
-        strace_argv=("/usr/bin/strace", "-f", "-ttt", "-T", "-o", "trace.log", "--", "python"),
+        observer_argv=("/usr/bin/strace", "-f", "-ttt", "-T", "-o", "trace.log", "--", "python"),
         start_utc=f"2026-01-01T00:00:{repeat:02d}+00:00",
         status="complete",
         environment=ENVIRONMENT,
