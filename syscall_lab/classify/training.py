@@ -35,7 +35,9 @@ def _run_logs(run_dir: Path, names: Sequence[str]) -> tuple[Path, ...]:
 
 
 def training_runs(folder: Path | str) -> list[tuple[str, tuple[Path, ...]]]:
-    """``(class, raw logs)`` of every complete run in ``folder`` whose condition is a class.
+    """``(class, raw logs)`` of every complete strace run in ``folder`` whose condition is a
+    class. Runs of the eBPF observer are left out: the features read ``mmap``'s flags and the
+    bytes moved, which only strace decodes.
 
     ``folder`` is an experiment (``experiment.json``, read with
     :func:`~syscall_lab.experiment.store.load_experiment`; the raw logs of ``runs/``) or a folder
@@ -52,18 +54,19 @@ def training_runs(folder: Path | str) -> list[tuple[str, tuple[Path, ...]]]:
     if (folder / EXPERIMENT_FILE).is_file():
         for run in load_experiment(folder).runs:
             label = class_of(run.metadata.condition, run.metadata.label)
-            if label is not None:
+            if label is not None and run.metadata.observer.name == "strace":
                 found.append((label, _run_logs(run.run_dir, run.metadata.logs)))
     else:
         for path in sorted(folder.rglob(METADATA_FILE)):
             metadata = read_metadata(path.parent)
             label = class_of(metadata.condition, metadata.label)
-            if label is not None and metadata.status == "complete":
+            strace = metadata.observer.name == "strace"
+            if label is not None and strace and metadata.status == "complete":
                 found.append((label, _run_logs(path.parent, metadata.logs)))
     if not found:
         raise InputError(
-            f"{folder}: no complete run of {', '.join(CLASSES)} (an experiment folder, or run "
-            "folders with metadata.json)"
+            f"{folder}: no complete strace run of {', '.join(CLASSES)} (an experiment folder, "
+            "or run folders with metadata.json)"
         )
     return found
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from syscall_lab.capture.ebpf import EbpfObserver, ebpf_unavailable
 from syscall_lab.capture.run import capture_command, capture_condition, python_executable
 from syscall_lab.capture.strace import StraceObserver, StraceOptions
 from syscall_lab.classify.features import FEATURES, ClassifyError, trace_features
@@ -25,7 +26,7 @@ from syscall_lab.classify.model import (
     fit_model,
     load_model,
 )
-from syscall_lab.classify.training import cache_path, default_model, train_model
+from syscall_lab.classify.training import cache_path, default_model, train_model, training_runs
 from syscall_lab.cli import main
 from syscall_parse.errors import InputError
 from syscall_parse.table import read_trace
@@ -159,6 +160,23 @@ def test_scores_sum_to_one_and_label_is_argmax(
 
 
 @pytest.mark.strace
+@pytest.mark.ebpf
+def test_training_leaves_out_ebpf_runs(training_dir: Path, tmp_path: Path) -> None:
+    """A run of the eBPF observer among the run folders is not trained on: its log has neither
+    mmap's flags nor the bytes moved, which the features read."""
+    reason = ebpf_unavailable(probe=True)
+    if reason is not None:
+        pytest.skip(f"eBPF tracing is unavailable: {reason}")
+    folder = tmp_path / "mixed"
+    shutil.copytree(training_dir, folder)
+    ebpf_run = capture_condition(
+        "memory", out_dir=folder, observer=EbpfObserver(), measure_untraced=False
+    )
+    assert ebpf_run.complete
+    trained = {logs[0].parent for _, logs in training_runs(folder)}
+    assert (8, False) == (len(trained), ebpf_run.run_dir in trained)
+
+
 def test_model_round_trip(model: ResourceModel, tmp_path: Path) -> None:
     """A saved model loads back equal and scores the same."""
     path = model.save(tmp_path / "model.json")
@@ -272,7 +290,7 @@ def test_train_and_classify_commands(
                      "not a classifier model file", id="bad-model"),
         pytest.param(["classify", "--model", "{tmp}/nosuch.json", "{tmp}/text.txt"],
                      "no such model file", id="missing-model"),
-        pytest.param(["train", "{tmp}", "-o", "{tmp}/m.json"], "no complete run",
+        pytest.param(["train", "{tmp}", "-o", "{tmp}/m.json"], "no complete strace run",
                      id="train-no-runs"),
     ],
 )  # fmt: skip
