@@ -1,0 +1,12 @@
+"""Any strace log as a timeline in the Chrome Trace Event format (Perfetto, chrome://tracing).
+
+:mod:`~syscall_lab.timeline.clock` puts each log's stamps on one clock,
+:mod:`~syscall_lab.timeline.tracks` turns events into trace events on process and thread
+tracks, :mod:`~syscall_lab.timeline.trace_events` writes each one's JSON, and
+:mod:`~syscall_lab.timeline.writer` streams them into the file (``write_timeline``).
+"""
+
+from syscall_lab.timeline.clock import TimelineError
+from syscall_lab.timeline.writer import Timeline, write_timeline
+
+__all__ = ["Timeline", "TimelineError", "write_timeline"]
