@@ -62,8 +62,7 @@ def metadata(name: str, pid: int, tid: int, ts: int, args: dict) -> str:
 def flow_start(flow: int, cat: str, pid: int, tid: int, ts: int) -> str:
     """The tail of a flow arrow, bound to the slice of ``pid``/``tid`` at ``ts`` (its ``cat``)."""
     return (
-        f'{{"ph":"s","name":"clone","cat":"{cat}","id":{flow},"pid":{pid},"tid":{tid},'
-        f'"ts":{ts}}}'
+        f'{{"ph":"s","name":"clone","cat":"{cat}","id":{flow},"pid":{pid},"tid":{tid},"ts":{ts}}}'
     )
 
 

@@ -9,8 +9,9 @@ with ``-p``, or its creator not traced) becomes a process of its own at the end 
 
 Each call that returned is a complete slice (``X``) from its start, ``dur`` its ``-T`` time (0
 without ``-T``); a call that never returned is a slice begun (``B``) and never ended, open to
-the end of the trace. A thread's slices never overlap: a slice starts no earlier than the
-previous one on its thread ended (stamps are rounded, and ``-t`` has whole seconds). Signals
+the end of the trace. A thread's slices never overlap: a slice that would start before the
+previous one on its thread ended starts there, its duration kept (stamps are rounded to the
+microsecond, ``-t`` to the second, and a ``-T`` time is measured apart from the stamp). Signals
 and exits are instants. A process is named after the program its ``execve`` ran (its
 basename), a thread after its ``-Y`` comm where the creating ``clone`` returns one, or a
 ``prctl(PR_SET_NAME)``, else its process's name. Each ``clone`` that created a traced pid is a
@@ -87,6 +88,8 @@ class _Thread:
     first: tuple[int, str] | None = None  # ts and cat of its first event
     flows: list[tuple[int, str]] = field(default_factory=list)  # (id, tail) awaiting it
     held: list[tuple[int, Row]] = field(default_factory=list)
+    # where the clone that created it puts it: (process, ts, program, comm)
+    birth: tuple[int, int, str | None, str | None] | None = None
 
 
 class LogTracks:
@@ -135,6 +138,8 @@ class LogTracks:
         if thread is None:
             thread = self._new_thread(pid, ts)
         row = (kind, name, args, ret, retval, errno, errno_text, duration, returned, signal, status)
+        if thread.pid is None and thread.birth is not None:
+            self._release(thread, *thread.birth)
         if thread.pid is None:
             thread.held.append((ts, row))
             if len(thread.held) > HOLD:
@@ -143,9 +148,10 @@ class LogTracks:
         self._event(thread, ts, row)
 
     def close(self) -> None:
-        """Pids no clone created become processes; clones of pids without events are dropped."""
+        """Pids no clone created become processes; clones of pids without events are dropped
+        (strace without -f does not follow them)."""
         for thread in list(self._threads.values()):
-            if thread.pid is None:
+            if thread.held:
                 self._release(thread, thread.tid, 0)
         for thread in self._threads.values():
             self._counts.flows_dropped += len(thread.flows)
@@ -153,7 +159,6 @@ class LogTracks:
     def _new_thread(self, pid: int | None, ts: int) -> _Thread:
         thread = _Thread(self._id(NO_PID if pid is None else pid))
         self._threads[pid] = thread
-        self._counts.threads += 1
         if len(self._threads) == 1:  # the log's first pid: its first process
             self._process(thread, thread.tid, ts)
         return thread
@@ -164,6 +169,7 @@ class LogTracks:
     ) -> None:  # fmt: skip
         """``thread`` joins process ``pid``: a new one when ``pid`` is its own tid."""
         thread.pid = pid
+        self._counts.threads += 1
         if pid == thread.tid:
             self._counts.processes += 1
             self._emit(te.metadata("process_sort_index", pid, pid, ts,
@@ -199,7 +205,7 @@ class LogTracks:
             values = {"args": args, "ret": ret, "errno": errno, "errno_text": errno_text}
             if returned:
                 cat = "syscall" if errno is None else "syscall,error"
-                stop = max(ts + round((duration or 0.0) * SECOND), start)
+                stop = start + round((duration or 0.0) * SECOND)
                 self._emit(te.complete(name, cat, pid, tid, start, stop - start, values))
                 self._counts.complete += 1
             else:
@@ -254,7 +260,6 @@ class LogTracks:
         if child is None:
             child = _Thread(self._id(child_pid))
             self._threads[child_pid] = child
-            self._counts.threads += 1
         if child.first is None:
             child.flows.append((self._flow, tail))
         else:
@@ -268,7 +273,9 @@ class LogTracks:
         in_parent = name in ("clone", "clone3") and "CLONE_THREAD" in args
         # A new process runs its parent's program until it execs.
         program = None if in_parent else self._names.get(parent.pid)
-        self._release(
-            child, parent.pid if in_parent else child.tid, ts, program,
+        child.birth = (
+            parent.pid if in_parent else child.tid, ts, program,
             comm.group(1) if comm is not None else None,
         )  # fmt: skip
+        if child.held:
+            self._release(child, *child.birth)

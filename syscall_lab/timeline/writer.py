@@ -84,13 +84,13 @@ def log_sets(sources: Sequence[str | os.PathLike[str]]) -> list[list[str]]:
 
 
 def _is_ff(log: list[str]) -> bool:
-    return len(log) > 1 or not Path(log[0]).exists() and log[0] != "-"
+    return len(log) > 1 or (not Path(log[0]).exists() and log[0] != "-")
 
 
 def _open(temp: Path, gz: bool) -> IO[str]:
     if gz:
         return gzip.open(temp, "wt", encoding="utf-8", compresslevel=6)
-    return open(temp, "w", encoding="utf-8", buffering=1 << 20)  # noqa: SIM115 - closed by caller
+    return open(temp, "w", encoding="utf-8", buffering=1 << 20)
 
 
 def write_timeline(
@@ -148,12 +148,11 @@ def write_timeline(
             "generator": "syscall-lab timeline",
             "logs": names,
             "clocks": [clock.kind.value for clock in clocks if clock.kind is not None],
-            "durations": "strace -T" if timed else "none: the logs have no -T, calls are "
-            "0-length slices at their start",
+            "durations": "strace -T"
+            if timed
+            else "none: the logs have no -T, calls are 0-length slices at their start",
         }
-        handle.write(
-            f'\n],\n"displayTimeUnit":"ns",\n"otherData":{json.dumps(other)}}}\n'
-        )
+        handle.write(f'\n],\n"displayTimeUnit":"ns",\n"otherData":{json.dumps(other)}}}\n')
     return Timeline(
         out, tuple(names), tuple(other["clocks"]), rows, unparsed, timed,  # type: ignore[arg-type]
         counts.complete, counts.open, counts.instants, counts.flows, counts.processes,
@@ -169,7 +168,9 @@ def _check_clocks(clocks: list[Clock], ff: bool) -> None:
             f"{clocks[-1].source}: a -ff set with -r stamps alone cannot be put on one clock "
             "(each delta counts from the line before it in any file); trace with -ttt"
         )
-    epoch = {clock.kind is ClockKind.EPOCH for clock in clocks if clock.kind and clock.kind.absolute}
+    epoch = {
+        clock.kind is ClockKind.EPOCH for clock in clocks if clock.kind and clock.kind.absolute
+    }
     if len(epoch) > 1:
         raise TimelineError(
             f"{clocks[-1].source}: -ttt and -t/-tt logs cannot share a clock "
