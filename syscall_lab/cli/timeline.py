@@ -12,7 +12,7 @@ def add_timeline(
 ) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "timeline",
-        help="write a trace as a timeline for Perfetto's UI or chrome://tracing",
+        help="write a timeline to open in Perfetto's UI or chrome://tracing",
         description="Write strace logs as one timeline in the Chrome Trace Event format "
         "(JSON), which Perfetto's UI (ui.perfetto.dev) and chrome://tracing open: a track "
         "per thread under its process, each call a slice with its arguments and result, "
@@ -31,7 +31,7 @@ def add_timeline(
 
 
 def run_timeline(args: argparse.Namespace) -> int:
-    from syscall_lab.timeline import write_timeline
+    from syscall_lab.timeline.writer import write_timeline
     from syscall_parse.errors import NotStraceOutput
     from syscall_parse.inputs import check_strace_output
 

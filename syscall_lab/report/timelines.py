@@ -12,7 +12,8 @@ from pathlib import Path
 
 from syscall_lab.capture.run import run_logs
 from syscall_lab.experiment.dataset import ExperimentData
-from syscall_lab.timeline import TimelineError, write_timeline
+from syscall_lab.timeline.clock import TimelineError
+from syscall_lab.timeline.writer import write_timeline
 from syscall_parse.errors import TraceError
 
 __all__ = ["TIMELINES", "write_timelines"]

@@ -5,8 +5,3 @@
 tracks, :mod:`~syscall_lab.timeline.trace_events` writes each one's JSON, and
 :mod:`~syscall_lab.timeline.writer` streams them into the file (``write_timeline``).
 """
-
-from syscall_lab.timeline.clock import TimelineError
-from syscall_lab.timeline.writer import Timeline, write_timeline
-
-__all__ = ["Timeline", "TimelineError", "write_timeline"]
