@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["begin", "complete", "flow_end", "flow_start", "instant", "metadata"]
+__all__ = ["begin", "call_args", "complete", "flow_end", "flow_start", "instant", "metadata"]
 
 _text = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C: a str as JSON text
 
@@ -30,19 +30,29 @@ def _args(values: dict[str, str | int | None]) -> str:
     return "{" + ",".join(members) + "}"
 
 
-def complete(name: str, cat: str, pid: int, tid: int, ts: int, dur: int, args: dict) -> str:
-    """A slice of ``dur`` microseconds: one call that returned."""
+def call_args(args: str, ret: str | None, errno: str | None, errno_text: str | None) -> str:
+    """A call's ``args``: its argument text, return token, and errno with its text if any."""
+    text = f'{{"args":{_text(args)}'
+    if ret is not None:
+        text += f',"ret":{_text(ret)}'
+    if errno is not None:
+        text += f',"errno":{_text(errno)},"errno_text":{_text(errno_text or "")}'
+    return text + "}"
+
+
+def complete(name: str, cat: str, pid: int, tid: int, ts: int, dur: int, args: str) -> str:
+    """A slice of ``dur`` microseconds: one call that returned (``args``: ``call_args``)."""
     return (
         f'{{"ph":"X","name":{_text(name)},"cat":"{cat}","pid":{pid},"tid":{tid},'
-        f'"ts":{ts},"dur":{dur},"args":{_args(args)}}}'
+        f'"ts":{ts},"dur":{dur},"args":{args}}}'
     )
 
 
-def begin(name: str, cat: str, pid: int, tid: int, ts: int, args: dict) -> str:
+def begin(name: str, cat: str, pid: int, tid: int, ts: int, args: str) -> str:
     """A slice begun and never ended: a call that never returned, open to the trace's end."""
     return (
         f'{{"ph":"B","name":{_text(name)},"cat":"{cat}","pid":{pid},"tid":{tid},'
-        f'"ts":{ts},"args":{_args(args)}}}'
+        f'"ts":{ts},"args":{args}}}'
     )
 
 

@@ -202,7 +202,7 @@ class LogTracks:
         assert pid is not None
         start = max(ts, thread.end)
         if kind == "syscall":
-            values = {"args": args, "ret": ret, "errno": errno, "errno_text": errno_text}
+            values = te.call_args(args or "", ret, errno, errno_text)
             if returned:
                 cat = "syscall" if errno is None else "syscall,error"
                 stop = start + round((duration or 0.0) * SECOND)
