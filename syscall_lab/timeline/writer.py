@@ -9,7 +9,6 @@ all (``syscall_parse.atomic``).
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import json
 import os
@@ -54,18 +53,6 @@ class Timeline:
     processes: int
     threads: int
     flows_dropped: int
-
-    def to_json(self) -> dict[str, object]:
-        """The fields by name, the path as text and tuples as lists."""
-        return {
-            field.name: _jsonable(getattr(self, field.name)) for field in dataclasses.fields(self)
-        }
-
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, Path):
-        return str(value)
-    return list(value) if isinstance(value, tuple) else value
 
 
 def log_sets(sources: Sequence[str | os.PathLike[str]]) -> list[list[str]]:
@@ -141,15 +128,9 @@ def write_timeline(
                     tracks.feed(*row)
                 timed = timed or batch.column("duration").null_count < batch.num_rows
                 _check_clocks(clocks, _is_ff(log))
-                if parts:
-                    handle.write(("" if first else ",\n") + ",\n".join(parts))
-                    parts.clear()
-                    first = False
+                first = _write(handle, parts, first)
             tracks.close()
-            if parts:
-                handle.write(("" if first else ",\n") + ",\n".join(parts))
-                parts.clear()
-                first = False
+            first = _write(handle, parts, first)
             if batches.rows == 0:
                 raise TimelineError(f"{name}: no strace event to put on a timeline")
             rows += batches.rows
@@ -168,6 +149,16 @@ def write_timeline(
         counts.complete, counts.open, counts.instants, counts.flows, counts.processes,
         counts.threads, counts.flows_dropped,
     )  # fmt: skip
+
+
+def _write(handle: IO[str], parts: list[str], first: bool) -> bool:
+    """Write the events of ``parts`` after those written (none yet: ``first``) and empty it;
+    whether none is written yet."""
+    if not parts:
+        return first
+    handle.write(("" if first else ",\n") + ",\n".join(parts))
+    parts.clear()
+    return False
 
 
 def _check_clocks(clocks: list[Clock], ff: bool) -> None:
