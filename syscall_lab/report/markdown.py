@@ -136,6 +136,7 @@ def write_report(
     (:func:`syscall_lab.report.figures.write_figures`) land in ``out``'s folder.
     """
     from syscall_lab.report.figures import write_figures
+    from syscall_lab.report.timelines import write_timelines
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -148,5 +149,6 @@ def write_report(
         detection=detection,
         anomaly=anomaly,
     )
-    write_text(out, text)
+    timelines = write_timelines(analysis.data, out.parent)
+    write_text(out, text + ("\n" + "\n".join(timelines) + "\n" if timelines else ""))
     return out
