@@ -31,6 +31,7 @@ __all__ = [
     "PublishedResult",
     "adfa_caption",
     "adfa_table",
+    "attack_type",
     "benchmark_adfa",
     "default_adfa_dir",
     "load_adfa",
@@ -82,6 +83,15 @@ def default_adfa_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "shared" / "data" / "adfa-ld"
 
 
+def attack_type(folder: Path) -> str:
+    """The attack type of an attack folder: ``Hydra_FTP_3`` => ``Hydra_FTP``; InputError when
+    its name is not ``<type>_<run>``."""
+    match = _ATTACK_FOLDER.match(folder.name)
+    if match is None:
+        raise InputError(f"{folder}: attack folder name is not <type>_<run>")
+    return match["type"]
+
+
 def read_adfa_trace(path: Path) -> tuple[str, ...]:
     """The syscall names of one ADFA-LD trace file (i386 numbers separated by spaces)."""
     text = path.read_text(encoding="ascii", errors="strict")
@@ -105,12 +115,7 @@ def load_adfa(root: Path | str) -> AdfaDataset:
     splits: dict[str, list[AdfaTrace]] = {split: [] for split in ADFA_SPLITS}
     for split, folder in ADFA_SPLITS.items():
         for path in sorted((root / folder).rglob("*.txt")):
-            attack = None
-            if split == "attack":
-                match = _ATTACK_FOLDER.match(path.parent.name)
-                if match is None:
-                    raise InputError(f"{path.parent}: attack folder name is not <type>_<run>")
-                attack = match["type"]
+            attack = attack_type(path.parent) if split == "attack" else None
             relative = path.relative_to(root).as_posix()
             splits[split].append(AdfaTrace(relative, split, attack, read_adfa_trace(path)))
     empty = [ADFA_SPLITS[split] for split, traces in splits.items() if not traces]
