@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from syscall_lab.cli import capture, classify, evaluate, parse, profile, run
+from syscall_lab.cli import capture, classify, evaluate, ingest, parse, profile, run
 from syscall_lab.errors import SyscallLabError
 from syscall_parse.errors import TraceError
 
@@ -35,6 +35,7 @@ COMMANDS: list[tuple[AddCommand, RunCommand]] = [
     (evaluate.add_evaluate, evaluate.run_evaluate),
     (classify.add_train, classify.run_train),
     (classify.add_classify, classify.run_classify),
+    (ingest.add_ingest, ingest.run_ingest),
 ]
 
 

@@ -27,10 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from syscall_lab.capture.metadata import METADATA_FILE, read_metadata
-from syscall_lab.capture.run import run_logs
-from syscall_lab.detect.adfa import ADFA_SPLITS, attack_type
 from syscall_lab.errors import SyscallLabError
-from syscall_lab.experiment.store import EXPERIMENT_FILE
 
 __all__ = ["FORMS", "IngestUsageError", "Source", "find_sources"]
 
@@ -77,6 +74,8 @@ def _grouped(files: Sequence[Path]) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def _run_source(folder: Path) -> Source | None:
+    from syscall_lab.capture.run import run_logs
+
     logs = run_logs(folder)
     if not logs:
         return None
@@ -89,6 +88,8 @@ def _run_source(folder: Path) -> Source | None:
 
 
 def _adfa_sources(root: Path) -> Iterator[Source]:
+    from syscall_lab.detect.adfa import ADFA_SPLITS, attack_type
+
     for split, folder in ADFA_SPLITS.items():
         for path in sorted((root / folder).rglob("*.txt")):
             if split == "attack":
@@ -101,10 +102,14 @@ def _adfa_sources(root: Path) -> Iterator[Source]:
 
 
 def _is_adfa(folder: Path) -> bool:
+    from syscall_lab.detect.adfa import ADFA_SPLITS
+
     return all((folder / name).is_dir() for name in ADFA_SPLITS.values())
 
 
 def _folder_sources(root: Path, skip: Path | None) -> Iterator[Source]:
+    from syscall_lab.experiment.store import EXPERIMENT_FILE
+
     if _is_adfa(root):
         yield from _adfa_sources(root)
         return
