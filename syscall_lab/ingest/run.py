@@ -5,7 +5,8 @@ more than reading a small log does.
 
 The manifest is written as outcomes come in (every ``MANIFEST_SECONDS``) and once more at the
 end, however the run ends, so a killed or interrupted run keeps what it finished; the parts it
-was writing were never renamed into place, and the next run reads their sources again. One
+was writing were never renamed into place (hidden temporary files, removed at the end of the
+next run, or of this one when it ends well), and the next run reads their sources again. One
 ingest at a time writes a dataset (a lock file, ``.ingest.lock``, holds the others off).
 """
 
@@ -153,6 +154,7 @@ def ingest(
                 if time.monotonic() - written >= MANIFEST_SECONDS:
                     write_manifest(dataset, entries)
                     written = time.monotonic()
+            _remove_leftovers(dataset)  # of workers killed mid-write: their sources were redone
         finally:
             for future in by_future:
                 future.cancel()

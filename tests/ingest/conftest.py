@@ -123,7 +123,10 @@ def dask_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskPro
     says which) and two ``dask worker`` processes of one thread, all stopped at the end."""
     folder = tmp_path_factory.mktemp("dask")
     scheduler_file = folder / "scheduler.json"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     dask = [sys.executable, "-m", "dask"]
     processes: list[subprocess.Popen[bytes]] = []
 
@@ -148,9 +151,19 @@ def dask_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskPro
         cluster = DaskProcesses(address, scheduler)
         for _ in range(2):
             cluster.workers.append(
-                start("worker", address, "--host", "127.0.0.1", "--nthreads", "1",
-                      "--no-dashboard", "--local-directory", str(folder),
-                      "--death-timeout", "60")  # fmt: skip
+                start(
+                    "worker",
+                    address,
+                    "--host",
+                    "127.0.0.1",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--local-directory",
+                    str(folder),
+                    "--death-timeout",
+                    "60",
+                )
             )
         yield cluster
     finally:

@@ -85,10 +85,13 @@ def test_corrupt_sources_fail_alone(corpus_copy, tmp_path, capsys):
     assert 1 == status
     assert (8, 6, 2) == (summary["sources"], summary["ingested"], summary["failed"])
     failed = {e.source: e.error for e in read_manifest(dataset).values() if e.status == "failed"}
-    assert {str(corpus_copy / "normal" / "cut.log.gz"), str(corpus_copy / "other" / "binary.log")} == set(failed)
+    assert {
+        str(corpus_copy / "normal" / "cut.log.gz"),
+        str(corpus_copy / "other" / "binary.log"),
+    } == set(failed)
     assert all(f"failed: {error}" in err for error in failed.values())
-    assert "Compressed file ended" in failed[str(corpus_copy / "normal" / "cut.log.gz")]
-    assert "not strace output" in failed[str(corpus_copy / "other" / "binary.log")]
+    assert "Compressed file ended" in failed[str(cut)]
+    assert "not strace output" in failed[str(binary)]
     assert 6 == len(list(dataset.glob("label=*/part-*.parquet")))
 
 
@@ -112,8 +115,19 @@ def test_a_killed_write_leaves_no_part(corpus, tmp_path, local_client):
         pytest.param(["ingest", "{corpus}"], id="no-output"),
         pytest.param(["ingest", "-o", "{tmp}/ds"], id="no-source"),
         pytest.param(["ingest", "{corpus}", "-o", "{tmp}/ds", "--workers", "0"], id="workers-0"),
-        pytest.param(["ingest", "{corpus}", "-o", "{tmp}/ds", "--workers", "1",
-                      "--scheduler", "tcp://127.0.0.1:1"], id="both"),  # fmt: skip
+        pytest.param(
+            [
+                "ingest",
+                "{corpus}",
+                "-o",
+                "{tmp}/ds",
+                "--workers",
+                "1",
+                "--scheduler",
+                "tcp://127.0.0.1:1",
+            ],
+            id="both",
+        ),
     ],
 )
 def test_usage_errors_exit_2(argv, corpus, tmp_path):
@@ -126,13 +140,22 @@ def test_usage_errors_exit_2(argv, corpus, tmp_path):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        pytest.param(["ingest", "{tmp}/nothere", "-o", "{tmp}/ds"], "nothere: no such file",
-                     id="missing-source"),  # fmt: skip
+        pytest.param(
+            ["ingest", "{tmp}/nothere", "-o", "{tmp}/ds"],
+            "nothere: no such file",
+            id="missing-source",
+        ),
         pytest.param(["ingest", "-", "-o", "{tmp}/ds"], "standard input", id="stdin"),
-        pytest.param(["ingest", "{corpus}", "-o", "{corpus}/normal/ls.log"], "not a folder",
-                     id="output-is-a-file"),  # fmt: skip
-        pytest.param(["profile", "{corpus}/normal/ls.log", "--by", "label"], "apply to a dataset",
-                     id="by-without-dataset"),  # fmt: skip
+        pytest.param(
+            ["ingest", "{corpus}", "-o", "{corpus}/normal/ls.log"],
+            "not a folder",
+            id="output-is-a-file",
+        ),
+        pytest.param(
+            ["profile", "{corpus}/normal/ls.log", "--by", "label"],
+            "apply to a dataset",
+            id="by-without-dataset",
+        ),
     ],
 )
 def test_bad_arguments_are_one_line_and_exit_2(argv, message, corpus, tmp_path, capsys):
