@@ -76,8 +76,9 @@ def test_corrupt_sources_fail_alone(corpus_copy, tmp_path, capsys):
     """A cut gzip and a binary file are failed, each named on stderr with its error, the
     others ingested: exit status 1, and the manifest says which failed and why."""
     good = (corpus_copy / "normal" / "ls-again.log.gz").read_bytes()
-    (corpus_copy / "normal" / "cut.log.gz").write_bytes(good[: len(good) // 2])
-    (corpus_copy / "other" / "binary.log").write_bytes(gzip.compress(bytes(range(256)) * 64))
+    cut, binary = corpus_copy / "normal" / "cut.log.gz", corpus_copy / "other" / "binary.log"
+    cut.write_bytes(good[: len(good) // 2])
+    binary.write_bytes(gzip.compress(bytes(range(256)) * 64))
     dataset = tmp_path / "ds"
     status = main(["ingest", str(corpus_copy), "-o", str(dataset), "--workers", "1", "--json"])
     out, err = capsys.readouterr()
@@ -85,10 +86,7 @@ def test_corrupt_sources_fail_alone(corpus_copy, tmp_path, capsys):
     assert 1 == status
     assert (8, 6, 2) == (summary["sources"], summary["ingested"], summary["failed"])
     failed = {e.source: e.error for e in read_manifest(dataset).values() if e.status == "failed"}
-    assert {
-        str(corpus_copy / "normal" / "cut.log.gz"),
-        str(corpus_copy / "other" / "binary.log"),
-    } == set(failed)
+    assert {str(cut), str(binary)} == set(failed)
     assert all(f"failed: {error}" in err for error in failed.values())
     assert "Compressed file ended" in failed[str(cut)]
     assert "not strace output" in failed[str(binary)]
