@@ -36,7 +36,7 @@ def add_ingest(
     parser = sub.add_parser(
         "ingest",
         help="ingest logs, runs and corpora into a Parquet dataset (Dask)",
-        description="Read every source into one Parquet dataset, hive-partitioned by label, "
+        description="Read every source into one Parquet dataset, hive-partitioned by label,\n"
         "with a manifest, on a local Dask cluster or the one at --scheduler.",
         epilog=_INGEST_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
