@@ -3,7 +3,7 @@
 A source is one log (plain or compressed), one ``-ff`` set (``PREFIX.PID`` files joined by their
 prefix), or one ADFA-LD trace. ``find_sources`` turns the command line's arguments into sources:
 
-- a file is a log, labelled with the name of its folder; a path that is no file but the prefix
+- a file is a log, labelled with the name of its folder (``unlabelled`` for ``/``); a path that is no file but the prefix
   of ``-ff`` files is that set;
 - a folder is searched recursively, and every regular file in it is a source (files named
   ``PREFIX.PID`` with one prefix, two or more, are one ``-ff`` set), labelled with the name of
@@ -29,13 +29,17 @@ from pathlib import Path
 from syscall_lab.capture.metadata import METADATA_FILE, read_metadata
 from syscall_lab.errors import SyscallLabError
 
-__all__ = ["FORMS", "IngestUsageError", "Source", "find_sources"]
+__all__ = ["FORMS", "UNLABELLED", "IngestUsageError", "Source", "find_sources"]
 
 FORMS = ("strace", "adfa")
 """How a source is read: strace output (any form the parser reads) or an ADFA-LD trace."""
 
 # 'trace.log.7832' => ('trace.log', 7832): the pid suffix strace -ff gives each file.
 _FF_NAME = re.compile(r"^(?P<prefix>.+)\.(?P<pid>\d+)$")
+
+
+UNLABELLED = "unlabelled"
+"""The label of a log whose folder has no name (the root folder)."""
 
 
 class IngestUsageError(SyscallLabError):
@@ -133,7 +137,7 @@ def _folder_sources(root: Path, skip: Path | None) -> Iterator[Source]:
             yield from _adfa_sources(folder)
             continue
         relative = folder.relative_to(root).parts
-        label = relative[0] if relative else root.resolve().name
+        label = relative[0] if relative else root.resolve().name or UNLABELLED
         files = [folder / name for name in names if (folder / name).is_file()]
         for key, paths in _grouped(files):
             yield Source(key, paths, "strace", label)
@@ -157,14 +161,14 @@ def find_sources(
         if path.is_dir():
             sources = list(_folder_sources(path, skip_path))
         elif path.is_file():
-            sources = [Source(str(path), (str(path),), "strace", path.parent.name)]
+            sources = [Source(str(path), (str(path),), "strace", path.parent.name or UNLABELLED)]
         else:
             members = sorted(path.parent.glob(f"{path.name}.*")) if path.parent.is_dir() else []
             pids = [p for p in members if _FF_NAME.match(p.name) and p.is_file()]
             if not pids:
                 raise IngestUsageError(f"{argument}: no such file or folder, nor -ff files")
             paths = tuple(str(p) for p in sorted(pids, key=lambda p: int(p.name.rsplit(".", 1)[1])))
-            sources = [Source(str(path), paths, "strace", path.parent.name)]
+            sources = [Source(str(path), paths, "strace", path.parent.name or UNLABELLED)]
         for source in sources:
             found.setdefault(source.key, source)
     if not found:

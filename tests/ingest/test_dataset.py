@@ -128,10 +128,11 @@ def test_evaluate_from_a_dataset_gives_the_numbers_of_the_folder(dataset, adfa_s
     assert 20 == stored["dataset"]["train"]
 
 
-def test_profile_command_on_a_dataset(dataset, capsys):
-    """``profile DATASET --by label --json``: one group per label, its counts in the shape of
-    ``profile LOG --json``, with the dataset's totals."""
-    assert 0 == main(["profile", str(dataset), "--by", "label", "--json"])
+def test_profile_command_on_a_dataset(dataset, capsys, local_client):
+    """``profile DATASET --by label --json --scheduler ADDRESS``: one group per label, its
+    counts in the shape of ``profile LOG --json``, with the dataset's totals."""
+    address = local_client.scheduler.address
+    assert 0 == main(["profile", str(dataset), "--by", "label", "--json", "--scheduler", address])
     document = json.loads(capsys.readouterr().out)
     entries = read_manifest(dataset)
     assert "label" == document["by"]
