@@ -1,6 +1,7 @@
 """Ingest at scale, against the goals of issue 12, with the machine's load beside each figure.
 
     .venv/bin/python benchmarks/ingest_benchmark.py [--logs 2000] [--events 10000000]
+        [--parts scaling,adfa,profile]
 
 1. Scaling: a corpus of ``--logs`` strace logs ingested on a local cluster of 1 worker, then 2
    (alternated, ``--repeats`` times each; the cluster's start is not counted). The corpus is
@@ -227,7 +228,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--logs", type=int, default=2000)
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--parts", default="scaling,adfa,profile", help="what to measure")
     args = parser.parse_args(argv)
+    parts = set(args.parts.split(","))
     results: dict[str, object] = {
         "format_version": 1,
         "utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -240,9 +243,12 @@ def main(argv: list[str]) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="ingest-benchmark-") as temp:
         work = Path(temp)
-        results["scaling"] = scaling(work, args.logs, args.repeats)
-        results["adfa_ld"] = adfa(work)
-        results["profile"] = profile(work, args.events, args.repeats)
+        if "scaling" in parts:
+            results["scaling"] = scaling(work, args.logs, args.repeats)
+        if "adfa" in parts:
+            results["adfa_ld"] = adfa(work)
+        if "profile" in parts:
+            results["profile"] = profile(work, args.events, args.repeats)
     RESULTS.mkdir(exist_ok=True)
     stamp = results["utc"].replace("-", "").replace(":", "")  # type: ignore[union-attr]
     path = RESULTS / f"ingest-{stamp}.json"
