@@ -3,8 +3,8 @@
 A source is one log (plain or compressed), one ``-ff`` set (``PREFIX.PID`` files joined by their
 prefix), or one ADFA-LD trace. ``find_sources`` turns the command line's arguments into sources:
 
-- a file is a log, labelled with the name of its folder (``unlabelled`` for ``/``); a path that is no file but the prefix
-  of ``-ff`` files is that set;
+- a file is a log, labelled with the name of its folder (``unlabelled`` for ``/``); a path
+  that is no file but the prefix of ``-ff`` files is that set;
 - a folder is searched recursively, and every regular file in it is a source (files named
   ``PREFIX.PID`` with one prefix, two or more, are one ``-ff`` set), labelled with the name of
   the first folder below the argument (the argument's own name for the files directly in it);

@@ -84,9 +84,10 @@ def adfa_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def local_client() -> Iterator[object]:
-    """A client of a local Dask cluster of two worker processes."""
+    """A client of a local Dask cluster of two worker processes, stopped at the end of the
+    module: its threads must not run beside other packages' tests (memory tracing)."""
     from syscall_lab.ingest.cluster import dask_client
 
     with dask_client(workers=2) as client:
