@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from syscall_lab.cli import capture, classify, evaluate, parse, profile, run, timeline
+from syscall_lab.cli import capture, classify, evaluate, ingest, parse, profile, run, timeline
 from syscall_lab.errors import SyscallLabError
 from syscall_parse.errors import TraceError
 
@@ -36,6 +36,7 @@ COMMANDS: list[tuple[AddCommand, RunCommand]] = [
     (classify.add_train, classify.run_train),
     (classify.add_classify, classify.run_classify),
     (timeline.add_timeline, timeline.run_timeline),
+    (ingest.add_ingest, ingest.run_ingest),
 ]
 
 

@@ -23,7 +23,9 @@ Detector settings were chosen on normal training traces only, never on attacks.
                         "fit_seconds": float, "score_seconds": float}},
    "published": [{"method", "source", "auc", "far_at_90"}],
    "resamples": int, "seed": int}
-A missing or malformed DIR is a one-line error and exit status 2.
+DIR may also be a dataset written by `syscall-lab ingest` from the ADFA-LD folder:
+the same traces, the same numbers. A missing or malformed DIR is a one-line error and
+exit status 2.
 """
 
 
@@ -41,7 +43,11 @@ def add_evaluate(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("benchmark", choices=["adfa-ld"], help="the benchmark")
-    parser.add_argument("dir", metavar="DIR", help="the ADFA-LD folder (holds *_Data_Master)")
+    parser.add_argument(
+        "dir",
+        metavar="DIR",
+        help="the ADFA-LD folder (holds *_Data_Master), or a dataset ingested from it",
+    )
     parser.add_argument(
         "--detector",
         choices=sorted(DETECTORS),
@@ -59,11 +65,18 @@ def add_evaluate(
 def run_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from syscall_lab.detect.adfa import PUBLISHED, benchmark_adfa, load_adfa, render_adfa_table
+    from syscall_lab.detect.adfa import (
+        PUBLISHED,
+        benchmark_adfa,
+        load_adfa,
+        load_adfa_dataset,
+        render_adfa_table,
+    )
     from syscall_lab.detect.registry import DETECTORS, make_detector
+    from syscall_lab.ingest.dataset import is_dataset
 
     names = [args.detector] if args.detector else list(DETECTORS)
-    dataset = load_adfa(args.dir)
+    dataset = load_adfa_dataset(args.dir) if is_dataset(args.dir) else load_adfa(args.dir)
     runs = benchmark_adfa(
         dataset, [make_detector(n) for n in names], resamples=args.resamples, seed=args.seed
     )

@@ -31,9 +31,11 @@ __all__ = [
     "PublishedResult",
     "adfa_caption",
     "adfa_table",
+    "attack_type",
     "benchmark_adfa",
     "default_adfa_dir",
     "load_adfa",
+    "load_adfa_dataset",
     "read_adfa_trace",
     "render_adfa_table",
 ]
@@ -82,6 +84,15 @@ def default_adfa_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "shared" / "data" / "adfa-ld"
 
 
+def attack_type(folder: Path) -> str:
+    """The attack type of an attack folder: ``Hydra_FTP_3`` => ``Hydra_FTP``; InputError when
+    its name is not ``<type>_<run>``."""
+    match = _ATTACK_FOLDER.match(folder.name)
+    if match is None:
+        raise InputError(f"{folder}: attack folder name is not <type>_<run>")
+    return match["type"]
+
+
 def read_adfa_trace(path: Path) -> tuple[str, ...]:
     """The syscall names of one ADFA-LD trace file (i386 numbers separated by spaces)."""
     text = path.read_text(encoding="ascii", errors="strict")
@@ -105,12 +116,7 @@ def load_adfa(root: Path | str) -> AdfaDataset:
     splits: dict[str, list[AdfaTrace]] = {split: [] for split in ADFA_SPLITS}
     for split, folder in ADFA_SPLITS.items():
         for path in sorted((root / folder).rglob("*.txt")):
-            attack = None
-            if split == "attack":
-                match = _ATTACK_FOLDER.match(path.parent.name)
-                if match is None:
-                    raise InputError(f"{path.parent}: attack folder name is not <type>_<run>")
-                attack = match["type"]
+            attack = attack_type(path.parent) if split == "attack" else None
             relative = path.relative_to(root).as_posix()
             splits[split].append(AdfaTrace(relative, split, attack, read_adfa_trace(path)))
     empty = [ADFA_SPLITS[split] for split, traces in splits.items() if not traces]
@@ -119,6 +125,35 @@ def load_adfa(root: Path | str) -> AdfaDataset:
     return AdfaDataset(
         root, tuple(splits["train"]), tuple(splits["validation"]), tuple(splits["attack"])
     )
+
+
+def load_adfa_dataset(dataset: Path | str) -> AdfaDataset:
+    """ADFA-LD as ``syscall-lab ingest`` stored it in the dataset folder ``dataset``: the
+    same traces, in the same order, as :func:`load_adfa` of the folder it was ingested from.
+    InputError when ``dataset`` is no dataset or holds no ADFA-LD trace of some split."""
+    from syscall_lab.ingest.dataset import read_traces
+
+    root = Path(dataset)
+    folders = set(ADFA_SPLITS.values())
+    splits: dict[str, list[AdfaTrace]] = {split: [] for split in ADFA_SPLITS}
+    for trace in read_traces(root, labels=("normal", "attack")):
+        parts = Path(trace.source).parts
+        within = [i for i, part in enumerate(parts) if part in folders]
+        if not within:
+            continue
+        relative = Path(*parts[within[-1] :]).as_posix()
+        if trace.label == "attack":
+            splits["attack"].append(AdfaTrace(relative, "attack", trace.condition, trace.calls))
+        elif trace.condition in ("train", "validation"):
+            splits[trace.condition].append(AdfaTrace(relative, trace.condition, None, trace.calls))
+    empty = [ADFA_SPLITS[split] for split, traces in splits.items() if not traces]
+    if empty:
+        raise InputError(f"{root}: no ADFA-LD traces of {', '.join(empty)} in this dataset")
+    ordered = {
+        split: tuple(sorted(traces, key=lambda t: Path(t.path).parts))
+        for split, traces in splits.items()
+    }
+    return AdfaDataset(root, ordered["train"], ordered["validation"], ordered["attack"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,174 @@
+"""The task a Dask worker runs: each source of a batch into one Parquet part of the dataset.
+
+A part is ``DATASET/label=LABEL/part-ID.parquet`` (hive partitioning: the label is in the
+folder's name, percent-encoded, not in the file; ID is derived from the source's key, so a
+source read again replaces its own part and never adds a second one). It holds the event
+schema (``syscall_parse.schema.arrow_schema``) plus ``source``, ``condition`` and ``run``, and
+is written a record batch at a time under a temporary name, renamed when whole: a worker killed
+mid-write leaves at most a hidden ``.part-ID.parquet.*.tmp`` file, which readers never see and
+the next ingest removes.
+
+An ADFA-LD trace (one line of i386 syscall numbers) becomes one ``syscall`` row per call, names
+from the i386 table, each with ``line`` 1 (the file's one line), returned; its calls are in
+row order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pyarrow as pa
+
+from syscall_lab.ingest.manifest import Entry, checksum, unchanged
+from syscall_lab.ingest.sources import Source
+from syscall_parse.atomic import atomic_path
+from syscall_parse.errors import TraceError
+from syscall_parse.schema import arrow_schema
+
+__all__ = [
+    "NAME_COLUMNS",
+    "Outcome",
+    "ingest_source",
+    "ingest_sources",
+    "part_path",
+    "part_schema",
+]
+
+NAME_COLUMNS = ("source", "condition", "run")
+"""The columns a part adds to the event schema (the label is its folder's)."""
+
+# The fast engine forks a pool of processes for logs of this size and more (syscall_parse's
+# _fast.chunks._POOL_MIN_BYTES); Dask's worker processes are daemonic and may not fork one,
+# so there the reference parser reads them.
+_POOLED_BYTES = 16 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a task did with its source: its manifest ``entry``, and whether it was
+    ``skipped`` (ingested before, unchanged)."""
+
+    entry: Entry
+    skipped: bool
+
+
+def part_schema() -> pa.Schema:
+    """The schema of a part: the event schema, then ``NAME_COLUMNS`` (dictionary texts)."""
+    names = pa.dictionary(pa.int32(), pa.string())
+    return (
+        arrow_schema()
+        .append(pa.field("source", names))
+        .append(pa.field("condition", names))
+        .append(pa.field("run", names))
+    )
+
+
+def part_path(source: Source) -> str:
+    """The part of ``source``, relative to the dataset."""
+    name = hashlib.sha256(source.key.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return f"label={quote(source.label, safe='')}/part-{name}.parquet"
+
+
+def _adfa_batches(source: Source) -> Iterator[pa.RecordBatch]:
+    from syscall_lab.detect.adfa import read_adfa_trace
+
+    calls = read_adfa_trace(Path(source.paths[0]))
+    rows = len(calls)
+    schema = arrow_schema()
+    columns = {
+        "line": pa.array([1] * rows, pa.int64()),
+        "end_line": pa.array([1] * rows, pa.int64()),
+        "kind": pa.array(["syscall"] * rows).dictionary_encode(),
+        "syscall": pa.array(calls, pa.string()).dictionary_encode(),
+        "returned": pa.array([True] * rows, pa.bool_()),
+    }
+    arrays = [
+        columns[field.name] if field.name in columns else pa.nulls(rows, field.type)
+        for field in schema
+    ]
+    yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _names(source: Source, rows: int, schema: pa.Schema) -> list[pa.Array]:
+    values = {"source": source.key, "condition": source.condition, "run": source.run}
+    return [
+        pa.DictionaryArray.from_arrays(
+            pa.array([0] * rows, pa.int32()), pa.array([values[name]], pa.string())
+        )
+        if values[name] is not None
+        else pa.nulls(rows, schema.field(name).type)
+        for name in NAME_COLUMNS
+    ]
+
+
+def _write_part(source: Source, size: int, path: Path) -> tuple[int, int]:
+    """Write ``source``'s rows to ``path`` atomically; ``(events, unparsed lines)``."""
+    import pyarrow.parquet as pq
+
+    from syscall_parse.batches import read_batches
+    from syscall_parse.inputs import check_strace_output
+
+    schema = part_schema()
+    if source.form == "adfa":
+        batches: Iterator[pa.RecordBatch] = _adfa_batches(source)
+    else:
+        check_strace_output(source.paths)
+        daemonic = multiprocessing.current_process().daemon
+        engine = "reference" if daemonic and size >= _POOLED_BYTES else "auto"
+        batches = read_batches(list(source.paths), engine=engine)
+    events = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as temp, pq.ParquetWriter(temp, schema) as writer:
+        for batch in batches:
+            columns = [*batch.columns, *_names(source, batch.num_rows, schema)]
+            writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema))
+            events += batch.num_rows
+        unparsed = getattr(batches, "unparsed_lines", 0)
+        if events == 0 and unparsed:
+            raise TraceError(f"{source.key}: not strace output (no line of {unparsed} parsed)")
+    return events, unparsed
+
+
+def ingest_source(source: Source, dataset: str, previous: Entry | None) -> Outcome:
+    """Ingest ``source`` into the ``dataset`` folder, unless ``previous`` (its manifest entry)
+    shows it unchanged. Never raises for a bad source: its entry says ``failed`` and why."""
+    root = Path(dataset)
+    fields = (source.key, source.paths, source.form, source.label, source.condition,
+              source.run, source.repeat)  # fmt: skip
+    try:
+        size, check = checksum(source.paths)
+    except TraceError as exc:
+        return Outcome(Entry(*fields, 0, "", 0, 0, "failed", str(exc)), skipped=False)
+    if unchanged(previous, source, size, check, root):
+        assert previous is not None
+        return Outcome(previous, skipped=True)
+    part = part_path(source)
+    stale = previous.part if previous is not None and previous.part != part else None
+    try:
+        events, unparsed = _write_part(source, size, root / part)
+    except (TraceError, OSError, UnicodeDecodeError) as exc:
+        (root / part).unlink(missing_ok=True)
+        stale = previous.part if previous is not None else None
+        message = str(exc) if isinstance(exc, TraceError) else f"{source.key}: {exc}"
+        entry = Entry(*fields, size, check, 0, 0, "failed", message.splitlines()[0])
+    else:
+        entry = Entry(*fields, size, check, events, unparsed, "ingested", None, part)
+    if stale is not None:
+        (root / stale).unlink(missing_ok=True)
+    return Outcome(entry, skipped=False)
+
+
+def ingest_sources(
+    sources: Sequence[Source], dataset: str, previous: Sequence[Entry | None]
+) -> list[Outcome]:
+    """``ingest_source`` of each source with its ``previous`` entry: one task of a few sources,
+    so that small sources do not cost a task each."""
+    return [
+        ingest_source(source, dataset, entry)
+        for source, entry in zip(sources, previous, strict=True)
+    ]
