@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from syscall_lab.cli import capture, classify, evaluate, parse, profile, run
+from syscall_lab.cli import capture, classify, evaluate, parse, profile, run, watch
 from syscall_lab.errors import SyscallLabError
 from syscall_parse.errors import TraceError
 
@@ -35,6 +35,8 @@ COMMANDS: list[tuple[AddCommand, RunCommand]] = [
     (evaluate.add_evaluate, evaluate.run_evaluate),
     (classify.add_train, classify.run_train),
     (classify.add_classify, classify.run_classify),
+    (watch.add_watch, watch.run_watch),
+    (watch.add_fit, watch.run_fit),
 ]
 
 
