@@ -4,10 +4,10 @@ the baseline's own window scores for a false-alarm budget.
 The threshold rule. Every baseline window is scored by a detector that did not see it: with
 two or more traces, leave one trace out (fit on the others' windows, score its windows); with
 one trace, its two halves score each other. These held-out scores are what a new normal run
-scores. The threshold is their ``(1 - budget)`` quantile (the observed score at or above that
-share, numpy's ``"higher"`` method), so at most ``budget`` of the held-out windows score above
-it; with fewer held-out windows than ``1 / budget`` (1,000 at the default) that quantile lies
-beyond the data, and the threshold is their maximum: no held-out window passes it. A window
+scores. Of m held-out windows, the budget allows k = floor(budget * m) above the threshold,
+so the threshold is the (k + 1)-th highest held-out score: their ``(1 - budget)`` quantile,
+taken as an observed score. With fewer held-out windows than ``1 / budget`` (1,000 at the
+default), k is 0 and the threshold is their maximum: no held-out window passes it. A window
 alerts when its score is strictly above the threshold. The detector kept is then fitted on
 every baseline window.
 
@@ -153,16 +153,15 @@ def held_out_scores(detector: str, traces: Sequence[Sequence[str]], size: int) -
 
 
 def threshold_for(scores: np.ndarray, budget: float) -> float:
-    """The alarm threshold for held-out ``scores`` and a false-alarm ``budget`` (share of
-    windows): their ``(1 - budget)`` quantile (an observed score), or their maximum when they
-    are fewer than ``1 / budget``."""
+    """The alarm threshold for held-out ``scores`` and a false-alarm ``budget`` (a share of
+    windows): the (k + 1)-th highest score, k = floor(budget * len(scores)), so at most k
+    windows score above it (their maximum when there are fewer than 1 / budget)."""
     if not 0 < budget < 1:
         raise DetectorError(f"the false-alarm budget is a share in (0, 1), got {budget}")
     if scores.size == 0:
         raise DetectorError("no held-out baseline window to set the threshold from")
-    if scores.size < math.ceil(1 / budget):
-        return float(scores.max())
-    return float(np.quantile(scores, 1 - budget, method="higher"))
+    allowed = math.floor(budget * scores.size)
+    return float(np.sort(scores)[scores.size - allowed - 1])
 
 
 def fit_baseline(
