@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+NICENESS = 10  # watch's own priority drop once strace runs (see run_watch)
 
 _WATCH_USAGE = """\
 %(prog)s [--baseline LOG_OR_RUN... | --model M] [--detector NAME]
@@ -123,6 +126,9 @@ def run_watch(args: argparse.Namespace) -> int:
 
     target = f"pid {args.pid}" if args.pid is not None else " ".join(command)
     with LiveTrace(command, pid=args.pid) as trace:
+        # strace and the program started at our priority; from here on they come first when
+        # the CPUs are busy, and the pipe holds what watch has not read yet.
+        os.nice(NICENESS)
         if live:
             with LiveView(monitor, f"syscall-lab watch: {target}", console):
                 summary = watch_trace(trace, monitor, report)

@@ -19,18 +19,19 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO
 
 from syscall_lab.capture.processes import start_group, stop_group
 from syscall_lab.capture.strace import StraceOptions, find_strace, strace_failure
 from syscall_lab.errors import CaptureError
 
-__all__ = ["PIPE_BYTES", "LiveTrace"]
+__all__ = ["BATCH_SECONDS", "PIPE_BYTES", "LiveTrace"]
 
 PIPE_BYTES = 1 << 20  # the pipe's buffer (Linux's default cap): bursts wait here, not in strace
+BATCH_SECONDS = 0.02  # the reader's pause between reads (see LiveTrace.lines)
 _POLL_MS = 100
 
 
@@ -64,7 +65,7 @@ class LiveTrace:
         self.stopped_by: int | None = None  # the signal that stopped the trace early
         self._folder: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
-        self._stream: IO[str] | None = None
+        self._reader: int | None = None
 
     def __enter__(self) -> LiveTrace:
         strace = find_strace()
@@ -87,10 +88,7 @@ class LiveTrace:
         fifo = folder / "trace.pipe"
         os.mkfifo(fifo, 0o600)
         # Non-blocking, so the open does not wait for strace; blocking again once it writes.
-        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        self._stream = open(  # noqa: SIM115 - closed in close()
-            reader, encoding="utf-8", errors="surrogateescape", newline="\n"
-        )
+        self._reader = reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         with contextlib.suppress(OSError):  # above pipe-max-size: keep the default
             fcntl.fcntl(reader, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         target = ("-p", str(self.pid)) if self.pid is not None else ("--", *self.command)
@@ -117,9 +115,23 @@ class LiveTrace:
         return strace_failure(text)
 
     def lines(self) -> Iterator[str]:
-        """The log's lines as strace writes them, until it ends (or is stopped)."""
-        assert self._stream is not None
-        yield from self._stream
+        """The log's lines as strace writes them, until it ends (or is stopped).
+
+        It reads whatever the pipe holds, then sleeps ``BATCH_SECONDS`` unless the pipe was
+        near full: woken for every line, the reader would take the CPU from strace and the
+        program at each call (on a busy machine, doubling the program's time); batched, it
+        wakes a few dozen times a second, and the pipe holds the lines meanwhile.
+        """
+        assert self._reader is not None
+        pending = b""
+        while chunk := os.read(self._reader, PIPE_BYTES):
+            *complete, pending = (pending + chunk).split(b"\n")
+            for line in complete:
+                yield line.decode("utf-8", "surrogateescape") + "\n"
+            if len(chunk) < PIPE_BYTES // 2:
+                time.sleep(BATCH_SECONDS)
+        if pending:
+            yield pending.decode("utf-8", "surrogateescape")
 
     def stop(self, signum: int = signal.SIGTERM) -> None:
         """End the trace early: detach from an attached process (it keeps running), or stop a
@@ -148,8 +160,9 @@ class LiveTrace:
             if self._process.poll() is None:
                 self.stop()
             stop_group(self._process)
-        if self._stream is not None:
-            self._stream.close()
+        if self._reader is not None:
+            os.close(self._reader)
+            self._reader = None
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 
