@@ -4,8 +4,8 @@ The program watch is measured on: ``ROUNDS`` rounds of the ``normal`` workload's
 switch marker (``stat`` of ``/syscall-lab-phase/switch``, so the switch is found in the trace by
 its own timestamp), then the burst (``io`` or ``memory``'s work, ``BURSTS`` times over), then
 ``ROUNDS`` more normal rounds. ``none`` makes the marker and no burst: the normal run a baseline
-is fitted on. At the defaults a normal run makes about 4,800 calls (1,200 of them Python's
-start-up); an ``io`` burst about 360 calls (with ``fsync`` and ``unlink``, which the normal work
+is fitted on. At the defaults a normal run makes about 8,000 calls (1,500 of them Python's
+start-up and imports); an ``io`` burst about 370 calls (with ``fsync``, which the normal work
 never makes), a ``memory`` burst 128 (``mmap`` and ``munmap`` alternating). It runs under the
 workloads' bounds (memory and disk caps, its own temporary folder, SIGTERM to a clean exit).
 """

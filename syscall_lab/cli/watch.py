@@ -167,7 +167,7 @@ def add_fit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpars
 
     parser = sub.add_parser(
         "fit",
-        help="fit watch's detector and threshold on normal traces, for watch --model",
+        help="fit watch's detector and threshold on normal traces",
         description="Fit the detector `watch` scores windows with on the windows of normal "
         "traces (strace logs or capture run folders, each one run), and set its threshold "
         "from the traces' own held-out window scores for a false-alarm budget (docs/watch.md "
