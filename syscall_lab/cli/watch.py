@@ -101,7 +101,6 @@ def run_watch(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
-    from syscall_lab.errors import CaptureError
     from syscall_lab.watch.monitor import Monitor, Verdict
     from syscall_lab.watch.records import alert_record, summary_record, window_record
     from syscall_lab.watch.session import watch_trace
@@ -109,8 +108,7 @@ def run_watch(args: argparse.Namespace) -> int:
     from syscall_lab.watch.view import LiveView
 
     command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
-    if bool(command) == (args.pid is not None):
-        raise CaptureError("give a command after -- or -p PID, one of them")
+    live_trace = LiveTrace(command, pid=args.pid)  # checks the target before any fitting
     model = _model(args)
     monitor = Monitor(model, root=args.pid)
     console = Console()
@@ -125,7 +123,7 @@ def run_watch(args: argparse.Namespace) -> int:
             print(_alert_line(verdict), flush=True)
 
     target = f"pid {args.pid}" if args.pid is not None else " ".join(command)
-    with LiveTrace(command, pid=args.pid) as trace:
+    with live_trace as trace:
         # strace and the program started at our priority; from here on they come first when
         # the CPUs are busy, and the pipe holds what watch has not read yet.
         os.nice(NICENESS)

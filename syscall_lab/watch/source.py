@@ -58,7 +58,7 @@ class LiveTrace:
         options: StraceOptions = StraceOptions(),  # noqa: B008 - frozen, safe to share
     ) -> None:
         if bool(command) == (pid is not None):
-            raise CaptureError("watch a command or a running process (-p PID), one of them")
+            raise CaptureError("give a command after -- or -p PID, one of them")
         self.command = tuple(command)
         self.pid = pid
         self.options = options
