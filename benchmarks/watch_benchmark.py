@@ -7,11 +7,13 @@ work again; see its docstring). Steps, one after another:
    ``strace -f -ttt -T -y -o FILE``; the default detector fitted on them (``fit_baseline``,
    default window and budget).
 2. **Detection delay**: --burst-runs runs of each burst (``io``, ``memory``) watched through
-   the library path the command uses (``LiveTrace`` -> ``iter_events`` -> ``Monitor``), the
+   the session the command uses (``LiveTrace`` -> ``watch_trace`` -> ``Monitor``), the
    switch marker's call found in the live trace. For each run: the window holding the switch,
    the first alerting window, the delay in windows (0: the switch's own window; 1: the next),
    in calls (from the marker to the end of the alerting window) and in trace seconds (from the
-   marker's timestamp to the alerting window's last call), and any alert before the switch.
+   marker's timestamp to the alerting window's last call), when watch reported it (wall
+   clock, the clock of strace's ``-ttt``, from the marker's timestamp), and any alert before
+   the switch.
 3. **False alarms**: --normal-runs normal runs with seeds the baseline never had, each under
    ``syscall-lab watch --model M --json`` (the command, in a fresh process); alerts counted.
 4. **Overhead**: --overhead-rounds rounds, each a normal run of --overhead-work rounds of work
@@ -44,12 +46,12 @@ from pathlib import Path
 
 from syscall_lab.capture.strace import find_strace
 from syscall_lab.watch.baseline import WatchModel, fit_baseline
-from syscall_lab.watch.monitor import Monitor
+from syscall_lab.watch.monitor import Monitor, Verdict
+from syscall_lab.watch.session import watch_trace
 from syscall_lab.watch.source import LiveTrace
 from syscall_parse.atomic import write_text
-from syscall_parse.events import Syscall
+from syscall_parse.events import Event, Syscall
 from syscall_parse.inputs import iter_trace
-from syscall_parse.stream import iter_events
 from workloads.markers import PHASE_SWITCH
 
 __all__ = ["main"]
@@ -86,24 +88,35 @@ def baseline(strace: str, folder: Path, runs: int) -> tuple[WatchModel, list[Pat
     return model, logs, time.perf_counter() - start
 
 
+class _SwitchMonitor(Monitor):
+    """The monitor, noting the switch marker's index among the calls and its time."""
+
+    switch: tuple[int, float | None] | None = None
+
+    def push(self, event: Event) -> None:
+        if isinstance(event, Syscall) and PHASE_SWITCH in event.args:
+            self.switch = (self.calls, event.time)
+        super().push(event)
+
+
 def detection(model: WatchModel, burst: str, seed: int) -> dict[str, object]:
-    """One burst run watched through the library; where the switch and the first alert fell."""
-    monitor = Monitor(model)
-    switch_call = switch_time = None
-    alerts: list[tuple[int, float]] = []  # (window index, window end time)
+    """One burst run watched through the session the command uses; where the switch and the
+    first alert fell."""
+    monitor = _SwitchMonitor(model)
+    reported: list[tuple[Verdict, float]] = []  # each verdict, and when it was reported
+
+    def report(verdict: Verdict) -> None:
+        reported.append((verdict, time.time()))  # the clock of strace's -ttt timestamps
+
     with LiveTrace(_switch(burst, seed)) as trace:
-        for event in iter_events(trace.lines()):
-            if isinstance(event, Syscall) and PHASE_SWITCH in event.args:
-                switch_call, switch_time = monitor.calls, event.time
-            verdict = monitor.push(event)
-            if verdict is not None and verdict.alert:
-                alerts.append((verdict.window.index, verdict.window.time))
-        status = trace.exit_status()
-    if switch_call is None or switch_time is None:
+        status = watch_trace(trace, monitor, report).exit_status
+    alerts = [(v.window.index, v.window.time, at) for v, at in reported if v.alert]
+    if monitor.switch is None or monitor.switch[1] is None:
         raise SystemExit(f"{burst} seed {seed}: no switch marker in the trace")
+    switch_call, switch_time = monitor.switch
     size = model.window
     switch_window = switch_call // size
-    after = [(index, when) for index, when in alerts if index >= switch_window]
+    after = [alert for alert in alerts if alert[0] >= switch_window]
     first = after[0] if after else None
     return {
         "burst": burst,
@@ -118,6 +131,7 @@ def detection(model: WatchModel, burst: str, seed: int) -> dict[str, object]:
         "delay_windows": first[0] - switch_window if first else None,
         "delay_calls": (first[0] + 1) * size - switch_call if first else None,
         "delay_seconds": first[1] - switch_time if first else None,
+        "reported_after_seconds": first[2] - switch_time if first else None,
     }
 
 

@@ -64,6 +64,7 @@ class Monitor:
         self.latest: Verdict | None = None
         self.last_alert: Verdict | None = None
         self._cutter = WindowCutter(model.window)
+        self._pending: list[Window] = []
         self._first: float | None = None
         self._last: float | None = None
         self._root_status: int | None = None
@@ -73,8 +74,8 @@ class Monitor:
         """Calls seen so far."""
         return self._cutter.calls
 
-    def push(self, event: Event) -> Verdict | None:
-        """Take the next event of the trace; the verdict on the window it completes, or None."""
+    def push(self, event: Event) -> None:
+        """Take the next event of the trace (a window it completes waits for :meth:`score`)."""
         time = getattr(event, "time", None)
         if time is not None:
             self._first = time if self._first is None else self._first
@@ -82,16 +83,30 @@ class Monitor:
         if isinstance(event, Exit) and event.pid == self.root and event.superseded_by is None:
             self._root_status = _exit_status(event)
         window = self._cutter.push(event)
-        if window is None:
-            return None
-        score = self.model.detector.score(window.names)
-        new = tuple(sorted(set(window.names) - self.model.syscalls))
-        verdict = Verdict(window, score, self.model.threshold, new)
-        self.latest = verdict
-        if verdict.alert:
-            self.alerts += 1
-            self.last_alert = verdict
-        return verdict
+        if window is not None:
+            self._pending.append(window)
+
+    def score(self) -> list[Verdict]:
+        """The verdicts on the windows completed since the last call, in order: scored
+        together, which costs the detector about what one window does."""
+        windows, self._pending = self._pending, []
+        if not windows:
+            return []
+        scores = self.model.detector.score_many([window.names for window in windows])
+        verdicts = [
+            Verdict(
+                window,
+                float(score),
+                self.model.threshold,
+                tuple(sorted(set(window.names) - self.model.syscalls)),
+            )
+            for window, score in zip(windows, scores, strict=True)
+        ]
+        alerts = [verdict for verdict in verdicts if verdict.alert]
+        self.alerts += len(alerts)
+        self.last_alert = alerts[-1] if alerts else self.last_alert
+        self.latest = verdicts[-1]
+        return verdicts
 
     def summary(self, exit_status: int | None) -> Summary:
         """The summary, with a command's ``exit_status`` (None: the watched pid's, if it

@@ -43,13 +43,20 @@ def forwarded_signals(trace: LiveTrace) -> Iterator[None]:
 
 
 def watch_trace(trace: LiveTrace, monitor: Monitor, report: Callable[[Verdict], None]) -> Summary:
-    """Read ``trace`` to its end through ``monitor``, ``report`` each window's verdict; the
-    summary. CaptureError when strace failed before it traced a call."""
+    """Read ``trace`` to its end through ``monitor``, ``report`` each window's verdict (the
+    windows of one read of the pipe together, after it); the summary. CaptureError when
+    strace failed before it traced a call."""
+
+    def score() -> None:
+        for verdict in monitor.score():
+            report(verdict)
+
     with forwarded_signals(trace):
-        for event in iter_events(trace.lines()):
-            verdict = monitor.push(event)
-            if verdict is not None:
-                report(verdict)
+        # A line is taken once the events before it are pushed: when the pipe is drained,
+        # every window its lines completed is in the monitor.
+        for event in iter_events(trace.lines(drained=score)):
+            monitor.push(event)
+        score()
         status = trace.exit_status()
     failure = trace.failure()
     if monitor.calls == 0 and failure is not None:

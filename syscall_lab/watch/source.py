@@ -20,7 +20,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -114,13 +114,13 @@ class LiveTrace:
         text = (self._folder / "stderr.txt").read_text(encoding="utf-8", errors="replace")
         return strace_failure(text)
 
-    def lines(self) -> Iterator[str]:
+    def lines(self, drained: Callable[[], object] = lambda: None) -> Iterator[str]:
         """The log's lines as strace writes them, until it ends (or is stopped).
 
-        It reads whatever the pipe holds, then sleeps ``BATCH_SECONDS`` unless the pipe was
-        near full: woken for every line, the reader would take the CPU from strace and the
-        program at each call (on a busy machine, doubling the program's time); batched, it
-        wakes a few dozen times a second, and the pipe holds the lines meanwhile.
+        It reads whatever the pipe holds and, once every line read has been taken, calls
+        ``drained`` and sleeps ``BATCH_SECONDS`` (unless the pipe was near full): woken for
+        every line, the reader would take the CPU from strace and the program at each call;
+        batched, it wakes a few dozen times a second, and the pipe holds the lines meanwhile.
         """
         assert self._reader is not None
         pending = b""
@@ -128,6 +128,7 @@ class LiveTrace:
             *complete, pending = (pending + chunk).split(b"\n")
             for line in complete:
                 yield line.decode("utf-8", "surrogateescape") + "\n"
+            drained()
             if len(chunk) < PIPE_BYTES // 2:
                 time.sleep(BATCH_SECONDS)
         if pending:

@@ -23,6 +23,7 @@ def test_the_view_shows_the_monitor(model, baseline_logs: list[Path]) -> None:
     with LiveView(monitor, "watch: a normal run", console):
         for event in iter_trace(baseline_logs[0]):
             monitor.push(event)
+        monitor.score()
     text = screen.getvalue()
     assert monitor.latest is not None
     assert not monitor.latest.alert

@@ -18,6 +18,7 @@ import pytest
 
 from syscall_lab.cli import main
 from syscall_lab.watch.monitor import Monitor
+from syscall_lab.watch.session import watch_trace
 from syscall_lab.watch.source import LiveTrace
 from syscall_parse.events import Exit, Syscall
 from syscall_parse.stream import iter_events
@@ -177,21 +178,25 @@ def test_json_lines_follow_the_contract(model_file: Path, switch) -> None:
     assert all(isinstance(r["time"], float) and r["time"] > 1e9 for r in windows)
 
 
-def _watch_with_switch(model, command: list[str]) -> tuple[int, list, int]:
-    """Watch ``command`` through the library; the call index of the switch marker, the
-    verdicts, and the exit status."""
-    monitor = Monitor(model)
-    verdicts = []
+class SwitchMonitor(Monitor):
+    """A monitor that notes the index of the switch marker among the calls."""
+
     switch_at = -1
+
+    def push(self, event) -> None:
+        if isinstance(event, Syscall) and PHASE_SWITCH in event.args:
+            self.switch_at = self.calls
+        super().push(event)
+
+
+def _watch_with_switch(model, command: list[str]) -> tuple[int, list, int | None]:
+    """Watch ``command`` through the session the command uses; the call index of the switch
+    marker, the verdicts, and the exit status."""
+    monitor = SwitchMonitor(model)
+    verdicts: list = []
     with LiveTrace(command) as trace:
-        for event in iter_events(trace.lines()):
-            if isinstance(event, Syscall) and PHASE_SWITCH in event.args:
-                switch_at = monitor.calls  # the marker's index among the calls
-            verdict = monitor.push(event)
-            if verdict is not None:
-                verdicts.append(verdict)
-        status = trace.exit_status()
-    return switch_at, verdicts, status
+        summary = watch_trace(trace, monitor, verdicts.append)
+    return monitor.switch_at, verdicts, summary.exit_status
 
 
 @pytest.mark.parametrize("burst", ["io", "memory"])
