@@ -108,8 +108,7 @@ def detection(model: WatchModel, burst: str, seed: int) -> dict[str, object]:
     def report(verdict: Verdict) -> None:
         reported.append((verdict, time.time()))  # the clock of strace's -ttt timestamps
 
-    with LiveTrace(_switch(burst, seed)) as trace:
-        status = watch_trace(trace, monitor, report).exit_status
+    status = watch_trace(LiveTrace(_switch(burst, seed)), monitor, report).exit_status
     alerts = [(v.window.index, v.window.time, at) for v, at in reported if v.alert]
     if monitor.switch is None or monitor.switch[1] is None:
         raise SystemExit(f"{burst} seed {seed}: no switch marker in the trace")

@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-NICENESS = 10  # watch's own priority drop once strace runs (see run_watch)
+NICENESS = 10  # watch's own priority drop once strace runs (see watch_trace)
 
 _WATCH_USAGE = """\
 %(prog)s [--baseline LOG_OR_RUN... | --model M] [--detector NAME]
@@ -123,16 +122,11 @@ def run_watch(args: argparse.Namespace) -> int:
             print(_alert_line(verdict), flush=True)
 
     target = f"pid {args.pid}" if args.pid is not None else " ".join(command)
-    with live_trace as trace:
-        # strace and the program started at our priority; from here on they come first when
-        # the CPUs are busy, and the pipe holds what watch has not read yet.
-        os.nice(NICENESS)
-        if live:
-            with LiveView(monitor, f"syscall-lab watch: {target}", console):
-                summary = watch_trace(trace, monitor, report)
-        else:
-            summary = watch_trace(trace, monitor, report)
-        stopped_by = trace.stopped_by
+    if live:
+        with LiveView(monitor, f"syscall-lab watch: {target}", console):
+            summary = watch_trace(live_trace, monitor, report, niceness=NICENESS)
+    else:
+        summary = watch_trace(live_trace, monitor, report, niceness=NICENESS)
     if args.json:
         print(json.dumps(summary_record(summary)), flush=True)
     else:
@@ -142,8 +136,8 @@ def run_watch(args: argparse.Namespace) -> int:
             f"of trace; exit status {status}",
             flush=True,
         )
-    if stopped_by is not None:
-        return 128 + stopped_by
+    if live_trace.stopped_by is not None:
+        return 128 + live_trace.stopped_by
     return summary.exit_status if args.pid is None and summary.exit_status is not None else 0
 
 

@@ -1,9 +1,10 @@
 """A live trace's events in, scored windows out: the watch itself, without input or output.
 
-:class:`Monitor` cuts the calls into windows of the model's size, scores each window with the
-model's detector against its threshold, and keeps what the live view reads (``calls``,
-``latest``, ``alerts``): plain attributes rebound whole, so a thread reading them never
-waits on this one, nor this one on it.
+:class:`Monitor` cuts the calls into windows of the model's size, scores the windows with the
+model's detector against its threshold (those completed since the last :meth:`Monitor.score`,
+together: the session scores each time it has drained the pipe), and keeps what the live view
+reads (``calls``, ``latest``, ``alerts``): plain attributes rebound whole, so a thread reading
+them never waits on this one, nor this one on it.
 """
 
 from __future__ import annotations

@@ -106,6 +106,8 @@ class LiveTrace:
         poller.register(reader, select.POLLIN | select.POLLHUP)
         while not poller.poll(_POLL_MS):
             if self._process.poll() is not None and not poller.poll(0):
+                if self.stopped_by is not None:
+                    return  # stopped before the first call: an empty log
                 raise CaptureError(self.failure() or "strace ended before it traced anything")
 
     def failure(self) -> str | None:

@@ -11,6 +11,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,6 +119,30 @@ def test_attach_and_detach_leaves_the_process_running(
     assert 0 == tracer_pid(target.pid)
 
 
+def test_attach_to_an_idle_process_and_detach(
+    model_file: Path, started: list[subprocess.Popen[str]]
+) -> None:
+    """A process asleep makes no window: SIGINT once strace holds it still detaches cleanly,
+    with a summary, and the process sleeps on, untraced."""
+    target = subprocess.Popen(["sleep", "300"], start_new_session=True, text=True)
+    started.append(target)
+    watch = subprocess.Popen(
+        [*CLI, "--model", str(model_file), "--json", "-p", str(target.pid)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    started.append(watch)
+    deadline = time.monotonic() + GUARD
+    while tracer_pid(target.pid) == 0:
+        assert time.monotonic() < deadline, "strace never attached"
+        time.sleep(0.05)
+    watch.send_signal(signal.SIGINT)
+    out, err = watch.communicate(timeout=GUARD)
+    assert (130, "") == (watch.returncode, err)
+    assert ["summary"] == [json.loads(line)["event"] for line in out.splitlines()]
+    assert target.poll() is None
+    assert 0 == tracer_pid(target.pid)
+
+
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_ends_a_command_cleanly(
     model_file: Path, switch, started: list[subprocess.Popen[str]], sig: int, status: int
@@ -194,8 +219,7 @@ def _watch_with_switch(model, command: list[str]) -> tuple[int, list, int | None
     marker, the verdicts, and the exit status."""
     monitor = SwitchMonitor(model)
     verdicts: list = []
-    with LiveTrace(command) as trace:
-        summary = watch_trace(trace, monitor, verdicts.append)
+    summary = watch_trace(LiveTrace(command), monitor, verdicts.append)
     return monitor.switch_at, verdicts, summary.exit_status
 
 
