@@ -21,13 +21,14 @@ work again; see its docstring). Steps, one after another:
    (stdout discarded), alternating. Reported: the median wall time of each whole command and
    their ratio (watch's includes its interpreter, imports and model load), and the ratio of
    the traced program's own span (first to last trace timestamp), which shows whether reading
-   the pipe slowed the program.
+   the pipe slowed the program; each round's ratios too (a busy machine makes rounds differ
+   by 2x, so a ratio of medians over few rounds moves with the load).
 
 The load average before and after is saved with the results: other work on the machine slows
 every row. Results: ``benchmarks/results/watch-<UTC time>.json``.
 
 Usage: ``python benchmarks/watch_benchmark.py [--baseline-runs 10] [--normal-runs 20]
-[--burst-runs 5] [--overhead-rounds 5]``.
+[--burst-runs 5] [--overhead-rounds 10] [--overhead-work 1000]``.
 """
 
 from __future__ import annotations
@@ -175,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-runs", type=int, default=10)
     parser.add_argument("--normal-runs", type=int, default=20)
     parser.add_argument("--burst-runs", type=int, default=5)
-    parser.add_argument("--overhead-rounds", type=int, default=5)
+    parser.add_argument("--overhead-rounds", type=int, default=10)
     parser.add_argument("--overhead-work", type=int, default=1000, help="normal rounds")
     args = parser.parse_args(argv)
     strace = find_strace()
@@ -241,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             "median": medians,
             "wall_ratio": medians["watch_wall"] / medians["strace_wall"],
             "span_ratio": medians["watch_span"] / medians["strace_span"],
+            "wall_ratio_per_round": [r["watch_wall"] / r["strace_wall"] for r in rounds],
+            "span_ratio_per_round": [r["watch_span"] / r["strace_span"] for r in rounds],
         },
     }
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
