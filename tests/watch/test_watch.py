@@ -65,8 +65,10 @@ def first_line(process: subprocess.Popen[str]) -> str:
     return process.stdout.readline()
 
 
-def tracer_pid(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
+def tracer_pid(pid: int, tid: int | None = None) -> int:
+    """The TracerPid of a process (or of one of its threads): 0 when nothing traces it."""
+    where = f"/proc/{pid}/task/{tid}/status" if tid is not None else f"/proc/{pid}/status"
+    status = Path(where).read_text()
     return int(next(line for line in status.splitlines() if line.startswith("TracerPid:"))[10:])
 
 
@@ -97,9 +99,17 @@ def test_a_command_that_forks_and_execs_is_followed() -> None:
 def test_attach_and_detach_leaves_the_process_running(
     model_file: Path, started: list[subprocess.Popen[str]]
 ) -> None:
-    """-p attaches to a running process; SIGINT detaches (exit 130, a summary) and the
-    process keeps running, no longer traced."""
-    loop = "import os, time\nwhile True:\n    os.stat('/')\n    time.sleep(0.002)"
+    """-p attaches to a running process and its threads; SIGINT detaches (exit 130, a
+    summary) and the process keeps running, none of its threads traced any more."""
+    loop = (
+        "import os, threading, time\n"
+        "def work():\n"
+        "    while True:\n"
+        "        os.stat('/')\n"
+        "        time.sleep(0.002)\n"
+        "threading.Thread(target=work, daemon=True).start()\n"
+        "work()"
+    )
     target = subprocess.Popen([sys.executable, "-c", loop], start_new_session=True, text=True)
     started.append(target)
     watch = subprocess.Popen(
@@ -116,7 +126,9 @@ def test_attach_and_detach_leaves_the_process_running(
     assert summary["calls"] >= 100
     assert target.poll() is None
     os.kill(target.pid, 0)
-    assert 0 == tracer_pid(target.pid)
+    threads = [int(tid) for tid in os.listdir(f"/proc/{target.pid}/task")]
+    assert 2 == len(threads)
+    assert [0, 0] == [tracer_pid(target.pid, tid) for tid in threads]
 
 
 def test_attach_to_an_idle_process_and_detach(
