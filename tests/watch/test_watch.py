@@ -157,15 +157,22 @@ def test_attach_to_an_idle_process_and_detach(
 
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_ends_a_command_cleanly(
-    model_file: Path, switch, started: list[subprocess.Popen[str]], sig: int, status: int
+    model_file: Path,
+    switch,
+    started: list[subprocess.Popen[str]],
+    sig: int,
+    status: int,
+    tmp_path: Path,
 ) -> None:
     """SIGINT or SIGTERM to watch stops the command's group (a workload that would run for
-    minutes): a summary, exit 128 + signal, and no process of the command left."""
+    minutes): a summary, exit 128 + signal, no process of the command left, and nothing left
+    in the temporary folder (watch's pipe, the workload's files)."""
     token = "7654321"  # the workload's seed, to find its processes
     watch = subprocess.Popen(
         [*CLI, "--model", str(model_file), "--json", "--",
          *switch("none", "--rounds", "100000", "--seed", token)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
     )  # fmt: skip
     started.append(watch)
     assert "window" == json.loads(first_line(watch))["event"]
@@ -174,6 +181,7 @@ def test_a_signal_ends_a_command_cleanly(
     assert (status, "") == (watch.returncode, err)
     assert "summary" == json.loads(out.splitlines()[-1])["event"]
     assert [] == _processes_with(token)
+    assert [] == list(tmp_path.iterdir())
 
 
 def _processes_with(token: str) -> list[int]:
