@@ -5,8 +5,9 @@ close-on-exec, so the traced program never holds it), in a session of its own
 (:func:`~syscall_lab.capture.processes.start_group`). With a command, strace starts it; with
 ``-p PID`` strace attaches to the process and all its threads, and on :meth:`LiveTrace.stop`
 (Ctrl-C, SIGTERM) it detaches, leaving the process running. strace's stderr (and the command's)
-goes to a file in the same temporary folder, read for strace's complaints; the command's stdout
-is discarded. The folder is removed and strace reaped when the trace is closed.
+is read on a thread of its own, its first 64 KiB kept for strace's complaints and the rest
+discarded (a chatty command costs neither memory nor disk); the command's stdout is discarded.
+The folder is removed and strace reaped when the trace is closed.
 """
 
 from __future__ import annotations
@@ -19,19 +20,21 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from syscall_lab.capture.processes import start_group, stop_group
+from syscall_lab.capture.processes import GRACE_SECONDS, start_group, stop_group
 from syscall_lab.capture.strace import StraceOptions, find_strace, strace_failure
 from syscall_lab.errors import CaptureError
 
-__all__ = ["BATCH_SECONDS", "PIPE_BYTES", "LiveTrace"]
+__all__ = ["BATCH_SECONDS", "PIPE_BYTES", "STDERR_KEPT", "LiveTrace"]
 
 PIPE_BYTES = 1 << 20  # the pipe's buffer (Linux's default cap): bursts wait here, not in strace
 BATCH_SECONDS = 0.02  # the reader's pause between reads (see LiveTrace.lines)
+STDERR_KEPT = 64 * 1024  # bytes of strace's stderr kept for its complaints
 _POLL_MS = 100
 
 
@@ -66,6 +69,8 @@ class LiveTrace:
         self._folder: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._reader: int | None = None
+        self._stderr = bytearray()
+        self._stderr_reader = threading.Thread()
 
     def __enter__(self) -> LiveTrace:
         strace = find_strace()
@@ -93,8 +98,9 @@ class LiveTrace:
             fcntl.fcntl(reader, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         target = ("-p", str(self.pid)) if self.pid is not None else ("--", *self.command)
         argv = (strace, *self.options.argv(fifo), *target)
-        with open(folder / "stderr.txt", "wb") as stderr:
-            self._process = start_group(argv, os.environ, stderr=stderr)
+        self._process = start_group(argv, os.environ, stderr=subprocess.PIPE)
+        self._stderr_reader = threading.Thread(target=self._keep_stderr, daemon=True)
+        self._stderr_reader.start()
         self._await_writer(reader)
         os.set_blocking(reader, True)
 
@@ -110,11 +116,22 @@ class LiveTrace:
                     return  # stopped before the first call: an empty log
                 raise CaptureError(self.failure() or "strace ended before it traced anything")
 
+    def _keep_stderr(self) -> None:
+        """Read strace's stderr (the command's too) to its end, keeping its first
+        ``STDERR_KEPT`` bytes: strace complains at its start, and a chatty command must cost
+        neither memory nor disk."""
+        assert self._process is not None
+        assert self._process.stderr is not None
+        while chunk := self._process.stderr.read1(PIPE_BYTES):
+            if len(self._stderr) < STDERR_KEPT:
+                self._stderr += chunk[: STDERR_KEPT - len(self._stderr)]
+
     def failure(self) -> str | None:
-        """strace's own complaint on its stderr (ptrace or attach refused...), or None."""
-        assert self._folder is not None
-        text = (self._folder / "stderr.txt").read_text(encoding="utf-8", errors="replace")
-        return strace_failure(text)
+        """strace's own complaint on its stderr (ptrace or attach refused...), or None.
+        Once strace has exited, waits (a moment at most) for its stderr to be read."""
+        if self._process is not None and self._process.poll() is not None:
+            self._stderr_reader.join(GRACE_SECONDS)
+        return strace_failure(bytes(self._stderr).decode("utf-8", errors="replace"))
 
     def lines(self, drained: Callable[[], object] = lambda: None) -> Iterator[str]:
         """The log's lines as strace writes them, until it ends (or is stopped).
@@ -163,6 +180,9 @@ class LiveTrace:
             if self._process.poll() is None:
                 self.stop()
             stop_group(self._process)
+            self._stderr_reader.join(GRACE_SECONDS)  # the group is gone: its stderr ends
+            if self._process.stderr is not None and not self._stderr_reader.is_alive():
+                self._process.stderr.close()
         if self._reader is not None:
             os.close(self._reader)
             self._reader = None
