@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["MARKER_ROOT", "PHASE_END", "PHASE_START", "mark"]
+__all__ = ["MARKER_ROOT", "PHASE_END", "PHASE_START", "PHASE_SWITCH", "mark"]
 
 MARKER_ROOT = "/syscall-lab-phase"
 PHASE_START = f"{MARKER_ROOT}/start"
 PHASE_END = f"{MARKER_ROOT}/end"
+# Where `python -m workloads.switch` changes behaviour mid-run.
+PHASE_SWITCH = f"{MARKER_ROOT}/switch"
 
 
 def mark(path: str) -> None:

@@ -2,8 +2,9 @@
 
 Each command is a pair of functions in its module, ``add_NAME(subparsers) -> ArgumentParser``
 and ``run_NAME(args) -> int``, listed in ``COMMANDS``: ``run`` and ``report`` in
-:mod:`~syscall_lab.cli.run`, ``capture``, ``parse``, ``profile`` and ``evaluate`` in modules of
-their names, ``train`` and ``classify`` in :mod:`~syscall_lab.cli.classify`. The modules import
+:mod:`~syscall_lab.cli.run`, ``train`` and ``classify`` in :mod:`~syscall_lab.cli.classify`,
+``watch`` and ``fit`` in :mod:`~syscall_lab.cli.watch`, each other command in the module of its
+name. The modules import
 their libraries inside ``run_NAME``, so building the parser stays light. Library errors surface
 here, in ``main``, as one line on stderr and exit status 2.
 """
@@ -14,7 +15,17 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from syscall_lab.cli import capture, classify, evaluate, ingest, parse, profile, run, timeline
+from syscall_lab.cli import (
+    capture,
+    classify,
+    evaluate,
+    ingest,
+    parse,
+    profile,
+    run,
+    timeline,
+    watch,
+)
 from syscall_lab.errors import SyscallLabError
 from syscall_parse.errors import TraceError
 
@@ -37,6 +48,8 @@ COMMANDS: list[tuple[AddCommand, RunCommand]] = [
     (classify.add_classify, classify.run_classify),
     (timeline.add_timeline, timeline.run_timeline),
     (ingest.add_ingest, ingest.run_ingest),
+    (watch.add_watch, watch.run_watch),
+    (watch.add_fit, watch.run_fit),
 ]
 
 

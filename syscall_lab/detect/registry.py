@@ -19,7 +19,7 @@ from syscall_lab.detect.ngram import NgramModel
 from syscall_lab.detect.stide import Stide, TStide
 from syscall_parse.errors import InputError
 
-__all__ = ["DETECTORS", "load_detector", "make_detector"]
+__all__ = ["DETECTORS", "detector_from_dict", "load_detector", "make_detector"]
 
 DETECTORS: dict[str, type[Detector]] = {
     cls.name: cls
@@ -52,6 +52,11 @@ def _from_dict(data: dict[str, Any], where: str) -> Detector:
     detector = cls(**params)
     detector._set_state(data["state"])
     return detector
+
+
+def detector_from_dict(data: dict[str, Any], where: str) -> Detector:
+    """A fitted detector from the data of ``Detector.to_dict`` (``where`` names it in errors)."""
+    return _from_dict(data, where)
 
 
 def load_detector(path: Path | str) -> Detector:

@@ -1,9 +1,10 @@
 """A timeline of one run of each condition, written beside the report, and its links.
 
 ``write_timelines`` writes ``timelines/<condition>.json.gz`` (``syscall-lab timeline`` of the
-condition's first run, strace's where strace traced it, its whole raw log) under the report's folder and returns the markdown
-section linking them; conditions whose raw logs are not on disk (an experiment copied without
-its ``runs/``) are left out, and a log that cannot be put on a timeline is said to be.
+condition's first run, strace's where strace traced it, its whole raw log) under the report's
+folder and returns the markdown section linking them; conditions whose raw logs are not on disk
+(an experiment copied without its ``runs/``) are left out, and a log that cannot be put on a
+timeline is said to be.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ TIMELINES = "timelines"
 
 
 def write_timelines(data: ExperimentData, folder: Path) -> list[str]:
-    """Write one timeline per condition (its first run, strace's first) under ``folder / TIMELINES``; the
-    markdown lines linking them (none when no run has its raw log)."""
+    """Write one timeline per condition (its first run, strace's first) under
+    ``folder / TIMELINES``; the markdown lines linking them (none when no run has its raw log)."""
     links = []
     for condition in data.conditions:
         runs = [r for r in data.runs if r.condition == condition]
