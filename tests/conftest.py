@@ -7,6 +7,7 @@ the reason otherwise.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,3 +36,25 @@ def run_strace(strace: str, tmp_path: Path) -> RunStrace:
         )
 
     return run
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if token.encode() in cmdline and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+@pytest.fixture
+def processes_with() -> Callable[[str], list[int]]:
+    """Live processes whose command line holds a token (a /proc scan, zombies left out): what
+    a test left running."""
+    return _processes_with

@@ -48,22 +48,6 @@ def phase_counts(result) -> dict[str, int]:
     return dict(Counter(calls))
 
 
-def processes_with(token: str) -> list[int]:
-    """Live processes whose command line holds ``token`` (a /proc scan, no psutil)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if token.encode() in cmdline and state != "Z":
-            found.append(int(entry))
-    return found
-
-
 @pytest.mark.parametrize(
     ("follow_forks", "separate", "size", "trace", "seccomp", "expected"),
     [
@@ -192,7 +176,7 @@ def test_nonzero_exit_is_a_complete_run(strace, tmp_path) -> None:
 
 
 @pytest.mark.strace
-def test_timeout_kills_the_group_and_leaves_no_files(strace, tmp_path) -> None:
+def test_timeout_kills_the_group_and_leaves_no_files(processes_with, strace, tmp_path) -> None:
     """A run past its timeout is killed whole (strace and tracee), marked timeout, tmp removed."""
     token = f"{os.getpid()}{time.monotonic_ns()}"
     command = (*workload_command("io", seed=int(token)), "--loop")
@@ -209,7 +193,9 @@ def test_timeout_kills_the_group_and_leaves_no_files(strace, tmp_path) -> None:
 
 @pytest.mark.strace
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_kills_the_group_and_marks_the_run_killed(strace, tmp_path, sig) -> None:
+def test_signal_kills_the_group_and_marks_the_run_killed(
+    processes_with, strace, tmp_path, sig
+) -> None:
     """Ctrl-C or SIGTERM during a capture: the CLI exits 130, no child survives, the run says
     killed, its temporary folder is gone."""
     token = f"{os.getpid()}{time.monotonic_ns()}"
@@ -367,7 +353,9 @@ def test_series_is_interleaved(strace, tmp_path) -> None:
 @pytest.mark.strace
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["python", "stress-ng"])
-def test_ambient_load_leaves_normal_phase_unchanged(strace, tmp_path, backend) -> None:
+def test_ambient_load_leaves_normal_phase_unchanged(
+    processes_with, strace, tmp_path, backend
+) -> None:
     """The normal workload beside an untraced IO load makes the same phase calls; the load is
     stopped and its files removed afterwards."""
     if backend == "stress-ng" and shutil.which("stress-ng") is None:

@@ -53,22 +53,6 @@ def ebpf() -> None:
         pytest.skip(f"eBPF tracing is unavailable: {reason}")
 
 
-def processes_with(token: str) -> list[int]:
-    """Live processes whose command line holds ``token`` (a /proc scan)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if token.encode() in cmdline and state != "Z":
-            found.append(int(entry))
-    return found
-
-
 def capture_ebpf(
     command: list[str], *, mode: str = "events", size_cap: int = DEFAULT_SIZE_CAP, **options
 ) -> CaptureResult:
@@ -268,7 +252,7 @@ def test_counts_without_markers_have_no_phase(ebpf, tmp_path) -> None:
 
 
 @pytest.mark.ebpf
-def test_timeout_kills_the_group_and_the_observer(ebpf, tmp_path) -> None:
+def test_timeout_kills_the_group_and_the_observer(processes_with, ebpf, tmp_path) -> None:
     """A run past its timeout: the command, its children and bpftrace are gone, the run says
     timeout, the temporary folder is removed."""
     token = f".{os.getpid()}{time.monotonic_ns() % 10**6}"  # in the cmdline of sh and sleeps
@@ -293,7 +277,7 @@ def test_children_left_in_the_group_are_waited_for(ebpf, tmp_path) -> None:
 
 
 @pytest.mark.ebpf
-def test_size_cap_stops_the_run(ebpf, tmp_path) -> None:
+def test_size_cap_stops_the_run(processes_with, ebpf, tmp_path) -> None:
     """A log that reaches its cap stops the observer and the command: the run says killed and
     truncated, the log is no larger than the cap."""
     token = f"cap-{os.getpid()}-{time.monotonic_ns()}"
@@ -311,7 +295,9 @@ def test_size_cap_stops_the_run(ebpf, tmp_path) -> None:
 
 @pytest.mark.ebpf
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_kills_the_group_and_marks_the_run_killed(ebpf, tmp_path, sig) -> None:
+def test_signal_kills_the_group_and_marks_the_run_killed(
+    processes_with, ebpf, tmp_path, sig
+) -> None:
     """Ctrl-C or SIGTERM during a capture: KeyboardInterrupt goes on, no child survives
     (bpftrace included), the run says killed, its temporary folder is gone."""
     token = f"{os.getpid()}{time.monotonic_ns()}"

@@ -157,6 +157,7 @@ def test_attach_to_an_idle_process_and_detach(
 
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_ends_a_command_cleanly(
+    processes_with,
     model_file: Path,
     switch,
     started: list[subprocess.Popen[str]],
@@ -180,23 +181,8 @@ def test_a_signal_ends_a_command_cleanly(
     out, err = watch.communicate(timeout=GUARD)
     assert (status, "") == (watch.returncode, err)
     assert "summary" == json.loads(out.splitlines()[-1])["event"]
-    assert [] == _processes_with(token)
+    assert [] == processes_with(token)
     assert [] == list(tmp_path.iterdir())
-
-
-def _processes_with(token: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if token.encode() in cmdline and state != "Z":
-            found.append(int(entry))
-    return found
 
 
 def test_json_lines_follow_the_contract(model_file: Path, switch) -> None:
