@@ -101,8 +101,8 @@ class _SwitchMonitor(Monitor):
 
 
 def detection(model: WatchModel, burst: str, seed: int) -> dict[str, object]:
-    """One burst run watched through the session the command uses; where the switch and the
-    first alert fell."""
+    """One burst run watched through the session the command uses (without its priority drop,
+    which would outlast the call in this process); where the switch and the first alert fell."""
     monitor = _SwitchMonitor(model)
     reported: list[tuple[Verdict, float]] = []  # each verdict, and when it was reported
 

@@ -31,6 +31,7 @@ __all__ = [
     "ObserverInfo",
     "RunMetadata",
     "collect_metadata",
+    "logs_in",
     "metadata_from_dict",
     "read_metadata",
     "strace_version",
@@ -191,3 +192,13 @@ def metadata_from_dict(data: dict[str, Any]) -> RunMetadata:
     return RunMetadata(
         environment=environment, observer=observer, **{k: _tuples(v) for k, v in data.items()}
     )
+
+
+def logs_in(run_dir: Path | str) -> tuple[Path, ...]:
+    """A run folder's raw logs, whichever observer wrote them: those its ``metadata.json``
+    names, in order (strace's ``-ff`` files in pid order). InputError when the folder is not a
+    run folder or its metadata cannot be read."""
+    run_dir = Path(run_dir)
+    if not (run_dir / METADATA_FILE).is_file():
+        raise InputError(f"{run_dir}: not a run folder (no {METADATA_FILE} in it)")
+    return tuple(run_dir / name for name in read_metadata(run_dir).logs)

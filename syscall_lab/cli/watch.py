@@ -88,7 +88,7 @@ def _model(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         return fit_baseline(
             args.baseline,
             detector=args.detector or DEFAULT_DETECTOR,
-            window=args.window or DEFAULT_WINDOW,
+            window=DEFAULT_WINDOW if args.window is None else args.window,
         )
     if args.detector is not None or args.window is not None:
         raise DetectorError("--detector and --window come from the model: not with --model")

@@ -8,7 +8,8 @@ prefix), or one ADFA-LD trace. ``find_sources`` turns the command line's argumen
 - a folder is searched recursively, and every regular file in it is a source (files named
   ``PREFIX.PID`` with one prefix, two or more, are one ``-ff`` set), labelled with the name of
   the first folder below the argument (the argument's own name for the files directly in it);
-- a capture run folder (it holds ``metadata.json``) gives one source, its ``trace.log*`` files,
+- a capture run folder (it holds ``metadata.json``) gives one source, the logs its metadata
+  names (strace's ``trace.log*``, or the eBPF observer's log),
   labelled with the run's label, condition, repeat and run id (the folder's name); its own
   other files (``metadata.json``, ``stdout.txt``, ``stderr.txt``...) are not sources;
 - an experiment folder (it holds ``experiment.json``) gives its ``runs/`` run folders; its
@@ -78,12 +79,10 @@ def _grouped(files: Sequence[Path]) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def _run_source(folder: Path) -> Source | None:
-    from syscall_lab.capture.run import run_logs
-
-    logs = run_logs(folder)
+    metadata = read_metadata(folder)
+    logs = [folder / name for name in metadata.logs]
     if not logs:
         return None
-    metadata = read_metadata(folder)
     key = str(folder / logs[0].name) if len(logs) == 1 else str(folder / "trace.log")
     return Source(
         key, tuple(str(log) for log in logs), "strace", metadata.label,

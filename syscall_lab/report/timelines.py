@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syscall_lab.capture.run import run_logs
 from syscall_lab.experiment.dataset import ExperimentData
 from syscall_lab.timeline.clock import TimelineError
 from syscall_lab.timeline.writer import write_timeline
@@ -30,7 +29,7 @@ def write_timelines(data: ExperimentData, folder: Path) -> list[str]:
     for condition in data.conditions:
         runs = [r for r in data.runs if r.condition == condition]
         run = min(runs, key=lambda r: (r.observer != data.observers[0], r.repeat))
-        logs = run_logs(run.run_dir) if run.run_dir.is_dir() else ()
+        logs = [run.run_dir / name for name in run.metadata.logs if (run.run_dir / name).is_file()]
         if not logs:
             continue
         out = folder / TIMELINES / f"{condition}.json.gz"

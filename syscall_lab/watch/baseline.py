@@ -28,13 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from syscall_lab.capture.run import run_logs
+from syscall_lab.capture.metadata import logs_in
 from syscall_lab.detect.base import Detector, DetectorError
 from syscall_lab.detect.registry import detector_from_dict, make_detector
-from syscall_lab.watch.windows import call_names, window_slices
+from syscall_lab.watch.windows import window_slices
 from syscall_parse.atomic import write_text
 from syscall_parse.errors import InputError
-from syscall_parse.inputs import iter_trace
+from syscall_parse.table import read_trace
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -102,7 +102,7 @@ def load_watch_model(path: Path | str) -> WatchModel:
             f"(this version reads {FORMAT_VERSION})"
         )
     try:
-        return WatchModel(
+        model = WatchModel(
             detector=detector_from_dict(data["detector"], str(path)),
             window=int(data["window"]),
             budget=float(data["budget"]),
@@ -112,18 +112,22 @@ def load_watch_model(path: Path | str) -> WatchModel:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{path}: malformed watch model ({type(exc).__name__}: {exc})") from None
+    if model.window < 2 or model.held_out < 1 or not 0 < model.budget < 1:
+        raise InputError(
+            f"{path}: malformed watch model (window {model.window}, held_out {model.held_out}, "
+            f"budget {model.budget})"
+        )
+    return model
 
 
 def read_baseline(source: Path | str) -> list[str]:
-    """The call names of one normal trace: a log file, or a capture run folder (its
-    ``trace.log``, or its ``-ff`` set). InputError for a folder without a log."""
+    """The call names of one normal trace: a log file (strace's, or the eBPF observer's events
+    log), or a capture run folder (the logs its metadata names). InputError for a folder that
+    is not a run folder, or a trace without calls."""
     path = Path(source)
-    logs: Sequence[Path] = [path]
-    if path.is_dir():
-        logs = run_logs(path)
-        if not logs:
-            raise InputError(f"{path}: not a run folder (no trace.log in it)")
-    names = list(call_names(iter_trace(list(logs))))
+    logs: Sequence[Path] = logs_in(path) if path.is_dir() else [path]
+    events = read_trace(logs[0] if len(logs) == 1 else list(logs))
+    names = events.loc[events["kind"] == "syscall", "syscall"].astype(str).tolist()
     if not names:
         raise InputError(f"{path}: no system call in it (not a strace log?)")
     return names
@@ -152,12 +156,16 @@ def held_out_scores(detector: str, traces: Sequence[Sequence[str]], size: int) -
     return np.concatenate([*scores, np.empty(0)])
 
 
+def _check_budget(budget: float) -> None:
+    if not 0 < budget < 1:
+        raise DetectorError(f"the false-alarm budget is a share in (0, 1), got {budget}")
+
+
 def threshold_for(scores: np.ndarray, budget: float) -> float:
     """The alarm threshold for held-out ``scores`` and a false-alarm ``budget`` (a share of
     windows): the (k + 1)-th highest score, k = floor(budget * len(scores)), so at most k
     windows score above it (their maximum when there are fewer than 1 / budget)."""
-    if not 0 < budget < 1:
-        raise DetectorError(f"the false-alarm budget is a share in (0, 1), got {budget}")
+    _check_budget(budget)
     if scores.size == 0:
         raise DetectorError("no held-out baseline window to set the threshold from")
     allowed = math.floor(budget * scores.size)
@@ -175,7 +183,8 @@ def fit_baseline(
     and set its threshold for ``budget`` by the rule of this module."""
     if window < 2:
         raise DetectorError(f"a window holds at least 2 calls, got {window}")
-    make_detector(detector)  # an unknown name fails before any log is read
+    _check_budget(budget)
+    make_detector(detector)  # an unknown name and a bad budget fail before any log is read
     traces = [read_baseline(source) for source in sources]
     longest = max(len(names) for names in traces)
     if longest < 2 * window:

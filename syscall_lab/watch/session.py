@@ -53,7 +53,9 @@ def watch_trace(
     """Start ``trace`` (not yet entered), read it to its end through ``monitor``, ``report``
     each window's verdict (the windows of one read of the pipe together, after it); the
     summary. ``niceness`` is added to this process's once strace runs, so that on busy CPUs
-    strace and the program come first. CaptureError when strace failed before it traced a
+    strace and the program come first (for good: a process cannot raise its priority again
+    unprivileged, so only a process that exits after the watch, like the command, asks for it).
+    CaptureError when strace failed before it traced a
     call."""
 
     def score() -> None:

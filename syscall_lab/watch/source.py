@@ -99,6 +99,8 @@ class LiveTrace:
         target = ("-p", str(self.pid)) if self.pid is not None else ("--", *self.command)
         argv = (strace, *self.options.argv(fifo), *target)
         self._process = start_group(argv, os.environ, stderr=subprocess.PIPE)
+        if self.stopped_by is not None:  # a signal came while strace was starting
+            self.stop(self.stopped_by)
         self._stderr_reader = threading.Thread(target=self._keep_stderr, daemon=True)
         self._stderr_reader.start()
         self._await_writer(reader)

@@ -10,14 +10,14 @@ gives the rate.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from syscall_parse.events import Event, Syscall
 
-__all__ = ["TOP", "Window", "WindowCutter", "call_names", "window_slices"]
+__all__ = ["TOP", "Window", "WindowCutter", "window_slices"]
 
 TOP = 5  # syscalls listed as a window's top
 
@@ -88,11 +88,6 @@ class WindowCutter:
         self._count += 1
         self._calls = []
         return window
-
-
-def call_names(events: Iterable[Event]) -> Iterator[str]:
-    """The syscall name of every call, in trace order (what a window's ``names`` holds)."""
-    return (event.name for event in events if isinstance(event, Syscall))
 
 
 def window_slices(names: Sequence[str], size: int, stride: int) -> list[Sequence[str]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from syscall_lab.capture.ebpf import EbpfObserver, ebpf_unavailable
 from syscall_lab.capture.run import capture_command
 from syscall_lab.detect.base import DetectorError
 from syscall_lab.watch.baseline import (
@@ -118,10 +119,41 @@ def test_a_run_folder_is_a_baseline(strace: str, switch, tmp_path: Path) -> None
     assert read_baseline(result.logs[0]) == read_baseline(result.run_dir)
 
 
+@pytest.mark.ebpf
+def test_an_ebpf_run_folder_is_a_baseline(switch, tmp_path: Path) -> None:
+    """A run of the eBPF observer gives the calls of its events log, as strace's run does of
+    its trace.log: the same program's calls, the tracer's own start-up aside."""
+    reason = ebpf_unavailable(probe=True)
+    if reason is not None:
+        pytest.skip(f"eBPF tracing is unavailable: {reason}")
+    result = capture_command(
+        switch("none"), label="normal", out_dir=tmp_path, observer=EbpfObserver(),
+        measure_untraced=False,
+    )  # fmt: skip
+    names = read_baseline(result.run_dir)
+    assert read_baseline(result.logs[0]) == names
+    assert "execve" == names[0]
+    assert {"openat", "read", "write"} <= set(names)
+
+
 def test_a_folder_without_a_log_is_refused(tmp_path: Path) -> None:
     """An empty folder is not a run: a one-line InputError."""
     with pytest.raises(InputError, match="not a run folder"):
         read_baseline(tmp_path)
+
+
+@pytest.mark.parametrize(("field", "value"), [("window", 0), ("held_out", 0), ("budget", 1.5)])
+def test_a_model_with_impossible_settings_is_refused(
+    model_file: Path, tmp_path: Path, field: str, value: float
+) -> None:
+    """A model whose window, held-out count or budget no fit could have made: a one-line
+    InputError, not a failure later while watching."""
+    data = json.loads(model_file.read_text())
+    data[field] = value
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError, match=f"malformed watch model .*{field} {value}"):
+        load_watch_model(path)
 
 
 def test_a_file_that_is_not_a_model_is_refused(tmp_path: Path) -> None:

@@ -285,6 +285,19 @@ def test_a_bad_baseline_is_one_line_and_exit_2(
     assert ("", 1) == (out, len(err.splitlines()))
 
 
+@pytest.mark.parametrize("window", ["0", "1"])
+def test_a_window_below_two_calls_is_refused(
+    baseline_logs: list[Path], window: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--window`` 0 or 1 with a baseline: one line, exit 2, not the default window."""
+    assert 2 == main(
+        ["watch", "--baseline", str(baseline_logs[0]), "--window", window, "--", "true"]
+    )
+    out, err = capsys.readouterr()
+    assert ("", 1) == (out, len(err.splitlines()))
+    assert "at least 2 calls" in err
+
+
 def test_fit_writes_a_model_watch_reads(
     baseline_logs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
