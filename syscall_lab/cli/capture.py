@@ -76,7 +76,7 @@ traced_seconds, untraced_seconds, overhead (traced/untraced), logs (paths).""",
         help="ebpf: a line per call, or counts kept in the kernel (default events)",
     )
     parser.add_argument("--ff", action="store_true", help="strace -ff: one log per process")
-    parser.add_argument("--string-size", type=int, default=64, help="strace -s (default 64)")
+    parser.add_argument("--string-size", type=int, default=None, help="strace -s (default 64)")
     parser.add_argument("--trace", metavar="SET", help="strace -e trace=SET, e.g. %%file,%%memory")
     parser.add_argument(
         "--seccomp-bpf", action="store_true", help="strace --seccomp-bpf (needs --trace)"
@@ -106,7 +106,7 @@ def run_capture(args: argparse.Namespace) -> int:
         flag
         for flag, given in (("--ff", args.ff), ("--trace", args.trace),
                             ("--seccomp-bpf", args.seccomp_bpf),
-                            ("--string-size", args.string_size != 64))
+                            ("--string-size", args.string_size is not None))
         if given
     ]  # fmt: skip
     if args.observer != "strace" and strace_only:
@@ -114,7 +114,7 @@ def run_capture(args: argparse.Namespace) -> int:
     try:
         strace_options = StraceOptions(
             separate_files=args.ff,
-            string_size=args.string_size,
+            **({} if args.string_size is None else {"string_size": args.string_size}),
             trace=args.trace,
             seccomp_bpf=args.seccomp_bpf,
         )

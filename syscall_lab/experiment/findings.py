@@ -214,7 +214,7 @@ def _under_both(analysis: ExperimentAnalysis, condition: Condition) -> list[Find
         for verdict in ("both", "first only", "second only", "opposite")
     }
     sentence = observer_sentence(condition, baseline, counts, timing, both.observers)
-    significant = any(v != "neither" for v in verdicts) if verdicts else None
+    significant = any(v not in ("neither", "untested") for v in verdicts) if verdicts else None
     return [Finding("observers", condition.name, baseline, sentence, significant, numbers)]
 
 

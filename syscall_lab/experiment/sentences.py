@@ -380,8 +380,9 @@ def count_match_sentence(matches: Sequence[CountMatch], observers: Sequence[str]
         for m in differ
     )
     return (
-        f"{sentence}; they differ in {listed}: programs whose threads or timers race make "
-        "calls that depend on how fast they run, which the slower strace changes."
+        f"{sentence}; they differ in {listed}. Why is not tested here: a count that varies "
+        "between runs under one observer (a threaded program's futex calls) can differ "
+        "between observers by chance, or by how much each slows the program."
     )
 
 

@@ -34,7 +34,6 @@ from syscall_lab.detect.registry import detector_from_dict, make_detector
 from syscall_lab.watch.windows import window_slices
 from syscall_parse.atomic import write_text
 from syscall_parse.errors import InputError
-from syscall_parse.table import read_trace
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -124,6 +123,8 @@ def read_baseline(source: Path | str) -> list[str]:
     """The call names of one normal trace: a log file (strace's, or the eBPF observer's events
     log), or a capture run folder (the logs its metadata names). InputError for a folder that
     is not a run folder, or a trace without calls."""
+    from syscall_parse.table import read_trace  # pandas: not while the command line is built
+
     path = Path(source)
     logs: Sequence[Path] = logs_in(path) if path.is_dir() else [path]
     events = read_trace(logs[0] if len(logs) == 1 else list(logs))
