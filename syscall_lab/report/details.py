@@ -6,12 +6,14 @@ phase, ambient stress, observer overhead)."""
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Mapping
 
 from syscall_lab.analyse.stats import Comparison, DetectableShift, Distance, ShareDifference, Shift
 from syscall_lab.analyse.tables import PHASE_COLUMNS
 from syscall_lab.conditions import condition_named
 from syscall_lab.experiment.analysis import DETECTION_POWER, ExperimentAnalysis
+from syscall_lab.experiment.dataset import Run
 from syscall_lab.experiment.sentences import OBSERVER_NAMES, STATED_TIMING
 from syscall_lab.formatting import (
     MISSING,
@@ -46,13 +48,34 @@ _SHIFT_HEADERS = (
 )  # fmt: skip
 
 
+def _runs_under(analysis: ExperimentAnalysis, observer: str) -> list[Run]:
+    """The runs ``observer`` traced, whether its analysis leads or is the second."""
+    second = [analysis.observers.second.data] if analysis.observers is not None else []
+    return [
+        run for data in (analysis.data, *second) for run in data.runs if run.observer == observer
+    ]
+
+
 def _strace_flags(analysis: ExperimentAnalysis) -> str:
-    """The strace options of the first run, without the program, the log path and the command."""
-    if not analysis.data.runs:
+    """The strace options of the first strace run, without the program, the log path and the
+    command."""
+    runs = _runs_under(analysis, "strace")
+    if not runs:
         return MISSING
-    argv = list(analysis.data.runs[0].metadata.observer_argv)
+    argv = list(runs[0].metadata.observer_argv)
     flags = argv[1 : argv.index("-o")] if "-o" in argv else argv[1:]
     return " ".join(["strace", *flags, "-o", "trace.log"])
+
+
+def _ebpf_observer(analysis: ExperimentAnalysis) -> list[list[str]]:
+    """The eBPF observer's row, when it traced runs: bpftrace's version, the mode and the
+    median start-up (bpftrace's start to its probes attached, outside the traced time)."""
+    infos = [run.metadata.observer for run in _runs_under(analysis, "ebpf")]
+    if not infos:
+        return []
+    startups = [info.startup_seconds for info in infos if info.startup_seconds is not None]
+    startup = f", start-up {number(statistics.median(startups))} s (median)" if startups else ""
+    return [["eBPF observer", f"bpftrace {infos[0].version or '?'}, {infos[0].mode} mode{startup}"]]
 
 
 def method_section(analysis: ExperimentAnalysis) -> list[str]:
@@ -61,6 +84,7 @@ def method_section(analysis: ExperimentAnalysis) -> list[str]:
     rows = [
         ["strace", env.strace_version or "not found"],
         ["strace flags", f"`{_strace_flags(analysis)}`"],
+        *_ebpf_observer(analysis),
         ["kernel", env.kernel],
         ["Python", f"{env.python_implementation} {env.python}"],
         ["CPU", f"{env.cpu_count or '?'} × {env.cpu_model or 'unknown'}"],

@@ -9,6 +9,7 @@ repeats at scale 0.25, under strace and eBPF) is captured for real where eBPF is
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -148,4 +149,6 @@ def test_two_observers_are_captured_analysed_and_reported(two: ExperimentData) -
     assert "## Under both observers" in report
     assert "under eBPF: 3 conditions" in report
     assert "from 12 traced runs (2 per condition and observer)" in report
+    assert re.search(r"\| strace flags +\| `strace -", report)
+    assert re.search(r"\| eBPF observer +\| bpftrace v[\d.]+, events mode, start-up", report)
     assert all(Path(run.run_dir).is_dir() for run in two.runs)
