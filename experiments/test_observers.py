@@ -16,7 +16,7 @@ import pytest
 
 from syscall_lab.analyse.tables import count_table
 from syscall_lab.conditions import CONTROL, DEFAULT_WORKLOADS
-from syscall_lab.experiment.observers import VERDICTS, ObserverComparison
+from syscall_lab.experiment.observers import ObserverComparison
 
 pytestmark = [pytest.mark.strace, pytest.mark.ebpf, pytest.mark.slow]
 
@@ -59,10 +59,23 @@ def test_io_timing_is_evaluated_under_both_observers(both, experiment, experimen
 
     for metric in ("latency_median", "latency_p99", "rate", "gap_max"):
         agreement = agreements[metric]
-        assert agreement.verdict in VERDICTS
         for shift in (agreement.first, agreement.second):
             assert (repeats, repeats) == (shift.n_baseline, shift.n)
-    assert agreements["latency_median"].first.ratio != agreements["latency_median"].second.ratio
+
+
+@pytest.mark.parametrize("name", [*DEFAULT_WORKLOADS, CONTROL])
+def test_strace_inflates_every_runs_median_latency(both, experiment, name) -> None:
+    """strace's -T time holds its own stops; the kernel's entry-to-exit time does not: every
+    run's median call latency under strace exceeds every run's under eBPF, and the median over
+    runs by at least 1.5x (measured here: normal 7-10 against 1.2-1.8 µs, io 16-21 against 8-9,
+    memory 330-600 against 85-100)."""
+    summaries = (experiment.summaries.get(name), both.second.summaries.get(name))
+    if any(s is None or s.timing["latency_median"].isna().all() for s in summaries):
+        pytest.skip(f"{name} has no timed call under one of the observers")
+    strace, ebpf = (s.timing["latency_median"].dropna() for s in summaries)
+
+    assert strace.min() > ebpf.max()
+    assert strace.median() > 1.5 * ebpf.median()
 
 
 def test_ebpf_disturbs_the_runs_less_than_strace(both, experiment) -> None:

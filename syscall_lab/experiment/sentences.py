@@ -454,7 +454,11 @@ def observer_sentence(
         if parts
         else "no timing claim is significant under either observer"
     )
+    sizes = sorted(
+        {(s.n_baseline, s.n) for a in (*counts, *timing) for s in (a.first, a.second) if s}
+    )
+    runs = f" ({' / '.join(f'{b} vs {n}' for b, n in sizes)} runs)" if sizes else ""
     return (
         f"{condition.description.capitalize()} against {baseline}, under {first} and "
-        f"{second}: {count_part}; {timing_part}."
+        f"{second}{runs}: {count_part}; {timing_part}."
     )

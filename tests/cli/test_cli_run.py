@@ -83,15 +83,16 @@ def test_run_writes_data_and_report_under_the_current_folder(job) -> None:
     lines = result.stdout.splitlines()
     (out,) = (folder / "runs").iterdir()
     assert re.fullmatch(r"experiment-\d{8}T\d{6}Z", out.name)
-    assert [f"data: runs/{out.name} (10 runs)", "report: reports/REPORT.md", ""] == lines[:3]
+    stored = json.loads((out / "experiment.json").read_text())
+    runs = 10 * len(stored["settings"]["observers"])  # 5 conditions, 2 repeats, each observer
+    assert [f"data: runs/{out.name} ({runs} runs)", "report: reports/REPORT.md", ""] == lines[:3]
     assert "## Findings" == lines[3]
     report = (folder / "reports" / "REPORT.md").read_text(encoding="utf-8")
     assert extract_section(report, "Findings").strip() == "\n".join(lines[3:]).strip()
     for name in FIGURES.values():
         assert (folder / "reports" / name).stat().st_size > 0
         assert f"]({name})" in report
-    stored = json.loads((out / "experiment.json").read_text())
-    assert 10 == len(stored["runs"])
+    assert runs == len(stored["runs"])
     assert sorted(p.name for p in (out / "datasets").iterdir()) == [
         "cpu",
         "io",
