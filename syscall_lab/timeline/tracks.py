@@ -115,6 +115,8 @@ class LogTracks:
 
     def feed(
         self,
+        line: int,
+        end_line: int,
         pid: int | None,
         kind: str,
         time: float | None,
@@ -130,10 +132,10 @@ class LogTracks:
         signal: str | None,
         status: int | None,
     ) -> None:
-        """One event row (the columns of ``syscall_parse.schema``, but ``line``s)."""
+        """One event row (the columns of ``syscall_parse.schema``)."""
         if kind == "message":  # strace's own words: no stamp, no track
             return
-        ts = self._clock.stamp(time, relative)
+        ts = self._clock.stamp(time, relative, line, end_line)
         thread = self._threads.get(pid)
         if thread is None:
             thread = self._new_thread(pid, ts)

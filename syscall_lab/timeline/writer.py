@@ -23,12 +23,13 @@ import pyarrow as pa
 from syscall_lab.timeline.clock import Clock, ClockKind, TimelineError
 from syscall_lab.timeline.tracks import Ids, LogTracks, TrackCounts
 from syscall_parse.atomic import atomic_path
+from syscall_parse.inputs import read_lines
 
 __all__ = ["FIELDS", "Timeline", "log_sets", "write_timeline"]
 
 FIELDS = (
-    "pid", "kind", "time", "relative", "syscall", "args", "ret", "retval", "errno",
-    "errno_text", "duration", "returned", "signal", "status",
+    "line", "end_line", "pid", "kind", "time", "relative", "syscall", "args", "ret", "retval",
+    "errno", "errno_text", "duration", "returned", "signal", "status",
 )  # fmt: skip
 """The columns of the parser's batches a timeline reads, in ``LogTracks.feed``'s order."""
 
@@ -116,7 +117,7 @@ def write_timeline(
         parts: list[str] = []
         first = True
         for index, (log, name) in enumerate(zip(logs, names, strict=True)):
-            clock = Clock(name)
+            clock = Clock(name, None if _is_ff(log) or log[0] == "-" else read_lines(log[0]))
             clocks.append(clock)
             tracks = LogTracks(
                 clock, ids.for_log(index), parts.append, counts, name if len(logs) > 1 else None
@@ -130,6 +131,8 @@ def write_timeline(
                 _check_clocks(clocks, _is_ff(log))
                 first = _write(handle, parts, first)
             tracks.close()
+            if clock.lines is not None:
+                clock.lines.close()
             first = _write(handle, parts, first)
             if batches.rows == 0:
                 raise TimelineError(f"{name}: no strace event to put on a timeline")

@@ -20,7 +20,10 @@ from pathlib import Path
 import pytest
 
 from syscall_lab.cli import main
+from syscall_lab.timeline.tracks import NO_PID
+from syscall_parse.batches import read_batches
 from syscall_parse.counts import count_trace
+from syscall_parse.lines import Resumed, parse_line
 from tests.timeline.trace_format import problems
 
 PYTHON = os.path.realpath(sys.executable)
@@ -133,6 +136,48 @@ def test_clock_follows_the_log(run_strace, tmp_path, stamp):
     if stamp == "-t":
         assert 0 == starts[0] % 1_000_000
         assert len(set(starts)) == len(starts)
+
+
+def _relative_starts(log: str) -> dict[int, list[int]]:
+    """The -r clock by hand: every line's delta (both halves of a split call) summed in line
+    order, in microseconds; the sum at each returned call's entry line, per thread."""
+    at, total = {}, 0
+    for number, text in enumerate(Path(log).read_text(encoding="utf-8").splitlines(), 1):
+        record = parse_line(text, number)
+        record = record.call if isinstance(record, Resumed) else record
+        total += round((getattr(record, "relative", None) or 0.0) * 1_000_000)
+        at[number] = total
+    starts = defaultdict(list)
+    for batch in read_batches(log):
+        rows = batch.select(["line", "pid", "kind", "returned"]).to_pylist()
+        for row in rows:
+            if row["kind"] == "syscall" and row["returned"]:
+                starts[NO_PID if row["pid"] is None else row["pid"]].append(at[row["line"]])
+    return starts
+
+
+@pytest.mark.parametrize("options", [["-r", "-T"], ["-f", "-r", "-T"]], ids=["r-T", "f-r-T"])
+def test_relative_clock_is_exact(run_strace, tmp_path, options):
+    """Each X event starts at the sum of the -r deltas of every line up to its call's entry line
+    (the split calls of the threads under -f too), or where the thread's previous slice ended
+    when that is later (the no-overlap rule)."""
+    log = _capture(run_strace, tmp_path, options)
+    trace = _timeline(tmp_path, [log])
+    expected = _relative_starts(log)
+    if "-f" in options:
+        assert "resumed>" in Path(log).read_text(encoding="utf-8")  # the case at stake
+
+    by_thread = defaultdict(list)
+    for event in _events(trace, "X"):
+        by_thread[event["tid"]].append(event)
+    assert expected.keys() == by_thread.keys()
+    for tid, events in by_thread.items():
+        events.sort(key=lambda event: event["ts"])
+        placed, end = [], 0
+        for start, event in zip(expected[tid], events, strict=True):
+            placed.append(max(start, end))
+            end = placed[-1] + event["dur"]
+        assert placed == [event["ts"] for event in events]
 
 
 def test_separate_logs_share_an_absolute_clock(run_strace, tmp_path):
