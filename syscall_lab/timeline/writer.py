@@ -98,9 +98,10 @@ def write_timeline(
     compressed logs) to ``out`` (gzip when it ends in ``.gz``), atomically; what it holds.
 
     Raises TimelineError for a log without timestamps, a ``-ff`` set with ``-r`` stamps alone
-    (its deltas count from lines in other files), absolute clocks that do not meet (``-ttt``
-    with ``-t``/``-tt``: no date in the latter) or no event at all; InputError (the parser's)
-    for a log that cannot be read.
+    (its deltas count from lines in other files), clocks that do not meet (``-ttt`` with
+    ``-t``/``-tt``: no date in the latter; ``-r`` with either: no start), a ``-r`` log from
+    stdin with split calls, or no event at all; InputError (the parser's) for a log that
+    cannot be read.
     """
     from syscall_parse.batches import read_batches
 
@@ -172,9 +173,13 @@ def _check_clocks(clocks: list[Clock], ff: bool) -> None:
             f"{clocks[-1].source}: a -ff set with -r stamps alone cannot be put on one clock "
             "(each delta counts from the line before it in any file); trace with -ttt"
         )
-    epoch = {
-        clock.kind is ClockKind.EPOCH for clock in clocks if clock.kind and clock.kind.absolute
-    }
+    known = [clock.kind for clock in clocks if clock.kind is not None]
+    if ClockKind.RELATIVE in known and any(kind.absolute for kind in known):
+        raise TimelineError(
+            f"{clocks[-1].source}: a -r log cannot share a clock with -ttt, -tt or -t logs "
+            "(its stamps have no start); trace all with -ttt"
+        )
+    epoch = {kind is ClockKind.EPOCH for kind in known if kind.absolute}
     if len(epoch) > 1:
         raise TimelineError(
             f"{clocks[-1].source}: -ttt and -t/-tt logs cannot share a clock "

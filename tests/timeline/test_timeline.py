@@ -234,11 +234,14 @@ def test_failure_after_writing_leaves_nothing(run_strace, tmp_path, capsys):
     ("first", "second", "message"),
     [
         (["-ttt"], ["-tt"], "-ttt and -t/-tt logs cannot share a clock"),
+        (["-ttt"], ["-r"], "a -r log cannot share a clock with -ttt, -tt or -t logs"),
+        (["-r"], ["-tt"], "a -r log cannot share a clock with -ttt, -tt or -t logs"),
         (["-ff", "-r"], None, "a -ff set with -r stamps alone cannot be put on one clock"),
     ],
 )
 def test_clocks_that_cannot_meet(run_strace, tmp_path, capsys, first, second, message):
-    """-ttt beside -tt (no date), or a -ff set stamped -r alone: exit 2, one line."""
+    """-ttt beside -tt (no date), -r beside absolute stamps (no start), or a -ff set stamped
+    -r alone: exit 2, one line."""
     logs = [_capture(run_strace, tmp_path, first)]
     if second is not None:
         os.rename(logs[0], tmp_path / "first.log")
