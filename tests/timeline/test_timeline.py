@@ -13,6 +13,7 @@ import gzip
 import itertools
 import json
 import os
+import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -197,6 +198,34 @@ def test_separate_logs_share_an_absolute_clock(run_strace, tmp_path):
         spans[event["pid"]].append(event["ts"])
     (a, b) = (spans[pid] for pid in labels)
     assert max(a) < min(b) or max(b) < min(a)  # one run after the other, on one clock
+
+
+def test_reused_pid_is_a_new_track(run_strace, tmp_path):
+    """A pid cloned again after its exit (a real log of a shell running two children, the second
+    child's pid rewritten to the first's, as Linux reuses pids) is a new thread and process:
+    each clone's arrow points at its own child's first event (the second child prints before
+    its vfork returns)."""
+    run_strace(
+        ["-f", "-ttt", "-T", "-o", "trace.log"], ["/bin/sh", "-c", "/bin/true; /bin/true; :"]
+    )
+    log = tmp_path / "trace.log"
+    text = log.read_text(encoding="utf-8")
+    first, second = re.findall(r"vfork resumed>\) = (\d+)", text)
+    log.write_text(re.sub(rf"\b{second}\b", first, text), encoding="utf-8")
+    trace = _timeline(tmp_path, [str(log)])
+
+    threads = {(e["pid"], e["tid"]) for e in trace["traceEvents"] if e["ph"] in "XBi"}
+    assert 3 == len(threads)
+    assert 3 == len({pid for pid, _ in threads})
+    heads = sorted(_events(trace, "f"), key=lambda event: event["ts"])
+    assert 2 == len(heads)
+    assert heads[0]["tid"] == int(first) != heads[1]["tid"]
+    for head in heads:  # each arrow at the first event of a child that runs one execve
+        on_track = [e for e in trace["traceEvents"] if e["ph"] in "XBi" and e["tid"] == head["tid"]]
+        assert head["ts"] == min(e["ts"] for e in on_track)
+        assert 1 == sum(e["name"] == "execve" for e in on_track)
+    (exited,) = (e["ts"] for e in _events(trace, "i") if e["tid"] == int(first))
+    assert exited < heads[1]["ts"]  # the second child starts after the first exited
 
 
 def test_gz_output_reads_back(run_strace, tmp_path):
