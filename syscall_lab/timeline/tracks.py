@@ -15,7 +15,9 @@ microsecond, ``-t`` to the second, and a ``-T`` time is measured apart from the 
 and exits are instants. A process is named after the program its ``execve`` ran (its
 basename), a thread after its ``-Y`` comm where the creating ``clone`` returns one, or a
 ``prctl(PR_SET_NAME)``, else its process's name. Each ``clone`` that created a traced pid is a
-flow arrow from the ``clone`` slice to the new thread's first event.
+flow arrow from the ``clone`` slice to the new thread's first event. A pid seen again after it
+exited or was killed (Linux reuses pids) is a new thread: its track id moved up by ``REUSED``
+per reuse.
 """
 
 from __future__ import annotations
@@ -27,13 +29,16 @@ from dataclasses import dataclass, field
 from syscall_lab.timeline import trace_events as te
 from syscall_lab.timeline.clock import SECOND, Clock
 
-__all__ = ["HOLD", "NO_PID", "Ids", "LogTracks", "TrackCounts"]
+__all__ = ["HOLD", "NO_PID", "REUSED", "Ids", "LogTracks", "TrackCounts"]
 
 HOLD = 4096
 """Events held per pid not yet created before it is taken for a process of its own."""
 
 NO_PID = 1 << 22
 """The track of events without a pid (strace without ``-f``): above any pid Linux gives."""
+
+REUSED = 1 << 32
+"""What a reused pid's track id is moved up by, per reuse: above any pid and log move."""
 
 _CLONES = frozenset({"clone", "clone3", "fork", "vfork"})
 # The first C string of an argument list: '"/usr/bin/ls", ["ls"], ...' => /usr/bin/ls.
@@ -62,20 +67,22 @@ class TrackCounts:
 
 @dataclass(slots=True)
 class Ids:
-    """Track ids unique across logs: a pid an earlier log used is moved up by 2**23 per log."""
+    """Track ids unique across logs: a pid an earlier log used is moved up by 2**23 per log (its
+    ``reuse``-th reuse in the log by ``REUSED`` more)."""
 
     used: set[int] = field(default_factory=set)
 
-    def for_log(self, index: int) -> Callable[[int], int]:
-        """The id of each pid of the ``index``-th log (0-based)."""
-        mine: dict[int, int] = {}
+    def for_log(self, index: int) -> Callable[[int, int], int]:
+        """The id of each pid and reuse of the ``index``-th log (0-based)."""
+        mine: dict[tuple[int, int], int] = {}
 
-        def track_id(pid: int) -> int:
-            if pid not in mine:
-                moved = pid + (index << 23) if pid in self.used else pid
-                mine[pid] = moved
+        def track_id(pid: int, reuse: int) -> int:
+            if (pid, reuse) not in mine:
+                base = pid + reuse * REUSED
+                moved = base + (index << 23) if base in self.used else base
+                mine[pid, reuse] = moved
                 self.used.add(moved)
-            return mine[pid]
+            return mine[pid, reuse]
 
         return track_id
 
@@ -83,6 +90,8 @@ class Ids:
 @dataclass(slots=True)
 class _Thread:
     tid: int
+    reuse: int = 0  # how many threads of its pid came before it
+    exited: bool = False
     pid: int | None = None  # its process's track; None while held
     end: int = 0  # where its last slice ended, microseconds
     first: tuple[int, str] | None = None  # ts and cat of its first event
@@ -99,7 +108,7 @@ class LogTracks:
     def __init__(
         self,
         clock: Clock,
-        track_id: Callable[[int], int],
+        track_id: Callable[[int, int], int],
         emit: Emit,
         counts: TrackCounts,
         label: str | None = None,
@@ -115,6 +124,8 @@ class LogTracks:
 
     def feed(
         self,
+        line: int,
+        end_line: int,
         pid: int | None,
         kind: str,
         time: float | None,
@@ -130,13 +141,13 @@ class LogTracks:
         signal: str | None,
         status: int | None,
     ) -> None:
-        """One event row (the columns of ``syscall_parse.schema``, but ``line``s)."""
+        """One event row (the columns of ``syscall_parse.schema``)."""
         if kind == "message":  # strace's own words: no stamp, no track
             return
-        ts = self._clock.stamp(time, relative)
+        ts = self._clock.stamp(time, relative, line, end_line)
         thread = self._threads.get(pid)
-        if thread is None:
-            thread = self._new_thread(pid, ts)
+        if thread is None or thread.exited:
+            thread = self._new_thread(pid, ts, thread)
         row = (kind, name, args, ret, retval, errno, errno_text, duration, returned, signal, status)
         if thread.pid is None and thread.birth is not None:
             self._release(thread, *thread.birth)
@@ -156,10 +167,13 @@ class LogTracks:
         for thread in self._threads.values():
             self._counts.flows_dropped += len(thread.flows)
 
-    def _new_thread(self, pid: int | None, ts: int) -> _Thread:
-        thread = _Thread(self._id(NO_PID if pid is None else pid))
+    def _new_thread(self, pid: int | None, ts: int, gone: _Thread | None = None) -> _Thread:
+        """The thread of ``pid``, after the one that ``gone`` (exited) if any."""
+        reuse = 0 if gone is None else gone.reuse + 1
+        thread = _Thread(self._id(NO_PID if pid is None else pid, reuse), reuse)
+        first = not self._threads
         self._threads[pid] = thread
-        if len(self._threads) == 1:  # the log's first pid: its first process
+        if first:  # the log's first pid: its first process
             self._process(thread, thread.tid, ts)
         return thread
 
@@ -225,6 +239,7 @@ class LogTracks:
                 what = f"killed by {signal}" + (" (core dumped)" if args else "")
             else:
                 what = args or "exit"
+            thread.exited = status is not None or signal is not None  # not superseded
             self._emit(te.instant(what, cat, pid, tid, start, {}))
             self._counts.instants += 1
         if thread.first is None:
@@ -257,9 +272,8 @@ class LogTracks:
         self._flow += 1
         tail = te.flow_start(self._flow, cat, parent.pid, parent.tid, ts)
         child = self._threads.get(child_pid)
-        if child is None:
-            child = _Thread(self._id(child_pid))
-            self._threads[child_pid] = child
+        if child is None or child.exited:
+            child = self._new_thread(child_pid, ts, child)
         if child.first is None:
             child.flows.append((self._flow, tail))
         else:

@@ -23,12 +23,13 @@ import pyarrow as pa
 from syscall_lab.timeline.clock import Clock, ClockKind, TimelineError
 from syscall_lab.timeline.tracks import Ids, LogTracks, TrackCounts
 from syscall_parse.atomic import atomic_path
+from syscall_parse.inputs import read_lines
 
 __all__ = ["FIELDS", "Timeline", "log_sets", "write_timeline"]
 
 FIELDS = (
-    "pid", "kind", "time", "relative", "syscall", "args", "ret", "retval", "errno",
-    "errno_text", "duration", "returned", "signal", "status",
+    "line", "end_line", "pid", "kind", "time", "relative", "syscall", "args", "ret", "retval",
+    "errno", "errno_text", "duration", "returned", "signal", "status",
 )  # fmt: skip
 """The columns of the parser's batches a timeline reads, in ``LogTracks.feed``'s order."""
 
@@ -97,9 +98,10 @@ def write_timeline(
     compressed logs) to ``out`` (gzip when it ends in ``.gz``), atomically; what it holds.
 
     Raises TimelineError for a log without timestamps, a ``-ff`` set with ``-r`` stamps alone
-    (its deltas count from lines in other files), absolute clocks that do not meet (``-ttt``
-    with ``-t``/``-tt``: no date in the latter) or no event at all; InputError (the parser's)
-    for a log that cannot be read.
+    (its deltas count from lines in other files), clocks that do not meet (``-ttt`` with
+    ``-t``/``-tt``: no date in the latter; ``-r`` with either: no start), a ``-r`` log from
+    stdin with split calls, or no event at all; InputError (the parser's) for a log that
+    cannot be read.
     """
     from syscall_parse.batches import read_batches
 
@@ -116,7 +118,7 @@ def write_timeline(
         parts: list[str] = []
         first = True
         for index, (log, name) in enumerate(zip(logs, names, strict=True)):
-            clock = Clock(name)
+            clock = Clock(name, None if _is_ff(log) or log[0] == "-" else read_lines(log[0]))
             clocks.append(clock)
             tracks = LogTracks(
                 clock, ids.for_log(index), parts.append, counts, name if len(logs) > 1 else None
@@ -130,6 +132,8 @@ def write_timeline(
                 _check_clocks(clocks, _is_ff(log))
                 first = _write(handle, parts, first)
             tracks.close()
+            if clock.lines is not None:
+                clock.lines.close()
             first = _write(handle, parts, first)
             if batches.rows == 0:
                 raise TimelineError(f"{name}: no strace event to put on a timeline")
@@ -169,9 +173,13 @@ def _check_clocks(clocks: list[Clock], ff: bool) -> None:
             f"{clocks[-1].source}: a -ff set with -r stamps alone cannot be put on one clock "
             "(each delta counts from the line before it in any file); trace with -ttt"
         )
-    epoch = {
-        clock.kind is ClockKind.EPOCH for clock in clocks if clock.kind and clock.kind.absolute
-    }
+    known = [clock.kind for clock in clocks if clock.kind is not None]
+    if ClockKind.RELATIVE in known and any(kind.absolute for kind in known):
+        raise TimelineError(
+            f"{clocks[-1].source}: a -r log cannot share a clock with -ttt, -tt or -t logs "
+            "(its stamps have no start); trace all with -ttt"
+        )
+    epoch = {kind is ClockKind.EPOCH for kind in known if kind.absolute}
     if len(epoch) > 1:
         raise TimelineError(
             f"{clocks[-1].source}: -ttt and -t/-tt logs cannot share a clock "

@@ -13,6 +13,7 @@ import gzip
 import itertools
 import json
 import os
+import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -20,7 +21,10 @@ from pathlib import Path
 import pytest
 
 from syscall_lab.cli import main
+from syscall_lab.timeline.tracks import NO_PID
+from syscall_parse.batches import read_batches
 from syscall_parse.counts import count_trace
+from syscall_parse.lines import Resumed, parse_line
 from tests.timeline.trace_format import problems
 
 PYTHON = os.path.realpath(sys.executable)
@@ -135,6 +139,48 @@ def test_clock_follows_the_log(run_strace, tmp_path, stamp):
         assert len(set(starts)) == len(starts)
 
 
+def _relative_starts(log: str) -> dict[int, list[int]]:
+    """The -r clock by hand: every line's delta (both halves of a split call) summed in line
+    order, in microseconds; the sum at each returned call's entry line, per thread."""
+    at, total = {}, 0
+    for number, text in enumerate(Path(log).read_text(encoding="utf-8").splitlines(), 1):
+        record = parse_line(text, number)
+        record = record.call if isinstance(record, Resumed) else record
+        total += round((getattr(record, "relative", None) or 0.0) * 1_000_000)
+        at[number] = total
+    starts = defaultdict(list)
+    for batch in read_batches(log):
+        rows = batch.select(["line", "pid", "kind", "returned"]).to_pylist()
+        for row in rows:
+            if row["kind"] == "syscall" and row["returned"]:
+                starts[NO_PID if row["pid"] is None else row["pid"]].append(at[row["line"]])
+    return starts
+
+
+@pytest.mark.parametrize("options", [["-r", "-T"], ["-f", "-r", "-T"]], ids=["r-T", "f-r-T"])
+def test_relative_clock_is_exact(run_strace, tmp_path, options):
+    """Each X event starts at the sum of the -r deltas of every line up to its call's entry line
+    (the split calls of the threads under -f too), or where the thread's previous slice ended
+    when that is later (the no-overlap rule)."""
+    log = _capture(run_strace, tmp_path, options)
+    trace = _timeline(tmp_path, [log])
+    expected = _relative_starts(log)
+    if "-f" in options:
+        assert "resumed>" in Path(log).read_text(encoding="utf-8")  # the case at stake
+
+    by_thread = defaultdict(list)
+    for event in _events(trace, "X"):
+        by_thread[event["tid"]].append(event)
+    assert expected.keys() == by_thread.keys()
+    for tid, events in by_thread.items():
+        events.sort(key=lambda event: event["ts"])
+        placed, end = [], 0
+        for start, event in zip(expected[tid], events, strict=True):
+            placed.append(max(start, end))
+            end = placed[-1] + event["dur"]
+        assert placed == [event["ts"] for event in events]
+
+
 def test_separate_logs_share_an_absolute_clock(run_strace, tmp_path):
     """Two logs: one process group each, labelled with its log, on one clock; their pids
     never merge tracks."""
@@ -152,6 +198,34 @@ def test_separate_logs_share_an_absolute_clock(run_strace, tmp_path):
         spans[event["pid"]].append(event["ts"])
     (a, b) = (spans[pid] for pid in labels)
     assert max(a) < min(b) or max(b) < min(a)  # one run after the other, on one clock
+
+
+def test_reused_pid_is_a_new_track(run_strace, tmp_path):
+    """A pid cloned again after its exit (a real log of a shell running two children, the second
+    child's pid rewritten to the first's, as Linux reuses pids) is a new thread and process:
+    each clone's arrow points at its own child's first event (the second child prints before
+    its vfork returns)."""
+    run_strace(
+        ["-f", "-ttt", "-T", "-o", "trace.log"], ["/bin/sh", "-c", "/bin/true; /bin/true; :"]
+    )
+    log = tmp_path / "trace.log"
+    text = log.read_text(encoding="utf-8")
+    first, second = re.findall(r"vfork resumed>\) = (\d+)", text)
+    log.write_text(re.sub(rf"\b{second}\b", first, text), encoding="utf-8")
+    trace = _timeline(tmp_path, [str(log)])
+
+    threads = {(e["pid"], e["tid"]) for e in trace["traceEvents"] if e["ph"] in "XBi"}
+    assert 3 == len(threads)
+    assert 3 == len({pid for pid, _ in threads})
+    heads = sorted(_events(trace, "f"), key=lambda event: event["ts"])
+    assert 2 == len(heads)
+    assert heads[0]["tid"] == int(first) != heads[1]["tid"]
+    for head in heads:  # each arrow at the first event of a child that runs one execve
+        on_track = [e for e in trace["traceEvents"] if e["ph"] in "XBi" and e["tid"] == head["tid"]]
+        assert head["ts"] == min(e["ts"] for e in on_track)
+        assert 1 == sum(e["name"] == "execve" for e in on_track)
+    (exited,) = (e["ts"] for e in _events(trace, "i") if e["tid"] == int(first))
+    assert exited < heads[1]["ts"]  # the second child starts after the first exited
 
 
 def test_gz_output_reads_back(run_strace, tmp_path):
@@ -189,11 +263,14 @@ def test_failure_after_writing_leaves_nothing(run_strace, tmp_path, capsys):
     ("first", "second", "message"),
     [
         (["-ttt"], ["-tt"], "-ttt and -t/-tt logs cannot share a clock"),
+        (["-ttt"], ["-r"], "a -r log cannot share a clock with -ttt, -tt or -t logs"),
+        (["-r"], ["-tt"], "a -r log cannot share a clock with -ttt, -tt or -t logs"),
         (["-ff", "-r"], None, "a -ff set with -r stamps alone cannot be put on one clock"),
     ],
 )
 def test_clocks_that_cannot_meet(run_strace, tmp_path, capsys, first, second, message):
-    """-ttt beside -tt (no date), or a -ff set stamped -r alone: exit 2, one line."""
+    """-ttt beside -tt (no date), -r beside absolute stamps (no start), or a -ff set stamped
+    -r alone: exit 2, one line."""
     logs = [_capture(run_strace, tmp_path, first)]
     if second is not None:
         os.rename(logs[0], tmp_path / "first.log")
