@@ -35,7 +35,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
@@ -52,9 +52,16 @@ __all__ = [
     "DEFAULT_SIZE_CAP",
     "LOG_NAMES",
     "EbpfObserver",
+    "StderrWatcher",
+    "bpftrace_failure",
     "bpftrace_version",
     "ebpf_unavailable",
+    "epoch_offset_ns",
+    "release_gate",
     "require_ebpf",
+    "start_gate",
+    "stop_tracer",
+    "tracer_environment",
 ]
 
 LOG_NAMES: dict[EbpfMode, str] = {"events": "ebpf-events.log", "counts": "ebpf-counts.log"}
@@ -148,7 +155,7 @@ def _static_reason() -> str | None:
     return None
 
 
-def _failure(stderr: str, returncode: int | None) -> str:
+def bpftrace_failure(stderr: str, returncode: int | None) -> str:
     """The one line that says why bpftrace failed, from its stderr."""
     errors = [line for line in _ERROR.findall(stderr) if not _HARMLESS.search(line)]
     if errors:
@@ -179,7 +186,7 @@ def ebpf_unavailable(*, probe: bool = False) -> str | None:
         )  # fmt: skip
     except subprocess.TimeoutExpired:
         return f"bpftrace did not load a test program within {ATTACH_TIMEOUT:g} s"
-    return None if result.returncode == 0 else _failure(result.stderr, result.returncode)
+    return None if result.returncode == 0 else bpftrace_failure(result.stderr, result.returncode)
 
 
 def require_ebpf() -> str:
@@ -190,7 +197,7 @@ def require_ebpf() -> str:
     return shutil.which("bpftrace")  # type: ignore[return-value]
 
 
-def _epoch_offset_ns() -> int:
+def epoch_offset_ns() -> int:
     """CLOCK_REALTIME - CLOCK_MONOTONIC now, in ns: the monotonic stamps' offset to the epoch."""
     before = time.monotonic_ns()
     real = time.time_ns()
@@ -209,7 +216,48 @@ def _environment_payload(env: Mapping[str, str]) -> bytes:
     return entries + b"\n"
 
 
-class _StderrWatcher(threading.Thread):
+def tracer_environment() -> dict[str, str]:
+    """bpftrace's environment: this one, with the probes' attachment announced, room for the
+    thread maps, and output buffers of ``_perf_pages`` pages."""
+    return {
+        **os.environ, NOTIFY_LINE: "1", "BPFTRACE_MAP_KEYS_MAX": "16384",
+        "BPFTRACE_PERF_RB_PAGES": str(_perf_pages()),
+    }  # fmt: skip
+
+
+def start_gate(
+    command: Sequence[str], env: Mapping[str, str], stdout: IO[bytes] | int, stderr: IO[bytes] | int
+) -> tuple[subprocess.Popen[bytes], int]:
+    """The command's gate, started in a session of its own and waiting: the process, and the
+    pipe end :func:`release_gate` releases it through (the kernel follows it from its exec)."""
+    executable = shutil.which(command[0], path=env.get("PATH")) or command[0]
+    gate_in, gate_out = os.pipe()
+    gate_argv = (python_executable(), "-I", "-S", "-c", _GATE, str(gate_in), executable, *command)
+    try:
+        gate = subprocess.Popen(
+            gate_argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+            pass_fds=(gate_in,), start_new_session=True,
+        )  # fmt: skip
+    except BaseException:
+        os.close(gate_out)
+        raise
+    finally:
+        os.close(gate_in)
+    return gate, gate_out
+
+
+def release_gate(gate_out: int, env: Mapping[str, str]) -> None:
+    """Send the gate the environment (it execs the command with it) and close ``gate_out``;
+    CaptureError when the gate had already ended."""
+    try:
+        os.write(gate_out, _environment_payload(env))
+    except BrokenPipeError:
+        raise CaptureError("the command's gate ended before it was released") from None
+    finally:
+        os.close(gate_out)
+
+
+class StderrWatcher(threading.Thread):
     """Copies bpftrace's stderr to a file, and says when the probes are attached."""
 
     def __init__(self, stream: IO[bytes], path: Path) -> None:
@@ -229,7 +277,7 @@ class _StderrWatcher(threading.Thread):
 
 
 def _wait_attached(
-    tracer: subprocess.Popen[bytes], watcher: _StderrWatcher, log: Path, header_size: int
+    tracer: subprocess.Popen[bytes], watcher: StderrWatcher, log: Path, header_size: int
 ) -> None:
     """Return once bpftrace's probes are attached; CaptureError when it fails or overruns."""
     deadline = time.monotonic() + ATTACH_TIMEOUT
@@ -237,7 +285,7 @@ def _wait_attached(
         if tracer.poll() is not None:
             watcher.join(5)
             stderr = watcher.path.read_text(encoding="utf-8", errors="replace")
-            raise CaptureError(_failure(stderr, tracer.returncode))
+            raise CaptureError(bpftrace_failure(stderr, tracer.returncode))
         with open(log, "rb") as stream:  # newer bpftrace says it on stdout
             stream.seek(header_size)
             if NOTIFY_LINE.encode() in stream.read(4096):
@@ -258,7 +306,7 @@ def _idle(pid: int) -> bool:
     return state == "S" and call == _EPOLL_WAIT
 
 
-def _stop_tracer(tracer: subprocess.Popen[bytes], log: Path) -> None:
+def stop_tracer(tracer: subprocess.Popen[bytes], written: Callable[[], int]) -> None:
     """SIGINT (bpftrace writes out what is left and the counts), once bpftrace is idle; then
     its group killed if it has not ended within STOP_GRACE seconds.
 
@@ -271,7 +319,7 @@ def _stop_tracer(tracer: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + STOP_GRACE
     seen = None
     while tracer.poll() is None and time.monotonic() < deadline:
-        now = (_idle(tracer.pid), log.stat().st_size)
+        now = (_idle(tracer.pid), written())
         if now[0] and now == seen:
             break
         seen = now
@@ -302,24 +350,14 @@ def _observe(
     program = run_dir / PROGRAM_NAME
     program.write_text(bpftrace_program(mode, (PHASE_START, PHASE_END)))
     header = EbpfHeader(
-        mode, _epoch_offset_ns(), platform.release(), info.version or "unknown",
+        mode, epoch_offset_ns(), platform.release(), info.version or "unknown",
         (PHASE_START, PHASE_END),
     ).text()  # fmt: skip
     log.write_text(header, encoding="utf-8")
-    executable = shutil.which(command[0], path=env.get("PATH")) or command[0]
-    gate_in, gate_out = os.pipe()
-    gate_argv = (python_executable(), "-I", "-S", "-c", _GATE, str(gate_in), executable, *command)
     with open(run_dir / "stdout.txt", "wb") as stdout, open(run_dir / "stderr.txt", "wb") as stderr:
-        gate = subprocess.Popen(
-            gate_argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-            pass_fds=(gate_in,), start_new_session=True,
-        )  # fmt: skip
-    os.close(gate_in)
+        gate, gate_out = start_gate(command, env, stdout, stderr)
     argv = (*_argv(bpftrace, run_dir), str(gate.pid))
-    tracer_env = {
-        **os.environ, NOTIFY_LINE: "1", "BPFTRACE_MAP_KEYS_MAX": "16384",
-        "BPFTRACE_PERF_RB_PAGES": str(_perf_pages()),
-    }  # fmt: skip
+    tracer_env = tracer_environment()
     outcome: dict[str, object] = {"observer_argv": argv}
     tracer = watcher = None
     try:
@@ -330,18 +368,13 @@ def _observe(
                 env=tracer_env, start_new_session=True,
             )  # fmt: skip
         resource.prlimit(tracer.pid, resource.RLIMIT_FSIZE, (info.size_cap, info.size_cap))
-        watcher = _StderrWatcher(tracer.stderr, run_dir / STDERR_NAME)  # type: ignore[arg-type]
+        watcher = StderrWatcher(tracer.stderr, run_dir / STDERR_NAME)  # type: ignore[arg-type]
         watcher.start()
         _wait_attached(tracer, watcher, log, len(header.encode()))
         info = replace(info, startup_seconds=time.perf_counter() - start)
         begin = time.perf_counter()
-        try:
-            os.write(gate_out, _environment_payload(env))
-        except BrokenPipeError:
-            raise CaptureError("the command's gate ended before it was released") from None
-        finally:
-            os.close(gate_out)
-            gate_out = -1
+        gate_out, released = -1, gate_out
+        release_gate(released, env)
         outcome |= _wait_command(gate, tracer, begin + timeout)
         outcome["traced_seconds"] = time.perf_counter() - begin
     finally:
@@ -349,7 +382,7 @@ def _observe(
             os.close(gate_out)
         stop_group(gate)
         if tracer is not None:
-            _stop_tracer(tracer, log)
+            stop_tracer(tracer, lambda: log.stat().st_size)
         if watcher is not None:
             watcher.join(STOP_GRACE)
         if tracer is not None and tracer.stderr is not None:
@@ -362,7 +395,7 @@ def _observe(
         # bpftrace ended before the command, or failed at its end: the log is not whole.
         stderr = watcher.path.read_text(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
         outcome["status"] = "failed"
-        outcome["error"] = _failure(stderr, tracer.returncode)
+        outcome["error"] = bpftrace_failure(stderr, tracer.returncode)
     elif mode == "events":
         lines, recorded = scan_events_log(log)
         if lines != recorded:

@@ -1,7 +1,8 @@
 """The bpftrace program of the eBPF observer: its text, made from the mode and the phase markers.
 
-The program follows one process, the gate (``$1``), from its ``execve`` on, and every thread and
-process it starts (``sched_process_fork`` of a followed thread), by thread id. For each call of a
+The program follows one process, the gate (``$1``), from its ``execve`` on (or the threads of a
+running process, given when the program is made), and every thread and process it starts
+(``sched_process_fork`` of a followed thread), by thread id. For each call of a
 followed thread it keeps the entry time and number (``raw_syscalls:sys_enter``) and, at the exit
 (``raw_syscalls:sys_exit``), either
 
@@ -56,10 +57,13 @@ _UNRETURNED = "%llu %d %d %ld ? ?" + _NEWLINE
 # only those look up whether their process is dying.
 _INTERRUPTED = "($ret == -4 || ($ret <= -512 && $ret >= -516))"
 
-_FOLLOW = """\
+_GATE = """\
 // $1 is the gate: a process that waits, then execs the command. Followed (1) from its execve
 // (pending: 2), as strace's log starts with the command's execve.
-BEGIN {{ @follow[$1] = 2; }}
+BEGIN { @follow[$1] = 2; }"""
+
+_FOLLOW = """\
+{begin}
 
 // A thread or process started by a followed thread is followed (by tid: threads too). A new
 // process may reuse the pid of an ended one: it is not dying.
@@ -277,9 +281,21 @@ def _events(markers: Sequence[str]) -> str:
     )
 
 
-def bpftrace_program(mode: EbpfMode, markers: Sequence[str] = (PHASE_START, PHASE_END)) -> str:
+def _seeded(threads: Sequence[int]) -> str:
+    """BEGIN that follows ``threads`` (a running process's) at once, instead of a gate."""
+    follow = " ".join(f"@follow[{int(thread)}] = 1;" for thread in threads)
+    return f"// The threads of a running process, followed at once.\nBEGIN {{ {follow} }}"
+
+
+def bpftrace_program(
+    mode: EbpfMode,
+    markers: Sequence[str] = (PHASE_START, PHASE_END),
+    *,
+    threads: Sequence[int] = (),
+) -> str:
     """The bpftrace program for ``mode`` (``events`` or ``counts``), its argument ``$1`` the
-    gate's pid; ``markers`` are the start and end marker paths."""
+    gate's pid; ``markers`` are the start and end marker paths. With ``threads`` (the tids of
+    a running process) it follows those threads from its start instead, and takes no ``$1``."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if len(markers) != 2:
@@ -289,6 +305,7 @@ def bpftrace_program(mode: EbpfMode, markers: Sequence[str] = (PHASE_START, PHAS
         if not marker or any(char in marker for char in '"\\%\n '):
             raise ValueError(f"marker path {marker!r} cannot be written into the program")
     head = _FOLLOW.format(
+        begin=_seeded(threads) if threads else _GATE,
         execve=_NUMBER["execve"],
         execveat=_NUMBER["execveat"],
         exit_group=_NUMBER["exit_group"],

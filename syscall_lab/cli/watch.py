@@ -10,7 +10,8 @@ NICENESS = 10  # watch's own priority drop once strace runs (see watch_trace)
 
 _WATCH_USAGE = """\
 %(prog)s [--baseline LOG_OR_RUN... | --model M] [--detector NAME]
-                         [--window N] [--json] (-p PID | -- CMD ARGS...)"""
+                         [--window N] [--observer strace|ebpf] [--json]
+                         (-p PID | -- CMD ARGS...)"""
 
 _WATCH_DESCRIPTION = """\
 Trace a command, or a running process (-p: it and its threads, and what they start), live
@@ -29,6 +30,10 @@ and a summary. --json: JSON lines, times the trace's own (seconds since the epoc
   {"event": "alert", "time": T, "pid": P, "score": S, "threshold": H, "top": {NAME: N},
    "new_syscalls": [NAME]}
   {"event": "summary", "alerts": N, "calls": N, "seconds": S, "exit_status": E}
+
+--observer ebpf: the eBPF observer (bpftrace's events program, docs/ebpf.md) instead of
+strace: the program is not stopped at each call; calls carry no arguments; a -p process's
+exit status is not seen. Unavailable here (not root, no bpftrace...): one line, exit 2.
 
 Ctrl-C or SIGTERM ends the watch cleanly: strace detaches from a -p process (it keeps
 running) or stops the command; the calls already traced are scored and the summary printed.
@@ -67,6 +72,12 @@ def add_watch(
         metavar="N",
         help=f"calls per window, with --baseline (default {DEFAULT_WINDOW})",
     )
+    parser.add_argument(
+        "--observer",
+        choices=("strace", "ebpf"),
+        default="strace",
+        help="what traces the program (default strace)",
+    )
     parser.add_argument("--json", action="store_true", help="JSON lines on stdout")
     parser.add_argument("-p", "--pid", type=int, metavar="PID", help="attach to this process")
     parser.add_argument(
@@ -100,6 +111,7 @@ def run_watch(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
+    from syscall_lab.watch.ebpf_source import EbpfTrace
     from syscall_lab.watch.monitor import Monitor, Verdict
     from syscall_lab.watch.records import alert_record, summary_record, window_record
     from syscall_lab.watch.session import watch_trace
@@ -107,7 +119,9 @@ def run_watch(args: argparse.Namespace) -> int:
     from syscall_lab.watch.view import LiveView
 
     command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
-    live_trace = LiveTrace(command, pid=args.pid)  # checks the target before any fitting
+    # The trace checks the observer and the target before any fitting.
+    source = EbpfTrace if args.observer == "ebpf" else LiveTrace
+    live_trace = source(command, pid=args.pid)
     model = _model(args)
     monitor = Monitor(model, root=args.pid)
     console = Console()
@@ -134,6 +148,13 @@ def run_watch(args: argparse.Namespace) -> int:
         print(
             f"{summary.alerts} alerts over {summary.calls:,} calls in {summary.seconds:.2f} s "
             f"of trace; exit status {status}",
+            flush=True,
+        )
+    if isinstance(live_trace, EbpfTrace) and (live_trace.lost or live_trace.late):
+        print(
+            f"eBPF observer: {live_trace.lost:,} calls lost by bpftrace, {live_trace.late:,} "
+            "passed on out of entry-time order",
+            file=sys.stderr,
             flush=True,
         )
     if live_trace.stopped_by is not None:

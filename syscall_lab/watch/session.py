@@ -16,15 +16,15 @@ import threading
 from collections.abc import Callable, Iterator
 
 from syscall_lab.errors import CaptureError
+from syscall_lab.watch.ebpf_source import EbpfTrace
 from syscall_lab.watch.monitor import Monitor, Summary, Verdict
 from syscall_lab.watch.source import LiveTrace
-from syscall_parse.stream import iter_events
 
 __all__ = ["forwarded_signals", "watch_trace"]
 
 
 @contextlib.contextmanager
-def forwarded_signals(trace: LiveTrace) -> Iterator[None]:
+def forwarded_signals(trace: LiveTrace | EbpfTrace) -> Iterator[None]:
     """In the main thread, SIGINT and SIGTERM stop ``trace`` (the second one interrupts)."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -44,13 +44,14 @@ def forwarded_signals(trace: LiveTrace) -> Iterator[None]:
 
 
 def watch_trace(
-    trace: LiveTrace,
+    trace: LiveTrace | EbpfTrace,
     monitor: Monitor,
     report: Callable[[Verdict], None],
     *,
     niceness: int = 0,
 ) -> Summary:
-    """Start ``trace`` (not yet entered), read it to its end through ``monitor``, ``report``
+    """Start ``trace`` (not yet entered: strace's or the eBPF observer's), read it to its end
+    through ``monitor``, ``report``
     each window's verdict (the windows of one read of the pipe together, after it); the
     summary. ``niceness`` is added to this process's once strace runs, so that on busy CPUs
     strace and the program come first (for good: a process cannot raise its priority again
@@ -67,7 +68,7 @@ def watch_trace(
             os.nice(niceness)
         # A line is taken once the events before it are pushed: when the pipe is drained,
         # every window its lines completed is in the monitor.
-        for event in iter_events(trace.lines(drained=score)):
+        for event in trace.events(drained=score):
             monitor.push(event)
         score()
         status = trace.exit_status()

@@ -29,6 +29,8 @@ from types import TracebackType
 from syscall_lab.capture.processes import GRACE_SECONDS, start_group, stop_group
 from syscall_lab.capture.strace import StraceOptions, find_strace, strace_failure
 from syscall_lab.errors import CaptureError
+from syscall_parse.events import Event
+from syscall_parse.stream import iter_events
 
 __all__ = ["BATCH_SECONDS", "PIPE_BYTES", "STDERR_KEPT", "LiveTrace"]
 
@@ -154,6 +156,10 @@ class LiveTrace:
                 time.sleep(BATCH_SECONDS)
         if pending:
             yield pending.decode("utf-8", "surrogateescape")
+
+    def events(self, drained: Callable[[], object] = lambda: None) -> Iterator[Event]:
+        """The log's events as strace writes them (the streaming parser on :meth:`lines`)."""
+        return iter_events(self.lines(drained))
 
     def stop(self, signum: int = signal.SIGTERM) -> None:
         """End the trace early: detach from an attached process (it keeps running), or stop a

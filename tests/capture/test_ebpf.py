@@ -26,7 +26,7 @@ from syscall_lab.analyse.phase import PhaseError, cut_to_phase
 from syscall_lab.capture.ebpf import (
     DEFAULT_SIZE_CAP,
     EbpfObserver,
-    _failure,
+    bpftrace_failure,
     ebpf_unavailable,
     require_ebpf,
 )
@@ -376,7 +376,7 @@ def test_not_root_is_the_reason() -> None:
 def test_bpftrace_failure_is_one_line(stderr: str, expected: str) -> None:
     """bpftrace's first real error, without its harmless RLIMIT_MEMLOCK complaint, with a hint
     where one helps; its last line when no ERROR; its status when silent."""
-    assert expected == _failure(stderr, -9)
+    assert expected == bpftrace_failure(stderr, -9)
 
 
 @pytest.mark.parametrize(
