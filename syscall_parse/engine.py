@@ -2,10 +2,11 @@
 
 Both give the same events; the fast engine reads one plain, uncompressed file or the frame of
 a ``-ff`` set, and the reference everything else (``-``, compressed logs, a ``-ff`` set's
-counts) and whatever asks for what only it gives (the list of unparsed lines, strict errors). ``fast_path`` makes that choice;
-``table.read_trace`` and ``counts.count_trace`` hold the fallback: with ``"auto"`` a log the
-fast engine turns down part-way (``FastPathUnsupported``: a rare state it does not reproduce)
-is read again by the reference; with ``"fast"`` that error is raised.
+counts) and whatever asks for what only it gives (the list of unparsed lines, strict errors).
+``fast_path`` makes that choice; ``table.read_trace`` and ``counts.count_trace`` hold the
+fallback: with ``"auto"`` a log the fast engine turns down part-way (``FastPathUnsupported``:
+a rare state it does not reproduce) is read again by the reference; with ``"fast"`` that error
+is raised.
 """
 
 from __future__ import annotations
