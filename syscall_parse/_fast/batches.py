@@ -95,7 +95,7 @@ def iter_batches(
                 table.column_names.index(name), name, pc.add(table[name], before)
             )
         before += lines
-        window = table if held is None else pa.concat_tables([held, table])
+        window = table if held is None or not held.num_rows else pa.concat_tables([held, table])
         rows, held = arrange(window, hold=True)
         if rows.num_rows or unparsed:
             yield record_batch(rows, schema), unparsed
