@@ -130,7 +130,8 @@ def arrange(table: pa.Table, *, hold: bool = False) -> tuple[pa.Table, pa.Table]
     numbers = ("line", "time", "relative")
     if len(at) == 0 and np.array_equal(source, np.arange(count)):
         # Rows in order, none to patch (a log of one process, mostly): no copy at all.
-        columns = {name: one(table[name]) for name in table.column_names}
+        names = [name for name in table.column_names if name not in numbers and name != "args"]
+        columns = {name: one(table[name]) for name in [*names, *numbers, "args"]}
         return _lone_marked(columns, is_lone), table.take(pa.array(np.sort(held)))
     taken = pa.array(source)
     out = table.drop_columns([*numbers, "args"]).take(taken)
