@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 
 from syscall_parse._fast.chunks import CHUNK_BYTES, PROFILE_CHUNK_BYTES
 from syscall_parse._fast.counts import count_chunks
-from syscall_parse.engine import FastPathUnsupported
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -94,9 +93,11 @@ def count_file(
     """The ``Profile`` of the plain log ``path``, equal to the reference's, counted on
     ``workers`` processes (as for ``read_frame``) in pieces of about ``chunk_bytes``: memory
     stays bounded by a few pieces per worker, whatever the size of the log. Raises
-    FastPathUnsupported for the states of the module docstring, and for ``-ff`` sets (their
-    counts are the reference's).
+    FastPathUnsupported for the states of the module docstring. A ``-ff`` set is counted over
+    its merged rows (``ff.count_ff``: it loads Arrow, and holds the set's rows).
     """
     if isinstance(path, list | tuple):
-        raise FastPathUnsupported("-ff sets are counted by the reference")
+        from syscall_parse._fast.ff import count_ff
+
+        return count_ff(path, workers, chunk_bytes)
     return count_chunks(Path(path), workers, chunk_bytes)

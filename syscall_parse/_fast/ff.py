@@ -23,16 +23,18 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from syscall_parse._fast import codes
 from syscall_parse._fast.batches import record_batch
 from syscall_parse._fast.chunk_table import chunk_table
 from syscall_parse._fast.chunks import POOL_MIN_BYTES, map_pool
 from syscall_parse._fast.join import arrange, join_inside
+from syscall_parse.counts import Profile
 from syscall_parse.engine import FastPathUnsupported
 from syscall_parse.schema import arrow_schema
 
-__all__ = ["FF_BYTES", "iter_ff_batches"]
+__all__ = ["FF_BYTES", "count_ff", "iter_ff_batches"]
 
 FF_BYTES = 256 << 20
 """The largest ``-ff`` set (bytes of its files) the fast engine merges."""
@@ -142,3 +144,34 @@ def _gather(tables: list[pa.Table], bounds: np.ndarray, rows: np.ndarray) -> pa.
     back = np.empty_like(by_table)
     back[by_table] = np.arange(len(by_table))
     return pa.concat_tables(parts).take(pa.array(back))
+
+
+def count_ff(pairs: Sequence[tuple[int, Path]], workers: int | None, chunk_bytes: int) -> Profile:
+    """The ``Profile`` of the ``-ff`` set, counted over the rows of ``iter_ff_batches`` as
+    ``counts.count_events`` counts events: the calls that returned, their errors, their
+    durations summed one by one in the merged order (float sums are exact only in the same
+    order), the calls that did not return."""
+    calls: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    unreturned: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    events = 0
+    for batch, _ in iter_ff_batches(pairs, workers, chunk_bytes):
+        events += batch.num_rows
+        call = np.asarray(pc.equal(batch.column("kind"), "syscall").fill_null(False))
+        name = batch.column("syscall").filter(call).cast(pa.string()).to_numpy(False)
+        returned = np.asarray(batch.column("returned").filter(call).fill_null(False))
+        failed = np.asarray(batch.column("errno").filter(call).is_valid())
+        duration = batch.column("duration").filter(call).to_numpy(zero_copy_only=False)
+        for tally, mask in ((calls, returned), (errors, returned & failed),
+                            (unreturned, ~returned)):  # fmt: skip
+            names, counts = np.unique(name[mask], return_counts=True)
+            for key, count in zip(names.tolist(), counts.tolist(), strict=True):
+                tally[key] = tally.get(key, 0) + count
+        timed = returned & ~np.isnan(duration)
+        for key in np.unique(name[timed]).tolist():
+            values = duration[timed & (name == key)]
+            seconds[key] = float(np.cumsum(np.concatenate(([seconds.get(key, 0.0)], values)))[-1])
+    return Profile.from_counts(
+        calls, errors, seconds, events=events, unparsed=0, unreturned=unreturned
+    )

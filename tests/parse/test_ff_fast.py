@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_fast import ODD_LINES, TRACEE
 
-from syscall_parse._fast import read_frame
+from syscall_parse._fast import count_file, read_frame
 from syscall_parse._fast.ff import _prefixed
+from syscall_parse.counts import count_trace
 from syscall_parse.engine import FastPathUnsupported
 from syscall_parse.inputs import ff_set
 from syscall_parse.table import read_trace
@@ -48,16 +49,19 @@ def _write_set(directory: Path, files: list[list[str]], stamp: str, times_back: 
 
 
 def assert_same_set(prefix: Path, **options) -> None:
-    """The fast engine's frame of the set equals the reference's, unless it turns it down;
-    ``engine="auto"`` gives the reference's either way."""
+    """The fast engine's frame and profile of the set equal the reference's, unless it turns
+    it down; ``engine="auto"`` gives the reference's either way."""
     expected = read_trace(prefix, engine="reference")
+    expected_profile = count_trace(prefix, engine="reference")
     pd.testing.assert_frame_equal(expected, read_trace(prefix))
+    assert expected_profile == count_trace(prefix)
     try:
         frame = read_frame(ff_set(prefix), **options)
     except FastPathUnsupported:
         return
     pd.testing.assert_frame_equal(expected, frame)
     assert expected.attrs == frame.attrs
+    assert expected_profile == count_file(ff_set(prefix), **options)
 
 
 @given(
@@ -104,6 +108,8 @@ def test_split_calls_and_pending_calls_of_each_file(tmp_path, workers, stamp):
     expected = read_trace(prefix, engine="reference")
     frame = read_frame(ff_set(prefix), workers=workers, chunk_bytes=64)
     pd.testing.assert_frame_equal(expected, frame)
+    profile = count_file(ff_set(prefix), workers=workers, chunk_bytes=64)
+    assert count_trace(prefix, engine="reference") == profile
     assert [100, 107] == sorted(frame["pid"].unique().tolist())
     assert 7 == len(frame)
 
@@ -141,3 +147,4 @@ def test_real_set_reads_fast(run_strace, tmp_path):
     expected = read_trace(prefix, engine="reference")
     pd.testing.assert_frame_equal(expected, read_trace(prefix, engine="fast"))
     pd.testing.assert_frame_equal(expected, read_frame(ff_set(prefix), workers=2, chunk_bytes=64))
+    assert count_trace(prefix, engine="reference") == count_trace(prefix, engine="fast")
