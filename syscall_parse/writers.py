@@ -15,6 +15,7 @@ groups of at least ``ROW_GROUP_ROWS`` rows.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Iterator
 
@@ -69,10 +70,10 @@ def _float_texts(column: pa.Array) -> pa.Array:
     (``S.uuuuuu`` read as n / 10**6, correctly rounded): below 2**33 the shortest text that
     reads back as such a value is its decimal of n with the trailing zeros dropped (any shorter
     one is at least 1e-6 away, more than the spacing of doubles there), written from the
-    integers; below 1e-4 ``repr`` writes an exponent, taken from the 99 such texts. The other
-    values are cast by Arrow, which gives the same shortest digits in other forms ('1' for 1.0,
-    '0.00001' and '1.5e-8' for 1e-05 and 1.5e-08, '1e+15' for 1000000000000000.0), so those
-    are written by ``repr``, once per distinct value."""
+    integers (Arrow's cast of a float gives the same digits in other forms: '1' for 1.0,
+    '0.00001' for 1e-05); below 1e-4 ``repr`` writes an exponent, taken from the 99 such
+    texts. The other values (negative, huge, not whole microseconds) are written by ``repr``,
+    once per distinct value."""
     values = column.to_numpy(zero_copy_only=False)
     with np.errstate(invalid="ignore", over="ignore"):
         micros = np.rint(values * 1e6)
@@ -85,7 +86,7 @@ def _float_texts(column: pa.Array) -> pa.Array:
     tiny = exact & (micros < 100) & (micros > 0)
     if tiny.any():
         text = pc.if_else(
-            _bools(tiny), _TINY.take(_integers_array(np.where(tiny, micros, 0))), text
+            _bools(tiny), _tiny().take(_integers_array(np.where(tiny, micros, 0))), text
         )
     other = ~exact & ~np.isnan(values)
     if other.any():
@@ -93,8 +94,10 @@ def _float_texts(column: pa.Array) -> pa.Array:
     return pc.if_else(column.is_valid(), text, pa.nulls(len(column), pa.string()))
 
 
-# The texts of n / 10**6 for n below 100, where repr writes an exponent from n < 100.
-_TINY = pa.array([repr(n / 1e6) for n in range(100)], pa.string())
+@functools.cache
+def _tiny() -> pa.Array:
+    """The texts of n / 10**6 for n below 100, where repr writes an exponent (n < 100)."""
+    return pa.array([repr(n / 1e6) for n in range(100)], pa.string())
 
 
 def _repr_floats(values: np.ndarray) -> pa.Array:
