@@ -17,13 +17,13 @@ reference merges in bounded memory).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from syscall_parse._fast import codes
 from syscall_parse._fast.batches import record_batch
@@ -109,6 +109,35 @@ def _group_table(group: list[tuple[int, int, Path]]) -> pa.Table:
     return rows.append_column("rank", pa.array(ranks)).append_column("last", pa.array(last))
 
 
+def _merged(
+    pairs: Sequence[tuple[int, Path]],
+    workers: int | None,
+    chunk_bytes: int,
+    columns: Sequence[str] | None = None,
+) -> Iterator[pa.Table]:
+    """The rows of the ``-ff`` set in the merged order, ``_BATCH_ROWS`` at a time, with the
+    ``columns`` of the chunk tables (all if None: the workers drop the others)."""
+    size = sum(path.stat().st_size for _, path in pairs)
+    if size > FF_BYTES:
+        raise FastPathUnsupported(f"a -ff set of more than {FF_BYTES >> 20} MB")
+    if workers is None:
+        workers = (os.cpu_count() or 1) if size >= POOL_MIN_BYTES else 1
+    work = _group_table if columns is None else functools.partial(_columns, columns)
+    tables = list(map_pool(work, _groups(pairs, chunk_bytes), workers))
+    rank = np.concatenate([table["rank"].to_numpy() for table in tables])
+    last = np.concatenate([table["last"].to_numpy() for table in tables])
+    order = np.lexsort((np.arange(len(rank)), rank, last))
+    tables = [table.drop_columns(["rank", "last"]) for table in tables]
+    bounds = np.cumsum([0, *(table.num_rows for table in tables)])
+    for start in range(0, len(order), _BATCH_ROWS):
+        yield _gather(tables, bounds, order[start : start + _BATCH_ROWS])
+
+
+def _columns(columns: Sequence[str], group: list[tuple[int, int, Path]]) -> pa.Table:
+    """``_group_table`` with only ``columns`` and the merge keys."""
+    return _group_table(group).select([*columns, "rank", "last"])
+
+
 def iter_ff_batches(
     pairs: Sequence[tuple[int, Path]], workers: int | None, chunk_bytes: int
 ) -> Iterator[tuple[pa.RecordBatch, int]]:
@@ -116,20 +145,9 @@ def iter_ff_batches(
     rows and order of ``inputs.iter_trace``'s merge, each with its count of unparsed lines
     (none: a set holding one is turned down). Raises FastPathUnsupported as the module
     docstring says."""
-    size = sum(path.stat().st_size for _, path in pairs)
-    if size > FF_BYTES:
-        raise FastPathUnsupported(f"a -ff set of more than {FF_BYTES >> 20} MB")
-    if workers is None:
-        workers = (os.cpu_count() or 1) if size >= POOL_MIN_BYTES else 1
-    tables = list(map_pool(_group_table, _groups(pairs, chunk_bytes), workers))
-    rank = np.concatenate([table["rank"].to_numpy() for table in tables])
-    last = np.concatenate([table["last"].to_numpy() for table in tables])
-    order = np.lexsort((np.arange(len(rank)), rank, last))
-    tables = [table.drop_columns(["rank", "last"]) for table in tables]
-    bounds = np.cumsum([0, *(table.num_rows for table in tables)])
     schema = arrow_schema()
-    for start in range(0, len(order), _BATCH_ROWS):
-        yield record_batch(_gather(tables, bounds, order[start : start + _BATCH_ROWS]), schema), 0
+    for rows in _merged(pairs, workers, chunk_bytes):
+        yield record_batch(rows, schema), 0
 
 
 def _gather(tables: list[pa.Table], bounds: np.ndarray, rows: np.ndarray) -> pa.Table:
@@ -149,23 +167,28 @@ def _gather(tables: list[pa.Table], bounds: np.ndarray, rows: np.ndarray) -> pa.
     return pa.concat_tables(parts).take(pa.array(back))
 
 
+# The line codes of the rows that are calls (``batches.record_batch`` makes them syscalls).
+_CALLS = (codes.WHOLE, codes.RESUMED, codes.JOINED, codes.JOINED_EDGE)
+
+
 def count_ff(pairs: Sequence[tuple[int, Path]], workers: int | None, chunk_bytes: int) -> Profile:
-    """The ``Profile`` of the ``-ff`` set, counted over the rows of ``iter_ff_batches`` as
-    ``counts.count_events`` counts events: the calls that returned, their errors, their
-    durations summed one by one in the merged order (float sums are exact only in the same
-    order), the calls that did not return."""
+    """The ``Profile`` of the ``-ff`` set, counted over its merged rows (their counted
+    columns only: a fraction of the frame's memory) as ``counts.count_events`` counts events:
+    the calls that returned, their errors, their durations summed one by one in the merged
+    order (float sums are exact only in the same order), the calls that did not return."""
     calls: dict[str, int] = {}
     errors: dict[str, int] = {}
     unreturned: dict[str, int] = {}
     seconds: dict[str, float] = {}
     events = 0
-    for batch, _ in iter_ff_batches(pairs, workers, chunk_bytes):
-        events += batch.num_rows
-        call = np.asarray(pc.equal(batch.column("kind"), "syscall").fill_null(False))
-        name = batch.column("syscall").filter(call).cast(pa.string()).to_numpy(False)
-        returned = np.asarray(batch.column("returned").filter(call).fill_null(False))
-        failed = np.asarray(batch.column("errno").filter(call).is_valid())
-        duration = batch.column("duration").filter(call).to_numpy(zero_copy_only=False)
+    counted = ("code", "syscall", "returned", "errno", "duration")  # not the texts
+    for rows in _merged(pairs, workers, chunk_bytes, counted):
+        events += rows.num_rows
+        call = np.isin(rows["code"].to_numpy(), _CALLS)
+        name = rows["syscall"].filter(call).to_numpy()
+        returned = np.asarray(rows["returned"].filter(call).fill_null(False))
+        failed = np.asarray(rows["errno"].filter(call).is_valid())
+        duration = rows["duration"].filter(call).to_numpy()
         for tally, mask in ((calls, returned), (errors, returned & failed),
                             (unreturned, ~returned)):  # fmt: skip
             names, counts = np.unique(name[mask], return_counts=True)
