@@ -153,21 +153,26 @@ def _memory(row: dict, name: str) -> str:
 
 
 _HEADERS = (
-    "| shape | lines | parse -> Parquet | per CPU-s | MB | parse -> CSV | MB | profile | MB "
-    "| strace-process-tree |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| shape | lines | parse -> Parquet | CPU µs/line | MB | parse -> CSV | CPU µs/line | MB "
+    "| profile | CPU µs/line | MB | strace-process-tree |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
+def _cpu(row: dict, name: str) -> str:
+    """CPU seconds (user + system of the command's whole process tree) per line, in µs: the
+    figure load changes least."""
+    if name not in row or "error" in row[name]:
+        return ""
+    return f"{row[name]['cpu_seconds'] / row['lines'] * 1e6:.2f}"
+
+
 def render_row(name: str, row: dict) -> str:
-    """One shape's line of the table: lines/s of each command (and per CPU-second of the
-    Parquet one, which load changes less) and its memory (largest process / sampled PSS of the
-    whole tree, MB)."""
+    """One shape's line of the table: lines/s of each command, its CPU time per line and its
+    memory (largest process / sampled PSS of the whole tree, MB)."""
     cells = [f"`{name}`", f"{row['lines']:,}"]
     for command in ("parquet", "csv", "profile"):
-        cells.append(_rate(row, command))
-        if command == "parquet":
-            cells.append(f"{row['lines'] / row[command]['cpu_seconds'] / 1e6:.2f}M")
-        cells.append(_memory(row, command))
+        cells += [_rate(row, command), _cpu(row, command), _memory(row, command)]
     cells.append(_rate(row, "strace-process-tree"))
     return "| " + " | ".join(cells) + " |"
 

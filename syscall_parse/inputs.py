@@ -33,6 +33,7 @@ __all__ = [
     "SNIFF_CHARACTERS",
     "check_strace_output",
     "ff_files",
+    "ff_set",
     "iter_trace",
     "open_log",
     "partial_last_line",
@@ -160,6 +161,25 @@ def ff_files(prefix: str | os.PathLike[str]) -> list[tuple[int, Path]]:
     if not found:
         raise InputError(f"{prefix}: no such file, nor -ff files {prefix}.PID")
     return sorted(found)
+
+
+def ff_set(
+    source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> list[tuple[int, Path]] | None:
+    """The ``(tid, path)`` pairs of the ``-ff`` set a source names, as ``iter_trace`` reads
+    it (its prefix, where no file of that name exists, or the list of its files), or None."""
+    items = [source] if isinstance(source, str | os.PathLike) else list(source)
+    paths = [Path(item) for item in items]
+    pairs = _ff_set(paths)
+    if pairs is not None or len(items) != 1:
+        return pairs
+    path = paths[0]
+    if str(items[0]) == "-" or path.exists() or _FF_SUFFIX.search(path.name) is not None:
+        return None
+    try:
+        return ff_files(path)
+    except InputError:
+        return None
 
 
 def _ff_set(paths: Sequence[Path]) -> list[tuple[int, Path]] | None:

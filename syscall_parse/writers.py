@@ -15,6 +15,7 @@ groups of at least ``ROW_GROUP_ROWS`` rows.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Iterator
 
@@ -42,35 +43,81 @@ def _quoted(text: pa.Array) -> pa.Array:
     leading = pc.starts_with(text, "\\")
     if pc.any(leading).as_py():
         text = pc.if_else(leading, pc.binary_join_element_wise("\\", text, ""), text)
-    quotes = pc.match_substring(text, '"')
-    quote = pc.or_(quotes, pc.match_substring_regex(text, "[,\n\r]"))
+    quote = pc.match_substring_regex(text, '[",\n\r]')
     if not pc.any(quote).as_py():
         return text
-    if pc.any(quotes).as_py():
-        text = pc.replace_substring(text, '"', '""')
+    # (Doubling the quotes of every text costs less than finding the texts that hold one.)
     mark = pc.if_else(quote, '"', "")
-    return pc.binary_join_element_wise(mark, text, mark, "")
+    return pc.binary_join_element_wise(mark, pc.replace_substring(text, '"', '""'), mark, "")
 
 
 def _floats(column: pa.Array) -> pa.Array:
-    """Floats as Python's ``repr`` writes them. Arrow's cast gives the same shortest digits,
-    but other forms: '1' for 1.0, '0.00001' and '1.5e-8' for 1e-05 and 1.5e-08, '1e+15' for
-    1000000000000000.0; those values are written by ``repr``, once per distinct value (the
-    small -T durations of a log take a few dozen values)."""
-    text = column.cast(pa.string())
+    """Floats as Python's ``repr`` writes them (``_float_texts``): once per distinct value
+    when the values repeat (durations, most of them a few microseconds), else value by value
+    (time stamps), as a sample of them tells."""
+    sample = column.slice(0, _SAMPLE)
+    if len(column) > 4 * _SAMPLE and pc.count_distinct(sample).as_py() < _SAMPLE // 2:
+        encoded = column.dictionary_encode()
+        return _float_texts(encoded.dictionary).take(encoded.indices)
+    return _float_texts(column)
+
+
+_SAMPLE = 1024
+
+
+def _float_texts(column: pa.Array) -> pa.Array:
+    """Floats as Python's ``repr`` writes them. Most values of a log are whole microseconds
+    (``S.uuuuuu`` read as n / 10**6, correctly rounded): below 2**33 the shortest text that
+    reads back as such a value is its decimal of n with the trailing zeros dropped (any shorter
+    one is at least 1e-6 away, more than the spacing of doubles there), written from the
+    integers (Arrow's cast of a float gives the same digits in other forms: '1' for 1.0,
+    '0.00001' for 1e-05); below 1e-4 ``repr`` writes an exponent, taken from the 99 such
+    texts. The other values (negative, huge, not whole microseconds) are written by ``repr``,
+    once per distinct value."""
     values = column.to_numpy(zero_copy_only=False)
-    size = np.abs(values)
-    with np.errstate(invalid="ignore"):
-        other = ((size < 1e-4) & (size > 0)) | ((size >= 1e16) & np.isfinite(size))
-        other |= np.asarray(pc.match_substring(text, "e").fill_null(False))
-        whole = ~other & np.isfinite(values) & (values == np.floor(values))
-    if whole.any():
-        text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+    with np.errstate(invalid="ignore", over="ignore"):
+        micros = np.rint(values * 1e6)
+        exact = (micros / 1e6 == values) & (values >= 0) & (values < 2.0**33) & ~np.signbit(values)
+    micros = np.where(exact, micros, 0).astype(np.int64)
+    whole, fraction = np.divmod(micros, 1_000_000)
+    digits = pc.utf8_slice_codeunits(_integers(fraction + 1_000_000), 1)  # 'uuuuuu'
+    digits = pc.if_else(_bools(fraction == 0), "0", pc.utf8_rtrim(digits, characters="0"))
+    text = pc.binary_join_element_wise(_integers(whole), digits, ".")
+    tiny = exact & (micros < 100) & (micros > 0)
+    if tiny.any():
+        text = pc.if_else(
+            _bools(tiny), _tiny().take(_integers_array(np.where(tiny, micros, 0))), text
+        )
+    other = ~exact & ~np.isnan(values)
     if other.any():
-        distinct, index = np.unique(values[other], return_inverse=True)
-        written = pa.array([repr(value) for value in distinct.tolist()], pa.string())
-        text = pc.replace_with_mask(text, pa.array(other), written.take(pa.array(index)))
-    return text
+        text = pc.replace_with_mask(text, _bools(other), _repr_floats(values[other]))
+    return pc.if_else(column.is_valid(), text, pa.nulls(len(column), pa.string()))
+
+
+@functools.cache
+def _tiny() -> pa.Array:
+    """The texts of n / 10**6 for n below 100, where repr writes an exponent (n < 100)."""
+    return pa.array([repr(n / 1e6) for n in range(100)], pa.string())
+
+
+def _repr_floats(values: np.ndarray) -> pa.Array:
+    """``repr`` of each value, formatted once per distinct value."""
+    distinct, index = np.unique(values, return_inverse=True)
+    written = pa.array([repr(value) for value in distinct.tolist()], pa.string())
+    return written.take(_integers_array(index))
+
+
+def _integers_array(values: np.ndarray) -> pa.Array:
+    return pa.array(np.asarray(values, np.int64))
+
+
+def _integers(values: np.ndarray) -> pa.Array:
+    """Integers as decimal texts."""
+    return _integers_array(values).cast(pa.string())
+
+
+def _bools(values: np.ndarray) -> pa.Array:
+    return pa.array(values, pa.bool_())
 
 
 def _field(column: pa.Array) -> pa.Array:

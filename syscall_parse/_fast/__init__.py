@@ -32,7 +32,7 @@ from syscall_parse._fast.chunks import CHUNK_BYTES, PROFILE_CHUNK_BYTES
 from syscall_parse._fast.counts import count_chunks
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     import pandas as pd
     import pyarrow as pa
@@ -43,15 +43,23 @@ __all__ = ["count_file", "iter_batches", "read_frame"]
 
 
 def iter_batches(
-    path: str | os.PathLike[str], *, workers: int | None = None, chunk_bytes: int = CHUNK_BYTES
+    path: str | os.PathLike[str] | Sequence[tuple[int, Path]],
+    *,
+    workers: int | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> Iterator[tuple[pa.RecordBatch, int]]:
-    """The record batches of the plain log ``path`` (rows and values of the reference's frame,
-    in its order), each with the count of unparsed lines it covers, built on ``workers``
-    processes (default: all cores for logs of 16 MB and more, this process for smaller ones)
-    from pieces of about ``chunk_bytes``. Raises FastPathUnsupported for the states of the
-    module docstring, as soon as a piece shows one.
+    """The record batches of the plain log ``path`` or of the ``-ff`` set of ``(tid, path)``
+    pairs (rows and values of the reference's frame, in its order), each with the count of
+    unparsed lines it covers, built on ``workers`` processes (default: all cores for logs of
+    16 MB and more, this process for smaller ones) from pieces of about ``chunk_bytes``.
+    Raises FastPathUnsupported for the states of the module docstring (and of ``ff``'s), as
+    soon as a piece shows one.
     """
     # Arrow loads with the first batch: the count path never needs it.
+    if isinstance(path, list | tuple):
+        from syscall_parse._fast.ff import iter_ff_batches
+
+        return iter_ff_batches(path, workers, chunk_bytes)
     from syscall_parse._fast.batches import iter_batches as batches
 
     return batches(Path(path), workers, chunk_bytes)
@@ -77,7 +85,7 @@ def read_frame(
 
 
 def count_file(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | Sequence[tuple[int, Path]],
     *,
     workers: int | None = None,
     chunk_bytes: int = PROFILE_CHUNK_BYTES,
@@ -85,6 +93,11 @@ def count_file(
     """The ``Profile`` of the plain log ``path``, equal to the reference's, counted on
     ``workers`` processes (as for ``read_frame``) in pieces of about ``chunk_bytes``: memory
     stays bounded by a few pieces per worker, whatever the size of the log. Raises
-    FastPathUnsupported for the states of the module docstring.
+    FastPathUnsupported for the states of the module docstring. A ``-ff`` set is counted over
+    its merged rows (``ff.count_ff``: it loads Arrow, and holds the set's rows).
     """
+    if isinstance(path, list | tuple):
+        from syscall_parse._fast.ff import count_ff
+
+        return count_ff(path, workers, chunk_bytes)
     return count_chunks(Path(path), workers, chunk_bytes)

@@ -25,7 +25,7 @@ from syscall_parse.engine import FastPathUnsupported
 from syscall_parse.events import Exit, Message, Signal, Syscall
 from syscall_parse.schema import CATEGORICAL, KINDS, arrow_schema
 
-__all__ = ["iter_batches"]
+__all__ = ["iter_batches", "record_batch"]
 
 
 def _table_of(path: str, chunk: Chunk) -> tuple[pa.Table, int, int]:
@@ -47,7 +47,7 @@ _KIND_OF_CODE = np.full(max(_TYPE_OF_CODE) + 1, -1, np.int32)
 _KIND_OF_CODE[list(_TYPE_OF_CODE)] = [list(KINDS).index(t) for t in _TYPE_OF_CODE.values()]
 
 
-def _record_batch(table: pa.Table, schema: pa.Schema) -> pa.RecordBatch:
+def record_batch(table: pa.Table, schema: pa.Schema) -> pa.RecordBatch:
     """Arranged rows as a record batch of ``schema``: the kind told by the line code, the
     categorical columns dictionary-encoded, missing numbers null."""
     code = table["code"].to_numpy()
@@ -95,10 +95,10 @@ def iter_batches(
                 table.column_names.index(name), name, pc.add(table[name], before)
             )
         before += lines
-        window = table if held is None else pa.concat_tables([held, table])
+        window = table if held is None or not held.num_rows else pa.concat_tables([held, table])
         rows, held = arrange(window, hold=True)
         if rows.num_rows or unparsed:
-            yield _record_batch(rows, schema), unparsed
+            yield record_batch(rows, schema), unparsed
     if held is not None and held.num_rows:
         rows, _ = arrange(held)
-        yield _record_batch(rows, schema), 0
+        yield record_batch(rows, schema), 0

@@ -414,8 +414,9 @@ def test_empty_and_missing_logs(tmp_path):
 
 
 @pytest.mark.strace
-def test_ff_prefix_goes_to_the_reference(run_strace, tmp_path):
-    """A -ff prefix (no file of that name) is read as the reference reads the file set."""
+def test_ff_prefix_reads_as_the_reference_reads_it(run_strace, tmp_path):
+    """A -ff prefix (no file of that name) gives the reference's frame and profile of the file
+    set (the fast engine merges it: test_ff_fast.py)."""
     prefix = tmp_path / "ff"
     run_strace(["-ff", "-ttt", "-T", "-o", str(prefix)], [sys.executable, str(TRACEE)])
     assert_same(prefix)
