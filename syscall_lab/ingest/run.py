@@ -101,13 +101,10 @@ def _outcomes(future: object, batch: Sequence[Source]) -> list[Outcome]:
     try:
         return future.result()  # type: ignore[attr-defined, no-any-return]
     except KilledWorker as exc:
-        failed = []
-        for source in batch:
-            fields = (source.key, source.paths, source.form, source.label, source.condition,
-                      source.run, source.repeat)  # fmt: skip
-            error = f"{source.key}: workers died reading it ({exc})"
-            failed.append(Outcome(Entry(*fields, 0, "", 0, 0, "failed", error), skipped=False))
-        return failed
+        return [
+            Outcome(Entry.failed(source, f"{source.key}: workers died reading it ({exc})"), False)
+            for source in batch
+        ]
 
 
 def ingest(

@@ -138,12 +138,12 @@ def ingest_source(source: Source, dataset: str, previous: Entry | None) -> Outco
     """Ingest ``source`` into the ``dataset`` folder, unless ``previous`` (its manifest entry)
     shows it unchanged. Never raises for a bad source: its entry says ``failed`` and why."""
     root = Path(dataset)
-    fields = (source.key, source.paths, source.form, source.label, source.condition,
-              source.run, source.repeat)  # fmt: skip
+    if source.error is not None:
+        return Outcome(Entry.failed(source, source.error), skipped=False)
     try:
         size, check = checksum(source.paths)
     except TraceError as exc:
-        return Outcome(Entry(*fields, 0, "", 0, 0, "failed", str(exc)), skipped=False)
+        return Outcome(Entry.failed(source, str(exc)), skipped=False)
     if unchanged(previous, source, size, check, root):
         assert previous is not None
         return Outcome(previous, skipped=True)
@@ -155,9 +155,12 @@ def ingest_source(source: Source, dataset: str, previous: Entry | None) -> Outco
         (root / part).unlink(missing_ok=True)
         stale = previous.part if previous is not None else None
         message = str(exc) if isinstance(exc, TraceError) else f"{source.key}: {exc}"
-        entry = Entry(*fields, size, check, 0, 0, "failed", message.splitlines()[0])
+        entry = Entry.failed(source, message, size, check)
     else:
-        entry = Entry(*fields, size, check, events, unparsed, "ingested", None, part)
+        entry = Entry(
+            source.key, source.paths, source.form, source.label, source.condition, source.run,
+            source.repeat, size, check, events, unparsed, "ingested", None, part,
+        )  # fmt: skip
     if stale is not None:
         (root / stale).unlink(missing_ok=True)
     return Outcome(entry, skipped=False)
