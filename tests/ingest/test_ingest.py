@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,6 +29,8 @@ from syscall_parse.errors import TraceError
 from syscall_parse.schema import COLUMNS
 
 pytestmark = pytest.mark.strace
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _plain(table: pa.Table) -> pa.Table:
@@ -210,3 +217,45 @@ def test_bad_arguments_are_one_line_and_exit_2(argv, message, corpus, tmp_path, 
     assert 1 == len(err.splitlines())
     assert message in err
     assert not Path(tmp_path, "ds").exists()
+
+
+def test_sigterm_mid_ingest_leaves_a_manifest_of_every_part(
+    corpus, tmp_path, processes_with, capsys
+):
+    """``syscall-lab ingest`` sent SIGTERM once its first parts are in place stops as on
+    Ctrl-C (exit status 130): its manifest lists exactly the parts on disk, it leaves no
+    process behind, and a rerun reads only the sources it had not finished."""
+    many = tmp_path / "many"
+    for copy in range(60):
+        shutil.copytree(corpus, many / f"copy{copy:02d}")
+    dataset = tmp_path / "ds"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    command = [sys.executable, "-m", "syscall_lab", "ingest", str(many), "-o", str(dataset)]
+    process = subprocess.Popen(
+        [*command, "--workers", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while not list(dataset.glob("label=*/part-*.parquet")) and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=600)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert 130 == process.returncode, err
+    parts = {p.relative_to(dataset).as_posix() for p in dataset.glob("label=*/part-*.parquet")}
+    entries = read_manifest(dataset)
+    assert parts == {e.part for e in entries.values() if e.status == "ingested"}
+    assert 0 < len(parts) < 360
+    assert [] == processes_with(str(dataset))
+    status = main(["ingest", str(many), "-o", str(dataset), "--workers", "1", "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert 0 == status
+    assert (len(parts), 360 - len(parts)) == (summary["skipped"], summary["ingested"])
+    assert [] == list(dataset.rglob("*.tmp"))
