@@ -141,6 +141,20 @@ def test_profile_command_on_a_dataset(dataset, capsys, local_client):
     assert {"syscalls", "events", "unparsed", "unreturned"} == set(document["groups"]["normal"])
 
 
+def test_profile_table_of_a_dataset_writes_its_totals_as_the_other_commands(
+    dataset, capsys, local_client
+):
+    """The table's last line gives the totals with thousands separators (``number``)."""
+    address = local_client.scheduler.address
+    assert 0 == main(["profile", str(dataset), "--scheduler", address])
+    entries = read_manifest(dataset).values()
+    events = sum(e.events for e in entries)
+    unparsed = sum(e.unparsed for e in entries)
+    assert events >= 1000
+    expected = f"3 labels, {events:,} events, {unparsed:,} unparsed lines"
+    assert expected == capsys.readouterr().out.splitlines()[-1]
+
+
 def test_the_documented_readers_read_every_row_with_its_label(dataset):
     """Each call docs/ingest.md gives to read a dataset with other tools, run as written:
     every ingested row, ``label`` a column, ``manifest.json`` passed over."""
