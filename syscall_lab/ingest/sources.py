@@ -109,7 +109,7 @@ def _adfa_sources(root: Path) -> Iterator[Source]:
     for split, folder in ADFA_SPLITS.items():
         label = ADFA_LABELS[split]
         for path in sorted((root / folder).rglob("*.txt")):
-            if label == "normal":
+            if label != ADFA_LABELS["attack"]:
                 yield Source(str(path), (str(path),), "adfa", label, split)
                 continue
             try:
