@@ -40,6 +40,7 @@ from syscall_lab.ingest.cluster import dask_client
 from syscall_lab.ingest.dataset import profile_dataset
 from syscall_lab.ingest.run import ingest
 from syscall_lab.ingest.sources import find_sources
+from syscall_parse.atomic import write_text
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -252,7 +253,7 @@ def main(argv: list[str]) -> int:
     RESULTS.mkdir(exist_ok=True)
     stamp = results["utc"].replace("-", "").replace(":", "")  # type: ignore[union-attr]
     path = RESULTS / f"ingest-{stamp}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(results, indent=2) + "\n")
     print(path)
     return 0
 

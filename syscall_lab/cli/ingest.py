@@ -4,6 +4,7 @@ a local Dask cluster or an existing one."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 _INGEST_EPILOG = """\
@@ -21,6 +22,10 @@ A second run skips the sources ingested unchanged (same checksum).
 (events and unparsed: read by this run). Exit status: 0 every source ingested or
 skipped; 1 some failed (named on stderr and in the manifest); 2 usage error.
 """
+
+
+# 's3://bucket/x', 'gcs://...', 'file://...': an fsspec URL, which the ingest does not write.
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _positive(text: str) -> int:
@@ -43,7 +48,11 @@ def add_ingest(
     )
     parser.add_argument("sources", nargs="+", metavar="SOURCE", help="logs and folders to read")
     parser.add_argument(
-        "-o", "--output", required=True, metavar="DATASET", help="the dataset folder"
+        "-o",
+        "--output",
+        required=True,
+        metavar="DATASET",
+        help="the dataset folder (a local or shared filesystem path, not a URL)",
     )
     engine = parser.add_mutually_exclusive_group()
     engine.add_argument(
@@ -86,9 +95,13 @@ def run_ingest(args: argparse.Namespace) -> int:
     from syscall_lab.formatting import number, seconds
     from syscall_lab.ingest.cluster import dask_client
     from syscall_lab.ingest.run import ingest
-    from syscall_lab.ingest.sources import find_sources
+    from syscall_lab.ingest.sources import IngestUsageError, find_sources
     from syscall_lab.ingest.worker import Outcome
 
+    if _URL.match(args.output):
+        raise IngestUsageError(
+            f"{args.output}: -o takes a folder path (a shared filesystem for a cluster), not a URL"
+        )
     dataset = Path(args.output)
     if dataset.exists() and not dataset.is_dir():
         raise NotADirectoryError(20, "not a folder", str(dataset))

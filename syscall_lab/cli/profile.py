@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from syscall_lab.cli.not_strace import NOT_STRACE, none_recognised, not_strace
 from syscall_lab.errors import SyscallLabError
+from syscall_lab.formatting import number
 from syscall_lab.ingest.dataset import GROUPINGS
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def _profile_dataset(args: argparse.Namespace) -> int:
     headers = [by, "calls", "errors", *(["seconds"] if timed else []), "syscall"]
     rows = [row for name, p in profiles.items() for row in _rows(p, timed, name)]
     print(tabulate(rows, headers=headers, floatfmt=".6f", disable_numparse=False))
-    print(f"{len(profiles)} {by}s, {events} events, {unparsed} unparsed lines")
+    print(f"{len(profiles)} {by}s, {number(events)} events, {number(unparsed)} unparsed lines")
     return 0
 
 
@@ -134,5 +135,5 @@ def run_profile(args: argparse.Namespace) -> int:
     seconds = sum(c.seconds or 0.0 for _, c in profile.syscalls)
     rows.append([calls, errors or "", *([seconds] if timed else []), "total"])
     print(tabulate(rows, headers=headers, floatfmt=".6f", disable_numparse=False))
-    print(f"{profile.events} events, {profile.unparsed} unparsed lines")
+    print(f"{number(profile.events)} events, {number(profile.unparsed)} unparsed lines")
     return 0

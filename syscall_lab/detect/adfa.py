@@ -23,6 +23,7 @@ from syscall_parse.errors import InputError
 from syscall_parse.syscall_table import syscall_name
 
 __all__ = [
+    "ADFA_LABELS",
     "ADFA_SPLITS",
     "PUBLISHED",
     "AdfaDataset",
@@ -46,6 +47,10 @@ ADFA_SPLITS = {
     "validation": "Validation_Data_Master",
     "attack": "Attack_Data_Master",
 }
+
+ADFA_LABELS = {"train": "normal", "validation": "normal", "attack": "attack"}
+"""The label of each split's traces (as ``syscall-lab ingest`` stores them; a normal trace's
+condition is its split, an attack trace's its attack type)."""
 
 # Attack folder name => type: "Hydra_FTP_3" => "Hydra_FTP".
 _ATTACK_FOLDER = re.compile(r"^(?P<type>[A-Za-z_]+?)_(?P<run>\d+)$")
@@ -130,21 +135,34 @@ def load_adfa(root: Path | str) -> AdfaDataset:
 def load_adfa_dataset(dataset: Path | str) -> AdfaDataset:
     """ADFA-LD as ``syscall-lab ingest`` stored it in the dataset folder ``dataset``: the
     same traces, in the same order, as :func:`load_adfa` of the folder it was ingested from.
-    InputError when ``dataset`` is no dataset or holds no ADFA-LD trace of some split."""
+    InputError when ``dataset`` is no dataset, holds no ADFA-LD trace of some split, or lists
+    ADFA-LD traces that failed (the folder would not load either: the numbers would differ)."""
     from syscall_lab.ingest.dataset import read_traces
+    from syscall_lab.ingest.manifest import read_manifest
 
     root = Path(dataset)
     folders = set(ADFA_SPLITS.values())
+    failed = [
+        entry.source
+        for entry in read_manifest(root).values()
+        if entry.form == "adfa" and entry.status == "failed"
+    ]
+    if failed:
+        raise InputError(
+            f"{root}: {len(failed)} ADFA-LD traces failed to ingest (see its manifest), "
+            f"so it is not the whole data set: {', '.join(failed[:3])}"
+            + (", ..." if len(failed) > 3 else "")
+        )
     splits: dict[str, list[AdfaTrace]] = {split: [] for split in ADFA_SPLITS}
-    for trace in read_traces(root, labels=("normal", "attack")):
+    for trace in read_traces(root, labels=set(ADFA_LABELS.values())):
         parts = Path(trace.source).parts
         within = [i for i, part in enumerate(parts) if part in folders]
         if not within:
             continue
         relative = Path(*parts[within[-1] :]).as_posix()
-        if trace.label == "attack":
+        if trace.label == ADFA_LABELS["attack"]:
             splits["attack"].append(AdfaTrace(relative, "attack", trace.condition, trace.calls))
-        elif trace.condition in ("train", "validation"):
+        elif ADFA_LABELS.get(trace.condition or "") == trace.label:
             splits[trace.condition].append(AdfaTrace(relative, trace.condition, None, trace.calls))
     empty = [ADFA_SPLITS[split] for split, traces in splits.items() if not traces]
     if empty:

@@ -2,8 +2,9 @@
 computed on the Dask cluster a part at a time, and the traces the detectors fit and score.
 
 Only the parts the manifest lists as ingested are read (a part no manifest entry names, left by
-a source that has since failed, is never counted). Each task reads its parts a record batch at
-a time and returns small tallies; no process holds the dataset.
+a source that has since failed, is never counted). Each task of a profile or of n-gram counts
+reads its parts a record batch at a time and returns small tallies; no process holds the
+dataset. ``read_traces`` is the exception: it loads every selected trace into the caller.
 """
 
 from __future__ import annotations
@@ -208,7 +209,8 @@ def read_traces(
     dataset: str | Path, *, labels: Collection[str] | None = None
 ) -> tuple[DatasetTrace, ...]:
     """The syscall names of each ingested source of ``dataset`` in order (of the ``labels``
-    only, when given), sorted by source: what the detectors fit and score."""
+    only, when given), sorted by source: what the detectors fit and score. All of them are
+    loaded into this process (the detectors take whole traces in memory)."""
     root = Path(dataset)
     return tuple(
         DatasetTrace(e.source, e.label, e.condition, e.run, _calls(str(root / e.part)))

@@ -64,6 +64,15 @@ class Entry:
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r} is not one of {', '.join(STATUSES)}")
 
+    @classmethod
+    def failed(cls, source: Source, error: str, size: int = 0, checksum: str = "") -> Entry:
+        """The entry of ``source`` that could not be read: its names, the ``size`` and
+        ``checksum`` of its files when known, and ``error``'s first line."""
+        return cls(
+            source.key, source.paths, source.form, source.label, source.condition, source.run,
+            source.repeat, size, checksum, 0, 0, "failed", error.splitlines()[0],
+        )  # fmt: skip
+
     def names(self) -> Source:
         """The source this entry was made from."""
         return Source(

@@ -3,10 +3,14 @@
 Sources go to the workers in batches (``batches``): a task per source would cost the scheduler
 more than reading a small log does.
 
-The manifest is written as outcomes come in (every ``MANIFEST_SECONDS``) and once more at the
-end, however the run ends, so a killed or interrupted run keeps what it finished; the parts it
-was writing were never renamed into place (hidden temporary files, removed at the end of the
-next run, or of this one when it ends well), and the next run reads their sources again. One
+The client puts each part in place as it records its outcome (``worker.commit``), and writes
+the manifest as outcomes come in (every ``MANIFEST_SECONDS``) and once more at the end, whether
+the run ends well, on an error, or on SIGINT or SIGTERM (both raise KeyboardInterrupt while an
+ingest runs, never between a part's rename and its record, nor within the manifest's write): so
+the manifest lists every part on disk, and a stopped run keeps what it finished. Only SIGKILL
+(or a lost machine) skips the last write: then the parts done since the last one are not
+listed, and the next run reads their sources again. The parts still being written are hidden
+temporary files, removed at the end of the next run (or of this one when it ends well). One
 ingest at a time writes a dataset (a lock file, ``.ingest.lock``, holds the others off).
 """
 
@@ -14,8 +18,11 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +31,7 @@ from syscall_lab.errors import SyscallLabError
 from syscall_lab.ingest.cluster import worker_count
 from syscall_lab.ingest.manifest import Entry, read_manifest, write_manifest
 from syscall_lab.ingest.sources import Source
-from syscall_lab.ingest.worker import Outcome, ingest_sources
+from syscall_lab.ingest.worker import Outcome, commit, ingest_sources
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -95,19 +102,59 @@ def batches(sources: Sequence[Source], workers: int) -> list[list[Source]]:
     return cut
 
 
+class _Stop:
+    """The SIGINT and SIGTERM handler of an ingest: KeyboardInterrupt, held back inside
+    ``held()`` and raised as it ends."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.pending = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.holding:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """A block that SIGINT and SIGTERM do not cut short."""
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+
+@contextmanager
+def _stopping() -> Iterator[_Stop]:
+    """SIGINT and SIGTERM handled by a ``_Stop`` (in the main thread; elsewhere signals do not
+    reach Python code), the previous handlers restored after."""
+    stop = _Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+
+
 def _outcomes(future: object, batch: Sequence[Source]) -> list[Outcome]:
     from distributed import KilledWorker
 
     try:
         return future.result()  # type: ignore[attr-defined, no-any-return]
     except KilledWorker as exc:
-        failed = []
-        for source in batch:
-            fields = (source.key, source.paths, source.form, source.label, source.condition,
-                      source.run, source.repeat)  # fmt: skip
-            error = f"{source.key}: workers died reading it ({exc})"
-            failed.append(Outcome(Entry(*fields, 0, "", 0, 0, "failed", error), skipped=False))
-        return failed
+        return [
+            Outcome(Entry.failed(source, f"{source.key}: workers died reading it ({exc})"), False)
+            for source in batch
+        ]
 
 
 def ingest(
@@ -135,30 +182,37 @@ def ingest(
         by_future = {}
         outcomes: list[Outcome] = []
         written = time.monotonic()
-        try:
-            cut = batches(sources, worker_count(client))
-            futures = client.map(
-                ingest_sources,
-                cut,
-                [str(dataset)] * len(cut),
-                [[entries.get(source.key) for source in batch] for batch in cut],
-                pure=False,
-            )
-            by_future = dict(zip(futures, cut, strict=True))
-            for future in as_completed(futures):
-                for outcome in _outcomes(future, by_future[future]):
-                    outcomes.append(outcome)
-                    entries[outcome.entry.source] = outcome.entry
+        with _stopping() as stop:
+            try:
+                cut = batches(sources, worker_count(client))
+                futures = client.map(
+                    ingest_sources,
+                    cut,
+                    [str(dataset)] * len(cut),
+                    [[entries.get(source.key) for source in batch] for batch in cut],
+                    pure=False,
+                )
+                by_future = dict(zip(futures, cut, strict=True))
+                for future in as_completed(futures):
+                    done = _outcomes(future, by_future[future])
+                    with stop.held():
+                        for outcome in done:
+                            commit(outcome, dataset)
+                            outcomes.append(outcome)
+                            entries[outcome.entry.source] = outcome.entry
                     if progress is not None:
-                        progress(outcome)
-                if time.monotonic() - written >= MANIFEST_SECONDS:
+                        for outcome in done:
+                            progress(outcome)
+                    if time.monotonic() - written >= MANIFEST_SECONDS:
+                        with stop.held():
+                            write_manifest(dataset, entries)
+                        written = time.monotonic()
+                _remove_leftovers(dataset)  # of workers killed mid-write: their sources redone
+            finally:
+                with stop.held():
+                    for future in by_future:
+                        future.cancel()
                     write_manifest(dataset, entries)
-                    written = time.monotonic()
-            _remove_leftovers(dataset)  # of workers killed mid-write: their sources were redone
-        finally:
-            for future in by_future:
-                future.cancel()
-            write_manifest(dataset, entries)
     read = [o.entry for o in outcomes if not o.skipped and o.entry.status == "ingested"]
     failures = tuple(o.entry for o in outcomes if o.entry.status == "failed")
     return IngestSummary(

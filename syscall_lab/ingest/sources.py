@@ -29,6 +29,7 @@ from pathlib import Path
 
 from syscall_lab.capture.metadata import METADATA_FILE, read_metadata
 from syscall_lab.errors import SyscallLabError
+from syscall_parse.errors import TraceError
 
 __all__ = ["FORMS", "UNLABELLED", "IngestUsageError", "Source", "find_sources"]
 
@@ -50,7 +51,9 @@ class IngestUsageError(SyscallLabError):
 @dataclass(frozen=True, slots=True)
 class Source:
     """One source: ``key`` names it (its absolute path; a ``-ff`` set's prefix), ``paths`` are
-    its files in the order they are read, ``form`` one of ``FORMS``."""
+    its files in the order they are read, ``form`` one of ``FORMS``; ``error``, when found
+    unreadable (a run folder's ``metadata.json``, an ADFA-LD trace outside an attack folder),
+    is why: the ingest records it as failed."""
 
     key: str
     paths: tuple[str, ...]
@@ -59,27 +62,37 @@ class Source:
     condition: str | None = None
     run: str | None = None
     repeat: int | None = None
+    error: str | None = None
 
 
 def _grouped(files: Sequence[Path]) -> list[tuple[str, tuple[str, ...]]]:
     """``(key, paths)`` of files of one folder, by key: ``PREFIX.PID`` files sharing a prefix
-    (two or more) as one ``-ff`` set keyed by the prefix, in pid order; any other file alone."""
+    (two or more) as one ``-ff`` set keyed by the prefix (``PREFIX.*`` when a file is named
+    ``PREFIX`` too), in pid order; any other file alone, keyed by its path."""
     sets: dict[Path, list[tuple[int, Path]]] = {}
+    groups = []
     for path in files:
         match = _FF_NAME.match(path.name)
-        prefix = path.parent / match["prefix"] if match else path
-        sets.setdefault(prefix, []).append((int(match["pid"]) if match else 0, path))
-    groups = []
+        if match is None:
+            groups.append((str(path), (str(path),)))
+        else:
+            sets.setdefault(path.parent / match["prefix"], []).append((int(match["pid"]), path))
+    names = {path.name for path in files}
     for prefix, members in sets.items():
         if len(members) == 1:
             groups.append((str(members[0][1]), (str(members[0][1]),)))
         else:
-            groups.append((str(prefix), tuple(str(path) for _, path in sorted(members))))
+            key = f"{prefix}.*" if prefix.name in names else str(prefix)
+            groups.append((key, tuple(str(path) for _, path in sorted(members))))
     return sorted(groups)
 
 
 def _run_source(folder: Path) -> Source | None:
-    metadata = read_metadata(folder)
+    try:
+        metadata = read_metadata(folder)
+    except TraceError as exc:
+        path = str(folder / METADATA_FILE)
+        return Source(str(folder), (path,), "strace", folder.name, error=str(exc))
     logs = [folder / name for name in metadata.logs]
     if not logs:
         return None
@@ -91,17 +104,20 @@ def _run_source(folder: Path) -> Source | None:
 
 
 def _adfa_sources(root: Path) -> Iterator[Source]:
-    from syscall_lab.detect.adfa import ADFA_SPLITS, attack_type
+    from syscall_lab.detect.adfa import ADFA_LABELS, ADFA_SPLITS, attack_type
 
     for split, folder in ADFA_SPLITS.items():
+        label = ADFA_LABELS[split]
         for path in sorted((root / folder).rglob("*.txt")):
-            if split == "attack":
-                yield Source(
-                    str(path), (str(path),), "adfa", "attack",
-                    attack_type(path.parent), path.parent.name,
-                )  # fmt: skip
+            if label != ADFA_LABELS["attack"]:
+                yield Source(str(path), (str(path),), "adfa", label, split)
+                continue
+            try:
+                kind = attack_type(path.parent)
+            except TraceError as exc:
+                yield Source(str(path), (str(path),), "adfa", label, error=str(exc))
             else:
-                yield Source(str(path), (str(path),), "adfa", "normal", split)
+                yield Source(str(path), (str(path),), "adfa", label, kind, path.parent.name)
 
 
 def _is_adfa(folder: Path) -> bool:
@@ -149,7 +165,8 @@ def find_sources(
     in the order found. ``skip``: a folder never searched (the dataset being written).
 
     Raises IngestUsageError for an argument that is neither a file, a folder nor a ``-ff``
-    prefix, and InputError for a run folder whose ``metadata.json`` cannot be read.
+    prefix. A run folder whose ``metadata.json`` cannot be read, or an ADFA-LD trace whose
+    attack folder is not named ``<type>_<run>``, is a source with its ``error``.
     """
     skip_path = Path(skip).resolve() if skip is not None else None
     found: dict[str, Source] = {}

@@ -4,9 +4,10 @@ A part is ``DATASET/label=LABEL/part-ID.parquet`` (hive partitioning: the label 
 folder's name, percent-encoded, not in the file; ID is derived from the source's key, so a
 source read again replaces its own part and never adds a second one). It holds the event
 schema (``syscall_parse.schema.arrow_schema``) plus ``source``, ``condition`` and ``run``, and
-is written a record batch at a time under a temporary name, renamed when whole: a worker killed
-mid-write leaves at most a hidden ``.part-ID.parquet.*.tmp`` file, which readers never see and
-the next ingest removes.
+is written a record batch at a time under a hidden temporary name, ``.part-ID.parquet.*.tmp``,
+which the client renames into place (``commit``) when it records the outcome: a worker killed
+mid-write, or a run stopped before the client took the outcome, leaves at most such a file,
+which readers never see and the next ingest removes.
 
 An ADFA-LD trace (one line of i386 syscall numbers) becomes one ``syscall`` row per call, names
 from the i386 table, each with ``line`` 1 (the file's one line), returned; its calls are in
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
+import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,13 +29,13 @@ import pyarrow as pa
 
 from syscall_lab.ingest.manifest import Entry, checksum, unchanged
 from syscall_lab.ingest.sources import Source
-from syscall_parse.atomic import atomic_path
 from syscall_parse.errors import TraceError
 from syscall_parse.schema import arrow_schema
 
 __all__ = [
     "NAME_COLUMNS",
     "Outcome",
+    "commit",
     "ingest_source",
     "ingest_sources",
     "part_path",
@@ -50,11 +53,14 @@ _POOLED_BYTES = 16 << 20
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a task did with its source: its manifest ``entry``, and whether it was
-    ``skipped`` (ingested before, unchanged)."""
+    """What a task did with its source: its manifest ``entry``, whether it was ``skipped``
+    (ingested before, unchanged), the temporary file ``written`` to become its part and the
+    parts ``removed`` with it (paths relative to the dataset; see ``commit``)."""
 
     entry: Entry
     skipped: bool
+    written: str | None = None
+    removed: tuple[str, ...] = ()
 
 
 def part_schema() -> pa.Schema:
@@ -106,8 +112,18 @@ def _names(source: Source, rows: int, schema: pa.Schema) -> list[pa.Array]:
     ]
 
 
-def _write_part(source: Source, size: int, path: Path) -> tuple[int, int]:
-    """Write ``source``'s rows to ``path`` atomically; ``(events, unparsed lines)``."""
+def _temp_part(path: Path) -> Path:
+    """A new hidden temporary file beside the part ``path`` (``.part-ID.parquet.HEX.tmp``),
+    made with the mode ``open`` gives."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    temp.open("xb").close()
+    return temp
+
+
+def _write_part(source: Source, size: int, path: Path) -> tuple[int, int, Path]:
+    """Write ``source``'s rows to a temporary file beside the part ``path``;
+    ``(events, unparsed lines, the temporary file)``. Nothing is left behind on an error."""
     import pyarrow.parquet as pq
 
     from syscall_parse.batches import read_batches
@@ -122,45 +138,49 @@ def _write_part(source: Source, size: int, path: Path) -> tuple[int, int]:
         engine = "reference" if daemonic and size >= _POOLED_BYTES else "auto"
         batches = read_batches(list(source.paths), engine=engine)
     events = 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as temp, pq.ParquetWriter(temp, schema) as writer:
-        for batch in batches:
-            columns = [*batch.columns, *_names(source, batch.num_rows, schema)]
-            writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema))
-            events += batch.num_rows
+    temp = _temp_part(path)
+    try:
+        with pq.ParquetWriter(temp, schema) as writer:
+            for batch in batches:
+                columns = [*batch.columns, *_names(source, batch.num_rows, schema)]
+                writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema))
+                events += batch.num_rows
         unparsed = getattr(batches, "unparsed_lines", 0)
         if events == 0 and unparsed:
             raise TraceError(f"{source.key}: not strace output (no line of {unparsed} parsed)")
-    return events, unparsed
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return events, unparsed, temp
 
 
 def ingest_source(source: Source, dataset: str, previous: Entry | None) -> Outcome:
     """Ingest ``source`` into the ``dataset`` folder, unless ``previous`` (its manifest entry)
-    shows it unchanged. Never raises for a bad source: its entry says ``failed`` and why."""
+    shows it unchanged: its part is written under a temporary name, which ``commit`` puts in
+    place. Never raises for a bad source: its entry says ``failed`` and why."""
     root = Path(dataset)
-    fields = (source.key, source.paths, source.form, source.label, source.condition,
-              source.run, source.repeat)  # fmt: skip
+    if source.error is not None:
+        return Outcome(Entry.failed(source, source.error), skipped=False)
     try:
         size, check = checksum(source.paths)
     except TraceError as exc:
-        return Outcome(Entry(*fields, 0, "", 0, 0, "failed", str(exc)), skipped=False)
+        return Outcome(Entry.failed(source, str(exc)), skipped=False)
     if unchanged(previous, source, size, check, root):
         assert previous is not None
         return Outcome(previous, skipped=True)
     part = part_path(source)
-    stale = previous.part if previous is not None and previous.part != part else None
+    old = (previous.part,) if previous is not None and previous.part is not None else ()
     try:
-        events, unparsed = _write_part(source, size, root / part)
+        events, unparsed, temp = _write_part(source, size, root / part)
     except (TraceError, OSError, UnicodeDecodeError) as exc:
-        (root / part).unlink(missing_ok=True)
-        stale = previous.part if previous is not None else None
         message = str(exc) if isinstance(exc, TraceError) else f"{source.key}: {exc}"
-        entry = Entry(*fields, size, check, 0, 0, "failed", message.splitlines()[0])
-    else:
-        entry = Entry(*fields, size, check, events, unparsed, "ingested", None, part)
-    if stale is not None:
-        (root / stale).unlink(missing_ok=True)
-    return Outcome(entry, skipped=False)
+        return Outcome(Entry.failed(source, message, size, check), False, removed=(*old, part))
+    entry = Entry(
+        source.key, source.paths, source.form, source.label, source.condition, source.run,
+        source.repeat, size, check, events, unparsed, "ingested", None, part,
+    )  # fmt: skip
+    stale = tuple(name for name in old if name != part)
+    return Outcome(entry, False, written=str(temp.relative_to(root)), removed=stale)
 
 
 def ingest_sources(
@@ -172,3 +192,13 @@ def ingest_sources(
         ingest_source(source, dataset, entry)
         for source, entry in zip(sources, previous, strict=True)
     ]
+
+
+def commit(outcome: Outcome, dataset: Path) -> None:
+    """Put ``outcome``'s part in place in ``dataset`` (rename its temporary file) and remove
+    the parts it replaces: done by the client, as it records the outcome in the manifest, so
+    that the parts on disk are the ones the manifest lists."""
+    if outcome.written is not None and outcome.entry.part is not None:
+        os.replace(dataset / outcome.written, dataset / outcome.entry.part)
+    for part in outcome.removed:
+        (dataset / part).unlink(missing_ok=True)

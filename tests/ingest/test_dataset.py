@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -81,8 +82,6 @@ def test_ngrams_per_label_count_each_source_sequence(dataset, local_client):
 
 
 def _adfa_names(path: str) -> tuple[str, ...]:
-    from pathlib import Path
-
     from syscall_lab.detect.adfa import read_adfa_trace
 
     return read_adfa_trace(Path(path))
@@ -140,3 +139,37 @@ def test_profile_command_on_a_dataset(dataset, capsys, local_client):
     assert len(entries) == document["sources"]
     assert sum(e.events for e in entries.values()) == document["events"]
     assert {"syscalls", "events", "unparsed", "unreturned"} == set(document["groups"]["normal"])
+
+
+def test_profile_table_of_a_dataset_writes_its_totals_as_the_other_commands(
+    dataset, capsys, local_client
+):
+    """The table's last line gives the totals with thousands separators (``number``)."""
+    address = local_client.scheduler.address
+    assert 0 == main(["profile", str(dataset), "--scheduler", address])
+    entries = read_manifest(dataset).values()
+    events = sum(e.events for e in entries)
+    unparsed = sum(e.unparsed for e in entries)
+    assert events >= 1000
+    expected = f"3 labels, {events:,} events, {unparsed:,} unparsed lines"
+    assert expected == capsys.readouterr().out.splitlines()[-1]
+
+
+def test_the_documented_readers_read_every_row_with_its_label(dataset):
+    """Each call docs/ingest.md gives to read a dataset with other tools, run as written:
+    every ingested row, ``label`` a column, ``manifest.json`` passed over."""
+    import dask.dataframe
+    import pyarrow.dataset
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "ingest.md").read_text()
+    block = text.split("```python\n", 1)[1].split("```", 1)[0]
+    calls = block.splitlines()
+    entries = read_manifest(dataset).values()
+    expected: Counter[str] = Counter()
+    for entry in entries:
+        expected[entry.label] += entry.events
+    assert 2 == len(calls)
+    for call in calls:
+        frame = eval(call, {"pyarrow": pyarrow, "dask": dask, "DATASET": str(dataset)})
+        rows = frame.to_table().to_pandas() if hasattr(frame, "to_table") else frame.compute()
+        assert expected == Counter(rows["label"].astype(str).tolist()), call

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,15 +18,19 @@ import pyarrow.parquet as pq
 import pytest
 
 from syscall_lab.cli import main
+from syscall_lab.detect.adfa import load_adfa
 from syscall_lab.ingest.manifest import read_manifest
 from syscall_lab.ingest.run import ingest
 from syscall_lab.ingest.sources import find_sources
 from syscall_lab.ingest.worker import NAME_COLUMNS
 from syscall_parse.batches import read_batches
 from syscall_parse.counts import count_trace
+from syscall_parse.errors import TraceError
 from syscall_parse.schema import COLUMNS
 
 pytestmark = pytest.mark.strace
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _plain(table: pa.Table) -> pa.Table:
@@ -91,6 +101,48 @@ def test_corrupt_sources_fail_alone(corpus_copy, tmp_path, capsys):
     assert "Compressed file ended" in failed[str(cut)]
     assert "not strace output" in failed[str(binary)]
     assert 6 == len(list(dataset.glob("label=*/part-*.parquet")))
+
+
+def test_a_bad_run_folder_or_adfa_file_fails_alone(corpus_copy, adfa_sample, tmp_path, capsys):
+    """A run folder whose metadata.json cannot be read and a stray file directly in ADFA-LD's
+    Attack_Data_Master are failed sources, named on stderr and in the manifest; the others are
+    ingested. The ADFA-LD evaluation of that dataset is refused, as of the folder itself."""
+    run = corpus_copy / "run-broken"
+    run.mkdir()
+    (run / "metadata.json").write_text("{not json")
+    shutil.copy(corpus_copy / "normal" / "ls.log", run / "trace.log")
+    adfa = Path(shutil.copytree(adfa_sample, tmp_path / "adfa", symlinks=True))
+    stray = adfa / "Attack_Data_Master" / "stray.txt"
+    stray.write_text("5 6\n")
+    dataset = tmp_path / "ds"
+    argv = ["ingest", str(corpus_copy), str(adfa), "-o", str(dataset), "--workers", "1"]
+    status = main([*argv, "--json"])
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    failed = {e.source: e.error for e in read_manifest(dataset).values() if e.status == "failed"}
+    assert 1 == status
+    assert {str(run), str(stray)} == set(failed)
+    assert (2, summary["sources"] - 2) == (summary["failed"], summary["ingested"])
+    assert all(f"failed: {error}" in err for error in failed.values())
+    assert "cannot read run metadata" in failed[str(run)]
+    assert "not <type>_<run>" in failed[str(stray)]
+    with pytest.raises(TraceError, match="not <type>_<run>"):
+        load_adfa(adfa)
+    assert 2 == main(["evaluate", "adfa-ld", str(dataset), "--detector", "stide"])
+    err = capsys.readouterr().err
+    assert 1 == len(err.splitlines())
+    assert "1 ADFA-LD traces failed" in err
+    assert str(stray) in err
+
+
+def test_a_url_output_is_refused(corpus, tmp_path, monkeypatch, capsys):
+    """``-o s3://...``: one line, exit status 2, and no local ``s3:`` folder made."""
+    monkeypatch.chdir(tmp_path)
+    assert 2 == main(["ingest", str(corpus), "-o", "s3://bucket/ds"])
+    err = capsys.readouterr().err
+    assert 1 == len(err.splitlines())
+    assert "not a URL" in err
+    assert [] == list(tmp_path.iterdir())
 
 
 def test_a_killed_write_leaves_no_part(corpus, tmp_path, local_client):
@@ -165,3 +217,45 @@ def test_bad_arguments_are_one_line_and_exit_2(argv, message, corpus, tmp_path, 
     assert 1 == len(err.splitlines())
     assert message in err
     assert not Path(tmp_path, "ds").exists()
+
+
+def test_sigterm_mid_ingest_leaves_a_manifest_of_every_part(
+    corpus, tmp_path, processes_with, capsys
+):
+    """``syscall-lab ingest`` sent SIGTERM once its first parts are in place stops as on
+    Ctrl-C (exit status 130): its manifest lists exactly the parts on disk, it leaves no
+    process behind, and a rerun reads only the sources it had not finished."""
+    many = tmp_path / "many"
+    for copy in range(60):
+        shutil.copytree(corpus, many / f"copy{copy:02d}")
+    dataset = tmp_path / "ds"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    command = [sys.executable, "-m", "syscall_lab", "ingest", str(many), "-o", str(dataset)]
+    process = subprocess.Popen(
+        [*command, "--workers", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while not list(dataset.glob("label=*/part-*.parquet")) and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=600)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert 130 == process.returncode, err
+    parts = {p.relative_to(dataset).as_posix() for p in dataset.glob("label=*/part-*.parquet")}
+    entries = read_manifest(dataset)
+    assert parts == {e.part for e in entries.values() if e.status == "ingested"}
+    assert 0 < len(parts) < 360
+    assert [] == processes_with(str(dataset))
+    status = main(["ingest", str(many), "-o", str(dataset), "--workers", "1", "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert 0 == status
+    assert (len(parts), 360 - len(parts)) == (summary["skipped"], summary["ingested"])
+    assert [] == list(dataset.rglob("*.tmp"))

@@ -96,3 +96,17 @@ def test_nothing_to_read_is_a_usage_error(argument, message, tmp_path):
     """'-', a missing path and an empty folder: IngestUsageError, saying which."""
     with pytest.raises(IngestUsageError, match=message):
         find_sources([argument.format(tmp=tmp_path)])
+
+
+def test_a_plain_log_beside_its_ff_set_stays_its_own_source(tmp_path):
+    """A plain ``trace`` beside ``trace.PID`` files is one source and the set another (keyed
+    ``trace.*``, as its key cannot be the plain file's path)."""
+    for name in ("trace", "trace.12", "trace.7"):
+        (tmp_path / "logs" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "logs" / name).write_text("")
+    logs = tmp_path / "logs"
+    expected = [
+        (str(logs / "trace"), (str(logs / "trace"),)),
+        (str(logs / "trace.*"), (str(logs / "trace.7"), str(logs / "trace.12"))),
+    ]
+    assert expected == [(s.key, s.paths) for s in find_sources([str(logs)])]
