@@ -17,7 +17,6 @@ row order.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import secrets
 from collections.abc import Iterator, Sequence
@@ -44,11 +43,6 @@ __all__ = [
 
 NAME_COLUMNS = ("source", "condition", "run")
 """The columns a part adds to the event schema (the label is its folder's)."""
-
-# The fast engine forks a pool of processes for logs of this size and more (syscall_parse's
-# _fast.chunks._POOL_MIN_BYTES); Dask's worker processes are daemonic and may not fork one,
-# so there the reference parser reads them.
-_POOLED_BYTES = 16 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +115,7 @@ def _temp_part(path: Path) -> Path:
     return temp
 
 
-def _write_part(source: Source, size: int, path: Path) -> tuple[int, int, Path]:
+def _write_part(source: Source, path: Path) -> tuple[int, int, Path]:
     """Write ``source``'s rows to a temporary file beside the part ``path``;
     ``(events, unparsed lines, the temporary file)``. Nothing is left behind on an error."""
     import pyarrow.parquet as pq
@@ -134,9 +128,8 @@ def _write_part(source: Source, size: int, path: Path) -> tuple[int, int, Path]:
         batches: Iterator[pa.RecordBatch] = _adfa_batches(source)
     else:
         check_strace_output(source.paths)
-        daemonic = multiprocessing.current_process().daemon
-        engine = "reference" if daemonic and size >= _POOLED_BYTES else "auto"
-        batches = read_batches(list(source.paths), engine=engine)
+        # In a Dask worker (a daemonic process) the fast engine reads in this process.
+        batches = read_batches(list(source.paths))
     events = 0
     temp = _temp_part(path)
     try:
@@ -171,7 +164,7 @@ def ingest_source(source: Source, dataset: str, previous: Entry | None) -> Outco
     part = part_path(source)
     old = (previous.part,) if previous is not None and previous.part is not None else ()
     try:
-        events, unparsed, temp = _write_part(source, size, root / part)
+        events, unparsed, temp = _write_part(source, root / part)
     except (TraceError, OSError, UnicodeDecodeError) as exc:
         message = str(exc) if isinstance(exc, TraceError) else f"{source.key}: {exc}"
         return Outcome(Entry.failed(source, message, size, check), False, removed=(*old, part))

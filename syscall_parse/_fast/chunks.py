@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import multiprocessing
 import os
 import pickle
 import signal
@@ -24,6 +25,7 @@ __all__ = [
     "Chunk",
     "map_chunks",
     "map_pool",
+    "pool_size",
     "read_chunk",
 ]
 
@@ -37,6 +39,16 @@ chunks cost no speed and keep each worker near its imports' size (about 30 MB)."
 
 # Logs smaller than this are parsed in this process: a pool costs more than it saves.
 POOL_MIN_BYTES = 4 * CHUNK_BYTES
+
+
+def pool_size(size: int) -> int:
+    """The processes to parse ``size`` bytes on: every core from :data:`POOL_MIN_BYTES` up,
+    else this process alone; this one alone too inside a daemonic process (a worker of
+    multiprocessing or Dask), which may not have children."""
+    if size < POOL_MIN_BYTES or multiprocessing.current_process().daemon:
+        return 1
+    return os.cpu_count() or 1
+
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -109,10 +121,10 @@ def _pickled(work: Callable[[U], T], item: U) -> bytes:
 def map_chunks(
     path: Path, work: Callable[[str, Chunk], T], workers: int | None, chunk_bytes: int
 ) -> Iterator[T]:
-    """``work(path, chunk)`` of every chunk, in order, on ``workers`` processes (None: all
-    cores; small logs in this process), as ``map_pool`` maps them."""
+    """``work(path, chunk)`` of every chunk, in order, on ``workers`` processes (None:
+    :func:`pool_size`), as ``map_pool`` maps them."""
     if workers is None:
-        workers = (os.cpu_count() or 1) if path.stat().st_size >= POOL_MIN_BYTES else 1
+        workers = pool_size(path.stat().st_size)
     return map_pool(functools.partial(work, str(path)), _chunks(path, chunk_bytes), workers)
 
 

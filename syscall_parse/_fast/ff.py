@@ -18,7 +18,6 @@ reference merges in bounded memory).
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import pyarrow as pa
 from syscall_parse._fast import codes
 from syscall_parse._fast.batches import record_batch
 from syscall_parse._fast.chunk_table import chunk_table
-from syscall_parse._fast.chunks import POOL_MIN_BYTES, map_pool
+from syscall_parse._fast.chunks import map_pool, pool_size
 from syscall_parse._fast.join import arrange, join_inside
 from syscall_parse.counts import Profile
 from syscall_parse.engine import FastPathUnsupported
@@ -121,7 +120,7 @@ def _merged(
     if size > FF_BYTES:
         raise FastPathUnsupported(f"a -ff set of more than {FF_BYTES >> 20} MB")
     if workers is None:
-        workers = (os.cpu_count() or 1) if size >= POOL_MIN_BYTES else 1
+        workers = pool_size(size)
     work = _group_table if columns is None else functools.partial(_columns, columns)
     tables = list(map_pool(work, _groups(pairs, chunk_bytes), workers))
     rank = np.concatenate([table["rank"].to_numpy() for table in tables])

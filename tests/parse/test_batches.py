@@ -6,6 +6,7 @@ reads, in bounded memory, and leaves nothing behind when it fails or is interrup
 from __future__ import annotations
 
 import importlib.util
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ import pandas as pd
 import pytest
 
 from syscall_parse._fast import iter_batches
-from syscall_parse._fast.chunks import CHUNK_BYTES
+from syscall_parse._fast.chunks import CHUNK_BYTES, POOL_MIN_BYTES
 from syscall_parse.batches import read_batches
 from syscall_parse.engine import FastPathUnsupported
 from syscall_parse.frames import batches_to_frame
@@ -178,3 +179,24 @@ def test_parse_memory_does_not_grow_with_the_log(run_strace, tmp_path, suffix):
     peak_mb = int(result.stdout) / 1024
     assert peak_mb < 300, peak_mb
     assert os.path.getsize(out) > 0
+
+
+def _frame_in_a_daemon(log: Path, queue) -> None:
+    try:
+        queue.put(read_trace(log))
+    except Exception as exc:  # sent to the test, which shows it
+        queue.put(repr(exc))
+
+
+def test_a_daemonic_process_reads_a_large_log_in_itself(tmp_path):
+    """A daemonic process (a multiprocessing or Dask worker) may not have children: there the
+    fast engine reads a log of pool size in its own process, and gives the same rows."""
+    log = _synthetic_log(tmp_path / "trace.log", POOL_MIN_BYTES + 1000)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    daemon = context.Process(target=_frame_in_a_daemon, args=(log, queue), daemon=True)
+    daemon.start()
+    frame = queue.get(timeout=600)
+    daemon.join(timeout=600)
+    assert 0 == daemon.exitcode
+    pd.testing.assert_frame_equal(read_trace(log), frame)
