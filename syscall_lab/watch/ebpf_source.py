@@ -92,6 +92,7 @@ class EbpfTrace:
         self.stopped_by: int | None = None
         self.lost = self.late = self.unparsed = 0
         self.recorded: int | None = None
+        self._threads: tuple[int, ...] = ()  # -p: the pid's threads when bpftrace started
         self._folder: Path | None = None
         self._gate: subprocess.Popen[bytes] | None = None
         self._tracer: subprocess.Popen[bytes] | None = None
@@ -116,8 +117,8 @@ class EbpfTrace:
         program = folder / "watch.bt"
         gate_out = -1
         if self.pid is not None:
-            threads = sorted(int(tid) for tid in os.listdir(f"/proc/{self.pid}/task"))
-            program.write_text(bpftrace_program("events", MARKERS, threads=threads))
+            self._threads = tuple(sorted(int(tid) for tid in os.listdir(f"/proc/{self.pid}/task")))
+            program.write_text(bpftrace_program("events", MARKERS, threads=self._threads))
             argv: tuple[str, ...] = (self.bpftrace, "-q", "--no-warnings", str(program))
         else:
             program.write_text(bpftrace_program("events", MARKERS))
@@ -203,7 +204,7 @@ class EbpfTrace:
         assert self._tracer is not None
         assert self._tracer.stdout is not None
         assert self._header is not None
-        order = EntryOrder()
+        order = EntryOrder(threads=self._threads)
         fd = self._tracer.stdout.fileno()
         number = 0
         pending, self._pending = self._pending, b""

@@ -12,7 +12,10 @@ heap until no call with an earlier entry time can still come, which is exact fro
 * a thread seen to end (its ``exit`` or ``exit_group``, written after its batch) has none left;
 * a thread not yet seen entered its first call after its creator's ``clone``/``fork`` did:
   after the creator's mark while that call is unseen, and once it is seen the child is marked
-  at the clone's entry time.
+  at the clone's entry time;
+* a thread that lived before the trace began (``-p``: the pid's threads, given) may have
+  entered its first traced call at any time: it holds the others back (mark 0) until it is
+  seen, or for the horizon.
 
 A call is released when its entry time is at most every live thread's mark (the *watermark*).
 That waits on a thread blocked inside a call with earlier calls unwritten (a shell in
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Iterable
 
 from syscall_parse.events import Syscall
 
@@ -46,13 +50,20 @@ class EntryOrder:
     """The reorder buffer: :meth:`push` each call with its entry time (ns) as it arrives; it
     returns the calls now known to be next, in entry-time order; :meth:`flush` the rest."""
 
-    def __init__(self, *, horizon_ns: int = HORIZON_NS, capacity: int = CAPACITY) -> None:
+    def __init__(
+        self,
+        *,
+        threads: Iterable[int] = (),
+        horizon_ns: int = HORIZON_NS,
+        capacity: int = CAPACITY,
+    ) -> None:
         self.horizon_ns = horizon_ns
         self.capacity = capacity
         self.late = 0  # calls passed on out of order
         self._heap: list[tuple[int, int, Syscall]] = []
         self._arrival = itertools.count()
-        self._marks: dict[int, int] = {}  # live thread => entry time of its last call seen
+        # live thread => entry time of its last call seen (0: none yet, of a thread given)
+        self._marks: dict[int, int] = dict.fromkeys(threads, 0)
         self._ended: dict[int, None] = {}  # ended threads, oldest first
         self._newest = 0
         self._released = -1

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from syscall_lab.capture.ebpf import ebpf_unavailable
 from syscall_lab.cli import main
 from syscall_lab.watch.monitor import Monitor
 from syscall_lab.watch.session import watch_trace
@@ -96,11 +97,15 @@ def test_a_command_that_forks_and_execs_is_followed() -> None:
     assert execs <= exits
 
 
+@pytest.mark.parametrize("observer", ["strace", pytest.param("ebpf", marks=pytest.mark.ebpf)])
 def test_attach_and_detach_leaves_the_process_running(
-    model_file: Path, started: list[subprocess.Popen[str]]
+    model_file: Path, started: list[subprocess.Popen[str]], processes_with, observer: str
 ) -> None:
     """-p attaches to a running process and its threads; SIGINT detaches (exit 130, a
-    summary) and the process keeps running, none of its threads traced any more."""
+    summary) and the process keeps running, none of its threads traced any more, no tracer
+    left (strace, or bpftrace under the eBPF observer)."""
+    if observer == "ebpf" and (reason := ebpf_unavailable(probe=True)) is not None:
+        pytest.skip(f"eBPF tracing is unavailable: {reason}")
     loop = (
         "import os, threading, time\n"
         "def work():\n"
@@ -113,7 +118,8 @@ def test_attach_and_detach_leaves_the_process_running(
     target = subprocess.Popen([sys.executable, "-c", loop], start_new_session=True, text=True)
     started.append(target)
     watch = subprocess.Popen(
-        [*CLI, "--model", str(model_file), "--json", "-p", str(target.pid)],
+        [*CLI, "--model", str(model_file), "--json", "--observer", observer,
+         "-p", str(target.pid)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     started.append(watch)
@@ -129,6 +135,7 @@ def test_attach_and_detach_leaves_the_process_running(
     threads = [int(tid) for tid in os.listdir(f"/proc/{target.pid}/task")]
     assert 2 == len(threads)
     assert [0, 0] == [tracer_pid(target.pid, tid) for tid in threads]
+    assert [] == processes_with(f"{observer if observer == 'strace' else 'bpftrace'}")
 
 
 def test_attach_to_an_idle_process_and_detach(
