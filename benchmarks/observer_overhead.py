@@ -14,7 +14,8 @@ from the release of the command, once the probes are attached); bpftrace's start
 load, attach) is reported apart. The median of --rounds rounds is reported, each observer's
 ratio to the untraced median beside it, and the calls each observer recorded (its own log
 read back), so a fast observer that missed calls would show. The load average before and
-after is printed: other work on the machine slows every row.
+after is printed: other work on the machine slows every row. Every round's figures, the
+machine and the loads are saved to ``benchmarks/results/observer-overhead-UTCTIME.json``.
 
 Usage (as root, where eBPF tracing is available): ``.venv/bin/python
 benchmarks/observer_overhead.py [--calls 100000] [--rounds 5]``.
@@ -23,6 +24,8 @@ benchmarks/observer_overhead.py [--calls 100000] [--rounds 5]``.
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
 import platform
 import shutil
@@ -39,6 +42,7 @@ from syscall_lab.capture.ebpf import EbpfObserver, bpftrace_version, ebpf_unavai
 from syscall_lab.capture.processes import python_executable
 from syscall_lab.capture.run import capture_command
 from syscall_parse import count_events, count_trace
+from syscall_parse.atomic import write_text
 from syscall_parse.counts import Profile
 from syscall_parse.ebpf_log import read_ebpf_counts, read_ebpf_log
 
@@ -54,6 +58,7 @@ for _ in range(int(sys.argv[1])):
         pass
 """
 OBSERVERS = ("untraced", "strace", "ebpf events", "ebpf counts")
+RESULTS = Path(__file__).with_name("results")
 
 
 def _timed(argv: list[str]) -> float:
@@ -131,18 +136,29 @@ def main(argv: list[str] | None = None) -> int:
             f"{startup:.2f}" if observer.startswith("ebpf") else "-",
             f"{calls:,}" if observer != "untraced" else "-",
         ])  # fmt: skip
+    load_after = os.getloadavg()
+    bpftrace = bpftrace_version(shutil.which("bpftrace") or "bpftrace")
     print(
         f"{args.calls:,} failing stat calls in Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, {platform.release()}, bpftrace "
-        f"{bpftrace_version(shutil.which('bpftrace') or 'bpftrace')}; median of {args.rounds} "
-        f"rounds; load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after\n"
+        f"{os.cpu_count()} CPUs, {platform.release()}, bpftrace {bpftrace}; median of "
+        f"{args.rounds} rounds; load average {load_before[0]:.2f} before, "
+        f"{load_after[0]:.2f} after\n"
     )
+    now = datetime.datetime.now(datetime.timezone.utc)
+    saved = RESULTS / f"observer-overhead-{now:%Y-%m-%dT%H%M%SZ}.json"
+    write_text(saved, json.dumps({
+        "utc": now.isoformat(timespec="seconds"), "calls": args.calls, "rounds": rounds,
+        "python": platform.python_version(), "kernel": platform.release(),
+        "cpus": os.cpu_count(), "bpftrace": bpftrace,
+        "load_before": load_before, "load_after": load_after,
+    }, indent=1) + "\n")  # fmt: skip
     print(tabulate(
         rows,
         headers=["observer", "wall s (after start-up)", "x untraced", "start-up s",
                  "newfstatat recorded (fewest)"],
         tablefmt="github", disable_numparse=True,
     ))  # fmt: skip
+    print(f"\nsaved {saved.relative_to(RESULTS.parent.parent)}")
     return 0
 
 
