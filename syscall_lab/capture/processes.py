@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -29,6 +30,7 @@ __all__ = [
     "start_group",
     "stop_group",
     "timed_run",
+    "wait_exactly",
 ]
 
 GRACE_SECONDS = 2.0
@@ -122,14 +124,28 @@ def sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def wait_exactly(process: subprocess.Popen, timeout: float) -> int:
+    """``process.wait(timeout)``, returning when the process ends: ``Popen.wait`` with a
+    timeout polls, at last every 50 ms, which rounds a run's wall time up by as much (a pidfd
+    says when it ends). TimeoutExpired when it outlives ``timeout``."""
+    descriptor = os.pidfd_open(process.pid)
+    try:
+        if not select.select([descriptor], [], [], timeout)[0]:
+            raise subprocess.TimeoutExpired(process.args, timeout)
+    finally:
+        os.close(descriptor)
+    return process.wait()
+
+
 def timed_run(argv: Sequence[str], env: Mapping[str, str], timeout: float) -> float | None:
-    """Wall time of an untraced run of ``argv``, or None when it overran ``timeout``."""
+    """Wall time of an untraced run of ``argv`` (start to exit), or None when it overran
+    ``timeout``."""
     start = time.perf_counter()
     process = start_group(argv, env)
     try:
-        process.wait(timeout)
+        wait_exactly(process, timeout)
+        return time.perf_counter() - start
     except subprocess.TimeoutExpired:
         return None
     finally:
         stop_group(process)
-    return time.perf_counter() - start

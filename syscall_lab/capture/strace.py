@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from syscall_lab.capture.metadata import ObserverInfo, strace_version
-from syscall_lab.capture.processes import find_program, start_group, stop_group
+from syscall_lab.capture.processes import find_program, start_group, stop_group, wait_exactly
 from syscall_lab.errors import CaptureError
 
 __all__ = [
@@ -156,13 +156,13 @@ class StraceObserver:
                 self.argv(tracer, run_dir, command), env, stdout=stdout, stderr=stderr
             )
             try:
-                returncode = process.wait(timeout)
+                returncode = wait_exactly(process, timeout)
                 status = "complete"
             except subprocess.TimeoutExpired:
                 returncode, status = None, "timeout"
             finally:
+                seconds = time.perf_counter() - begin  # strace ends after its last tracee
                 stop_group(process)
-            seconds = time.perf_counter() - begin
         stderr_text = stderr_path.read_text(encoding="utf-8", errors="replace")
         failure = strace_failure(stderr_text)
         logged = sum(path.stat().st_size for path in run_logs(run_dir))
