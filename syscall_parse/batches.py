@@ -6,11 +6,14 @@ objects of ``schema.arrow_schema()`` (categorical columns dictionary-encoded, ea
 its own dictionary), rows in the order of the frame ``read_trace`` returns. The vectorized
 engine yields one batch per chunk of the log (a few MB) and holds only the calls still pending
 between chunks; the reference yields batches of ``REFERENCE_ROWS`` events. Memory stays
-bounded whatever the length of the log. It imports Arrow, never pandas.
+bounded whatever the length of a strace log. It imports Arrow, never pandas.
 
 An eBPF observer's events log (``ebpf_log``: its first line says so) is read by its own reader,
-whatever the engine, into rows of the same schema (arguments and paths null); a counts log has
-no events, and is refused with an InputError that says to count it (``count_trace``).
+whatever the engine, into rows of the same schema (arguments and paths null). That reader
+holds the whole log: its lines come in batches per thread and are sorted by entry time at the
+end, so memory grows with the log (the observer caps its logs at 64 MiB by default, about 1.7
+million calls). A counts log has no events, and is refused with an InputError that says to
+count it (``count_trace``).
 """
 
 from __future__ import annotations
