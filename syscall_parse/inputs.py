@@ -33,6 +33,7 @@ __all__ = [
     "SNIFF_CHARACTERS",
     "check_strace_output",
     "ff_files",
+    "ff_name",
     "ff_set",
     "iter_trace",
     "open_log",
@@ -50,6 +51,15 @@ SNIFF_CHARACTERS = 1 << 18
 
 # 'trace.out.7832' => 7832: the tid suffix strace -ff gives each file.
 _FF_SUFFIX = re.compile(r"\.(\d+)$")
+
+
+def ff_name(name: str) -> tuple[str, int] | None:
+    """``(prefix, tid)`` of a file name ``strace -ff -o PREFIX`` could have written
+    (``trace.log.7832`` => ``("trace.log", 7832)``), or None."""
+    match = _FF_SUFFIX.search(name)
+    if match is None or match.start() == 0:
+        return None
+    return name[: match.start()], int(match.group(1))
 
 
 def _check_readable(path: Path) -> None:

@@ -22,22 +22,19 @@ prefix), or one ADFA-LD trace. ``find_sources`` turns the command line's argumen
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from syscall_lab.capture.metadata import METADATA_FILE, read_metadata
 from syscall_lab.errors import SyscallLabError
-from syscall_parse.errors import TraceError
+from syscall_parse.errors import InputError, TraceError
+from syscall_parse.inputs import ff_files, ff_name
 
 __all__ = ["FORMS", "UNLABELLED", "IngestUsageError", "Source", "find_sources"]
 
 FORMS = ("strace", "adfa")
 """How a source is read: strace output (any form the parser reads) or an ADFA-LD trace."""
-
-# 'trace.log.7832' => ('trace.log', 7832): the pid suffix strace -ff gives each file.
-_FF_NAME = re.compile(r"^(?P<prefix>.+)\.(?P<pid>\d+)$")
 
 
 UNLABELLED = "unlabelled"
@@ -72,11 +69,12 @@ def _grouped(files: Sequence[Path]) -> list[tuple[str, tuple[str, ...]]]:
     sets: dict[Path, list[tuple[int, Path]]] = {}
     groups = []
     for path in files:
-        match = _FF_NAME.match(path.name)
-        if match is None:
+        named = ff_name(path.name)
+        if named is None:
             groups.append((str(path), (str(path),)))
         else:
-            sets.setdefault(path.parent / match["prefix"], []).append((int(match["pid"]), path))
+            prefix, pid = named
+            sets.setdefault(path.parent / prefix, []).append((pid, path))
     names = {path.name for path in files}
     for prefix, members in sets.items():
         if len(members) == 1:
@@ -179,11 +177,12 @@ def find_sources(
         elif path.is_file():
             sources = [Source(str(path), (str(path),), "strace", path.parent.name or UNLABELLED)]
         else:
-            members = sorted(path.parent.glob(f"{path.name}.*")) if path.parent.is_dir() else []
-            pids = [p for p in members if _FF_NAME.match(p.name) and p.is_file()]
-            if not pids:
+            try:
+                paths = tuple(str(file) for _, file in ff_files(path) if file.is_file())
+            except InputError:
+                paths = ()
+            if not paths:
                 raise IngestUsageError(f"{argument}: no such file or folder, nor -ff files")
-            paths = tuple(str(p) for p in sorted(pids, key=lambda p: int(p.name.rsplit(".", 1)[1])))
             sources = [Source(str(path), paths, "strace", path.parent.name or UNLABELLED)]
         for source in sources:
             found.setdefault(source.key, source)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import pyarrow as pa
 from syscall_lab.timeline.clock import Clock, ClockKind, TimelineError
 from syscall_lab.timeline.tracks import Ids, LogTracks, TrackCounts
 from syscall_parse.atomic import atomic_path
-from syscall_parse.inputs import read_lines
+from syscall_parse.inputs import ff_name, read_lines
 
 __all__ = ["FIELDS", "Timeline", "log_sets", "write_timeline"]
 
@@ -34,7 +33,6 @@ FIELDS = (
 """The columns of the parser's batches a timeline reads, in ``LogTracks.feed``'s order."""
 
 # 'trace.7832' => the -ff file of tid 7832 under the prefix 'trace'.
-_FF_SUFFIX = re.compile(r"\.(\d+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +59,8 @@ def log_sets(sources: Sequence[str | os.PathLike[str]]) -> list[list[str]]:
     ``-ff`` log, each other source a log of its own; in the order they are first given."""
     groups: dict[str, list[str]] = {}
     for source in map(str, sources):
-        match = _FF_SUFFIX.search(source)
-        key = source[: match.start()] if match is not None else source
+        named = ff_name(source)
+        key = named[0] if named is not None else source
         groups.setdefault(key, []).append(source)
     logs: list[list[str]] = []
     for key, members in groups.items():
