@@ -126,6 +126,7 @@ def two(strace: str, tmp_path_factory: pytest.TempPathFactory) -> ExperimentData
 
 @pytest.mark.ebpf
 @pytest.mark.strace
+@pytest.mark.slow
 def test_two_observers_are_captured_analysed_and_reported(two: ExperimentData) -> None:
     """Each condition has its runs under each observer, stored and loaded back with their
     observer; each observer's runs are analysed alone and their counts agree; the findings

@@ -15,7 +15,7 @@ from syscall_lab.ingest.manifest import read_manifest
 from syscall_lab.ingest.run import ingest
 from syscall_lab.ingest.sources import find_sources
 
-pytestmark = pytest.mark.strace
+pytestmark = [pytest.mark.strace, pytest.mark.slow]
 
 
 def _rows(dataset):

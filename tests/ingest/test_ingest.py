@@ -219,6 +219,7 @@ def test_bad_arguments_are_one_line_and_exit_2(argv, message, corpus, tmp_path, 
     assert not Path(tmp_path, "ds").exists()
 
 
+@pytest.mark.slow
 def test_sigterm_mid_ingest_leaves_a_manifest_of_every_part(
     corpus, tmp_path, processes_with, capsys
 ):
