@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-command set-up for a fresh Debian/Ubuntu machine with Python 3.
 #   ./quickstart.sh run   capture every condition, analyse, write reports/REPORT.md
-#   ./quickstart.sh test  tox: the quick tests on each Python, the slow tests and experiments once
+#   ./quickstart.sh test  tox: untraced tests on each Python; traced tests and experiments once
 # When we are root it installs what is missing with apt: strace, stress-ng, the real programs
 # the experiment traces (git, sqlite3) and bpftrace (the eBPF observer); otherwise it says what
 # to install. Then it creates .venv and installs syscall-lab into it.

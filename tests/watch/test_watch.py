@@ -135,7 +135,8 @@ def test_attach_and_detach_leaves_the_process_running(
     threads = [int(tid) for tid in os.listdir(f"/proc/{target.pid}/task")]
     assert 2 == len(threads)
     assert [0, 0] == [tracer_pid(target.pid, tid) for tid in threads]
-    assert [] == processes_with(f"{observer if observer == 'strace' else 'bpftrace'}")
+    # strace was given "-p PID"; bpftrace, watch's program file
+    assert [] == processes_with(f"-p\0{target.pid}" if observer == "strace" else "watch.bt")
 
 
 def test_attach_to_an_idle_process_and_detach(
