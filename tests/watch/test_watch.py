@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -127,7 +128,11 @@ def test_attach_and_detach_leaves_the_process_running(
     watch.send_signal(signal.SIGINT)
     out, err = watch.communicate(timeout=GUARD)
     summary = json.loads(out.splitlines()[-1])
-    assert (130, "") == (watch.returncode, err)
+    # Under eBPF, calls bpftrace read out of order (a thread's batches from two CPUs' buffers)
+    # are passed on and counted on stderr, never lost: that line may come, and says 0 lost.
+    late = r"(eBPF observer: 0 calls lost by bpftrace, \d+ passed on out of entry-time order\n)?"
+    assert 130 == watch.returncode
+    assert re.fullmatch(late if observer == "ebpf" else "", err), err
     assert ("summary", None) == (summary["event"], summary["exit_status"])
     assert summary["calls"] >= 100
     assert target.poll() is None
