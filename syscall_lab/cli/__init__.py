@@ -27,6 +27,7 @@ from syscall_lab.cli import (
     watch,
 )
 from syscall_lab.errors import SyscallLabError
+from syscall_parse.allocator import keep_freed_memory
 from syscall_parse.errors import TraceError
 
 __all__ = ["main"]
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    keep_freed_memory()
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from syscall_parse._fast import codes
-from syscall_parse._fast.kernels import Windows
+from syscall_parse._fast.kernels import Windows, hex_numbers
 from syscall_parse._fast.scan import UNFINISHED_END, pids, record_row, scan_lines, stamps
 from syscall_parse.lines import parse_line, return_value
 from syscall_parse.schema import ARROW_TYPES, COLUMNS
@@ -41,7 +41,7 @@ def _views(
     data_buf: pa.Buffer,
     begin: np.ndarray,
     lengths: np.ndarray,
-    window: Windows | None = None,
+    window: Windows,
     valid: np.ndarray | None = None,
 ) -> pa.Array:
     """``data[begin:begin + length]`` for each row, as one vectorized copy (a string_view
@@ -49,8 +49,6 @@ def _views(
     ``window``: the buffer's ``Windows``."""
     count = len(begin)
     lengths = lengths.astype(np.int32)
-    if window is None:
-        window = Windows(np.frombuffer(data_buf, np.uint8), 12)
     inline = window(begin, 12)  # a copy: zeroed past each length in place
     inline *= np.arange(12, dtype=np.int32) < lengths[:, None]
     views = np.empty((count, 16), np.uint8)
@@ -66,15 +64,6 @@ def _views(
         pa.string_view(), count, [validity, pa.py_buffer(views), data_buf]
     )
     return array.cast(pa.string())
-
-
-def _substrings(
-    lines: pa.LargeStringArray, starts: np.ndarray, stops: np.ndarray, valid: np.ndarray
-) -> pa.Array:
-    """``line[start:stop]`` for each line, null where not ``valid``."""
-    _, offsets_buf, data_buf = lines.buffers()
-    offsets = np.frombuffer(offsets_buf, np.int64, len(lines) + 1, lines.offset * 8)
-    return _views(data_buf, offsets[:-1] + starts, stops - starts, valid=valid)
 
 
 def _cast_views(data: pa.Buffer, begin, lengths, mask, kind, window: Windows) -> pa.Array:
@@ -99,11 +88,8 @@ def chunk_table(data: bytes) -> pa.Table:
     starts, clean = scan.starts, scan.clean
     count = len(starts)
     numbers = np.arange(1, count + 1, dtype=np.int64)
-    offsets = np.append(starts, scan.ends[-1] + 1)  # each line with its '\n'
     data_buf = pa.py_buffer(clean)
-    lines = pa.Array.from_buffers(pa.large_string(), count, [None, pa.py_buffer(offsets), data_buf])
-    head_len = shape.head_end() - starts
-    line_len = np.diff(offsets)
+    head = shape.head_end()
     unfinished = code == codes.UNFINISHED
     ended = (code == codes.WHOLE) | (code == codes.RESUMED)
     has_pid = fast & (shape.pid_len > 0)
@@ -121,14 +107,18 @@ def chunk_table(data: bytes) -> pa.Table:
     result, stop = tail.result, tail.stop
     # The result: '-1'/'?' before an errno, else the whole value ('3</tmp/a b>' included).
     ret = text(result, np.where(has_errno, tail.errno - 1, stop), ended)
-    # Values read by return_value: 0x... and octal 0NNN (as the reference reads them), and
-    # decimals of 19 characters or more, which may not fit an int64 before they wrap.
+    # Values read by return_value: octal 0NNN (as the reference reads them), decimals of 19
+    # characters or more, which may not fit an int64 before they wrap, and hexadecimals of more
+    # than 16 digits; those of 16 digits or fewer are their 64 bits (``hex_numbers``).
     octal = ended & tail.number & ~has_errno & (clean[np.minimum(result, len(clean) - 1)] == 48)
     octal &= tail.digits_end - result >= 2
     decimal = ended & tail.number & ~has_errno & ~octal
     wide = decimal & (tail.digits_end - result >= 19)
     decimal &= ~wide
-    special = np.flatnonzero((tail.hexadecimal & ended & ~has_errno) | octal | wide)
+    hexadecimal = tail.hexadecimal & ended & ~has_errno
+    hex_digits = stop - result - 2
+    short_hex = np.flatnonzero(hexadecimal & (hex_digits <= 16))  # read here, the rest below
+    special = np.flatnonzero((hexadecimal & (hex_digits > 16)) | octal | wide)
     retval = np.asarray(
         _cast_views(
             data_buf, result, tail.digits_end - result, decimal, pa.int64(), window
@@ -137,12 +127,14 @@ def chunk_table(data: bytes) -> pa.Table:
     )
     retval_valid = decimal | (has_errno & tail.minus_one)
     retval = np.where(has_errno, -1, retval)
+    retval[short_hex] = hex_numbers(window, stop[short_hex], hex_digits[short_hex])
+    retval_valid[short_hex] = True
     if len(special):
         values = [return_value(token) for token in pc.take(ret, pa.array(special)).to_pylist()]
         retval[special] = [0 if value is None else value for value in values]
         retval_valid[special] = [value is not None for value in values]
-    arg_stop = np.where(unfinished, line_len - len(UNFINISHED_END), tail.close - starts)
-    arg_stop = np.where(fast, arg_stop, head_len)
+    arg_stop = np.where(unfinished, scan.ends + 1 - len(UNFINISHED_END), tail.close)
+    arg_stop = np.where(fast, np.maximum(arg_stop, head), head)
     columns: dict[str, object] = {
         "line": numbers,
         "code": code,
@@ -150,7 +142,7 @@ def chunk_table(data: bytes) -> pa.Table:
         "time": time,
         "relative": relative,
         "syscall": name,
-        "args": _substrings(lines, head_len, np.maximum(arg_stop, head_len), fast),
+        "args": text(head, arg_stop, fast),
         "ret": ret,
         "retval": pa.array(retval, mask=~retval_valid),
         "errno": text(tail.errno, tail.opener - 1, has_errno),
@@ -164,14 +156,11 @@ def chunk_table(data: bytes) -> pa.Table:
     slow = np.flatnonzero(~fast)
     if len(slow) == 0:
         return table
-    texts = pc.take(lines, pa.array(slow)).to_pylist()
-    if scan.unsafe.any():
-        # The cleaned array replaced non-ASCII bytes: take those lines from the original bytes.
-        raw_texts = data.split(b"\n")
-        texts = [
-            raw_texts[i].decode("utf-8", "surrogateescape") if scan.unsafe[i] else text
-            for i, text in zip(slow.tolist(), texts, strict=True)
-        ]
+    # (From the original bytes: the cleaned array replaced non-ASCII bytes.)
+    texts = [
+        data[start : end + 1].decode("utf-8", "surrogateescape")
+        for start, end in zip(starts[slow].tolist(), scan.ends[slow].tolist(), strict=True)
+    ]
     rows = [record_row(parse_line(text, int(numbers[i])), int(numbers[i]))
             for i, text in zip(slow.tolist(), texts, strict=True)]  # fmt: skip
     extra = pa.table({f: pa.array([row.get(f) for row in rows], _field_type(f)) for f in FIELDS})

@@ -18,6 +18,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TypeVar
 
+from syscall_parse.allocator import keep_freed_memory
+
 __all__ = [
     "CHUNK_BYTES",
     "POOL_MIN_BYTES",
@@ -105,7 +107,9 @@ _ENDING = {signal.SIGINT, signal.SIGTERM}
 
 def _worker_start() -> None:
     """In each worker: Ctrl-C (sent to the whole process group by a terminal) is the parent's
-    to handle, a SIGTERM ends the worker, and the signals held while it was forked are not."""
+    to handle, a SIGTERM ends the worker, and the signals held while it was forked are not;
+    the memory of one chunk is kept for the next (``allocator``)."""
+    keep_freed_memory()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _ENDING)
@@ -131,7 +135,8 @@ def map_chunks(
 def map_pool(work: Callable[[U], T], items: Iterable[U], workers: int) -> Iterator[T]:
     """``work(item)`` of every item, in order, on ``workers`` forked processes (in this one
     if ``workers`` <= 1). At most one item per worker and one more are in flight (their
-    results wait in this process while it is busy), so memory does not grow with the items."""
+    results wait in this process while it is busy), so memory does not grow with the items;
+    the next item goes out before a result is handed over, so no worker waits for the caller."""
     items = iter(items)
     if workers <= 1:
         for item in items:
@@ -157,7 +162,8 @@ def map_pool(work: Callable[[U], T], items: Iterable[U], workers: int) -> Iterat
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
         for item in items:
-            yield pickle.loads(pending.popleft().result())
-            pending.append(pool.submit(task, item))
+            done = pending.popleft().result()
+            pending.append(pool.submit(task, item))  # before the caller works on ``done``
+            yield pickle.loads(done)
         while pending:
             yield pickle.loads(pending.popleft().result())

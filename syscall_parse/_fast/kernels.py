@@ -13,6 +13,7 @@ __all__ = [
     "Windows",
     "eight_digits",
     "first_lane",
+    "hex_numbers",
     "lanes",
     "run",
     "run_at",
@@ -89,6 +90,18 @@ def eight_digits(words: np.ndarray) -> np.ndarray:
         np.uint64(32)
     )
     return words.astype(np.int64)
+
+
+_HEX_SHIFTS = np.arange(60, -4, -4, dtype=np.uint64)  # of the 16 digits before an end
+
+
+def hex_numbers(window: Windows, end: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """The numbers written by the ``digits`` (1 to 16) hexadecimal digits (either case) before
+    each ``end`` (at least 16), as int64: their 64 bits read in two's complement."""
+    text = window(end - 16, 16)
+    nibbles = ((text & 0x0F) + 9 * (text >> 6)).astype(np.uint64)  # '0'-'9' 0-9, 'a'/'A' 10...
+    nibbles[np.arange(16) < 16 - digits[:, None]] = 0  # the bytes before the digits
+    return (nibbles << _HEX_SHIFTS).sum(axis=1, dtype=np.uint64).view(np.int64)
 
 
 def run_at(window: Windows, begin: np.ndarray, width: int, mask: np.ndarray, *ranges: int):
