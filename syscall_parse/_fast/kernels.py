@@ -15,6 +15,7 @@ __all__ = [
     "first_lane",
     "hex_numbers",
     "lanes",
+    "last_lane",
     "run",
     "run_at",
     "word",
@@ -42,7 +43,7 @@ class Windows:
         """The 8 bytes at each ``begin`` as one little-endian uint64 (byte 0 lowest)."""
         if self._words is None:
             self._words = np.ndarray((self._size + 1,), np.dtype("<u8"), self._padded.data, 0, (1,))
-        return self._words[np.clip(begin, 0, self._size)]
+        return self._words[np.clip(begin, 0, self._size)]  # (take copies the strided words)
 
 
 HIGH = np.uint64(0x8080_8080_8080_8080)
@@ -61,6 +62,14 @@ def first_lane(bits: np.ndarray) -> np.ndarray:
     lowest = bits & (~bits + np.uint64(1))
     _, exponent = np.frexp(lowest.astype(np.float64))  # 2**(8 * byte + 7): exponent 8 * byte + 8
     return np.where(bits == 0, 8, (exponent.astype(np.int64) - 8) >> 3)
+
+
+def last_lane(bits: np.ndarray) -> np.ndarray:
+    """The index of the highest byte whose high bit is set (-1 where none). Such words round
+    to doubles below the next power of two (the 7 bits under each high bit are clear), so
+    the exponent names the highest bit."""
+    _, exponent = np.frexp(bits.astype(np.float64))  # 2**(8 * byte + 7) <= bits: 8 * byte + 8
+    return np.where(bits == 0, -1, (exponent.astype(np.int64) - 8) >> 3)
 
 
 def word(text: bytes) -> np.uint64:

@@ -28,6 +28,7 @@ from syscall_parse._fast.kernels import (
     eight_digits,
     first_lane,
     lanes,
+    last_lane,
     run,
     run_at,
     word,
@@ -312,26 +313,18 @@ def _results(window: Windows, data: bytes, clean: np.ndarray, starts, ends, cand
     rows = np.flatnonzero(candidates)
     line_start = starts[rows]
     stop = ends[rows] - duration_len[rows]  # the result is clean[s:stop]
-    equals = np.flatnonzero(clean == 61)
-    # '<>\\()"=', the bytes a path may not hold (bytes.translate: one C pass, no index array).
-    marks = np.flatnonzero(np.frombuffer(data.translate(_MARKS), np.bool_))
-    q = equals[np.maximum(np.searchsorted(equals, stop) - 1, 0)] if len(equals) else stop
-    at_q = np.searchsorted(marks, q)  # marks[at_q] == q
-    p = marks[np.maximum(at_q - 1, 0)] if len(marks) else q
-    gap = q - p - 1
-    # (q >= 40: the window of spaces below stays inside the chunk.)
-    ok = (q < stop) & (p >= line_start) & (gap >= 1) & (gap <= 40) & (q >= 40)
-    ok &= (clean[p] == 41) & (clean[np.minimum(q + 1, len(clean) - 1)] == 32)
-    ok &= clean[q - 1] == 32
-    padded = np.flatnonzero(ok & (gap > 1))  # ')' then several spaces: '...)      = 0'
-    spaces = window(q[padded] - 40, 40) == 32
-    ok[padded] &= np.all(spaces | (np.arange(40) < 40 - gap[padded, None]), axis=1)
+    q, previous = _last_marks(window, data, stop)
+    # The ')' closing the arguments: before the spaces before ' = ' (one, or up to 40 when
+    # strace pads a short call to its column: '...)      = 0').
+    gap = _spaces_before(window, q)
+    p = q - 1 - gap
+    # (q >= 48: the words read back from q stay inside the chunk.)
+    ok = (q >= 48) & (q < stop) & (p >= line_start) & (gap >= 1) & (gap <= 40)
+    ok &= (clean[np.maximum(p, 0)] == 41) & (clean[np.minimum(q + 1, len(clean) - 1)] == 32)
     s = q + 2
     size = stop - s
     head = window(s, 3)
     last = clean[np.maximum(stop - 1, 0)]
-    # The mark before the last byte of the result (a path's '<' or a text's '(').
-    previous = marks[np.maximum(np.searchsorted(marks, stop - 1) - 1, 0)] if len(marks) else s
     question = (size == 1) & (head[:, 0] == 63)
     # -?DIGITS, then the end or a '<path>'.
     negative = head[:, 0] == 45
@@ -392,6 +385,65 @@ def _results(window: Windows, data: bytes, clean: np.ndarray, starts, ends, cand
 
 # bytes.translate table: 1 for the bytes a path after a result may not hold ('<>\\()"=').
 _MARKS = bytes(1 if byte in b'<>\\()"=' else 0 for byte in range(256))
+
+# Words read back from a line's end before the chunk's marks are looked up instead.
+_TAIL_WORDS = 16
+
+
+def _marks_in(words: np.ndarray) -> np.ndarray:
+    """The high bit of each byte of ``words`` that is one of '<>\\()"='."""
+    return lanes(words, 60, 62) | lanes(words, 40, 41) | lanes(words, 34, 34) | lanes(words, 92, 92)
+
+
+def _last_marks(window: Windows, data: bytes, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each ``stop``: the last '=' before it (the ' = ' of a result; -1 where none), and
+    the last mark ('<>\\()"=') before ``stop - 1`` (a path's '<' or a text's '('), read
+    back 8 bytes at a time; the rows not settled within ``_TAIL_WORDS`` words (long paths)
+    are looked up in the chunk's marks."""
+    q = np.full(len(stop), -1, np.int64)
+    previous = np.full(len(stop), -1, np.int64)
+    rows = np.arange(len(stop))
+    end = stop.copy()  # the bytes [end - 8, end) are read next
+    last_byte = np.uint64(0xFF << 56)
+    for k in range(_TAIL_WORDS):
+        at = end[rows] - 8
+        words = window.words(at)
+        equal = last_lane(lanes(words, 61, 61))
+        mark = _marks_in(words)
+        if k == 0:
+            mark &= ~last_byte  # the byte at stop - 1 is no candidate
+        mark = last_lane(mark)
+        found = (q[rows] < 0) & (equal >= 0)
+        q[rows[found]] = at[found] + equal[found]
+        found = (previous[rows] < 0) & (mark >= 0)
+        previous[rows[found]] = at[found] + mark[found]
+        rows = rows[((q[rows] < 0) | (previous[rows] < 0)) & (at > 0)]
+        if not len(rows):
+            return q, previous
+        end[rows] -= 8
+    # Long results: the last '=' and mark before each stop among all the chunk's marks.
+    marks = np.flatnonzero(np.frombuffer(data.translate(_MARKS), np.bool_))
+    equals = marks[np.frombuffer(data, np.uint8)[marks] == 61]
+    last = stop[rows]
+    at = np.searchsorted(equals, last) - 1
+    q[rows] = np.where(at >= 0, equals[np.maximum(at, 0)], -1)
+    at = np.searchsorted(marks, last - 1) - 1
+    previous[rows] = np.where(at >= 0, marks[np.maximum(at, 0)], -1)
+    return q, previous
+
+
+def _spaces_before(window: Windows, at: np.ndarray) -> np.ndarray:
+    """How many spaces end just before each ``at`` (up to 48; more count as 48)."""
+    count = np.zeros(len(at), np.int64)
+    rows = np.arange(len(at))
+    for k in range(1, 7):
+        other = ~lanes(window.words(at[rows] - 8 * k), 32, 32) & HIGH  # bytes not spaces
+        top = last_lane(other)
+        count[rows] += 7 - top  # 8 where all are spaces
+        rows = rows[top < 0]
+        if not len(rows):
+            break
+    return count
 
 
 def _durations(
