@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from syscall_parse._fast import codes
+from syscall_parse._fast import arrow, codes
 from syscall_parse._fast.chunk_table import chunk_table, one
 from syscall_parse._fast.chunks import Chunk, map_chunks, read_chunk
 from syscall_parse._fast.join import arrange, join_inside
@@ -42,7 +42,7 @@ _TYPE_OF_CODE = {
     codes.EXIT: Exit,
     codes.MESSAGE: Message,
 }
-_KIND_NAMES = pa.array(list(KINDS.values()), pa.string())
+_KIND_NAMES = arrow.from_python(list(KINDS.values()), pa.string())
 _KIND_OF_CODE = np.full(max(_TYPE_OF_CODE) + 1, -1, np.int32)
 _KIND_OF_CODE[list(_TYPE_OF_CODE)] = [list(KINDS).index(t) for t in _TYPE_OF_CODE.values()]
 
@@ -50,8 +50,8 @@ _KIND_OF_CODE[list(_TYPE_OF_CODE)] = [list(KINDS).index(t) for t in _TYPE_OF_COD
 def record_batch(table: pa.Table, schema: pa.Schema) -> pa.RecordBatch:
     """Arranged rows as a record batch of ``schema``: the kind told by the line code, the
     categorical columns dictionary-encoded, missing numbers null."""
-    code = table["code"].to_numpy()
-    kind = pa.DictionaryArray.from_arrays(pa.array(_KIND_OF_CODE[code], pa.int32()), _KIND_NAMES)
+    code = arrow.values(table["code"])
+    kind = pa.DictionaryArray.from_arrays(arrow.array(_KIND_OF_CODE[code]), _KIND_NAMES)
     arrays = []
     for field in schema:
         if field.name == "kind":
@@ -59,8 +59,8 @@ def record_batch(table: pa.Table, schema: pa.Schema) -> pa.RecordBatch:
         elif field.name in CATEGORICAL:
             arrays.append(one(table[field.name]).dictionary_encode())
         elif field.type == pa.float64():  # NaN (no value: what the scan leaves) as null
-            values = one(table[field.name]).to_numpy(zero_copy_only=False)
-            arrays.append(pa.array(values, pa.float64(), from_pandas=True))
+            values = arrow.values(table[field.name], fill=np.nan)
+            arrays.append(arrow.array(values, mask=np.isnan(values)))
         else:
             arrays.append(one(table[field.name]).cast(field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
@@ -70,9 +70,9 @@ def _pid_shown(table: pa.Table) -> set[bool]:
     """Whether the events of a chunk table show a pid (True), none (False), or both. The
     reference gives a line without one the pid of the only live process of the lines with
     one (``stream.iter_events``, for stderr traces): a log holding both is left to it."""
-    code = table["code"].to_numpy()
+    code = arrow.values(table["code"])
     event = (code <= codes.EXIT) | (code == codes.JOINED) | (code == codes.JOINED_EDGE)
-    shown = np.asarray(one(table["pid"]).is_valid())[event]
+    shown = arrow.valid(table["pid"])[event]
     return {bool(value) for value in np.unique(shown)}
 
 
@@ -92,7 +92,9 @@ def iter_batches(
             raise FastPathUnsupported("events with and without a pid in one log")
         for name in ("line", "end_line"):
             table = table.set_column(
-                table.column_names.index(name), name, pc.add(table[name], before)
+                table.column_names.index(name),
+                name,
+                pc.add(table[name], arrow.scalar(before, pa.int64())),
             )
         before += lines
         window = table if held is None or not held.num_rows else pa.concat_tables([held, table])

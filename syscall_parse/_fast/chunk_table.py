@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from syscall_parse._fast import codes
+from syscall_parse._fast import arrow, codes
 from syscall_parse._fast.kernels import Windows, hex_numbers
 from syscall_parse._fast.scan import UNFINISHED_END, pids, record_row, scan_lines, stamps
 from syscall_parse.lines import parse_line, return_value
@@ -75,14 +75,14 @@ def _cast_views(data: pa.Buffer, begin, lengths, mask, kind, window: Windows) ->
 def _arrow(values: object, kind: pa.DataType) -> pa.Array:
     if isinstance(values, pa.Array | pa.ChunkedArray):
         return values.cast(kind)
-    return pa.array(values, kind)
+    return arrow.array(np.asarray(values, arrow.dtype(kind)))
 
 
 def chunk_table(data: bytes) -> pa.Table:
     """The line records of one chunk (one row per line, numbered from 1), in line order
     (``FIELDS``)."""
     if not data:
-        return pa.table({f: pa.array([], _field_type(f)) for f in FIELDS})
+        return pa.table({f: pa.nulls(0, _field_type(f)) for f in FIELDS})
     scan = scan_lines(data)
     shape, tail, code, fast, window = scan.prefix, scan.tail, scan.code, scan.fast, scan.window
     starts, clean = scan.starts, scan.clean
@@ -119,18 +119,16 @@ def chunk_table(data: bytes) -> pa.Table:
     hex_digits = stop - result - 2
     short_hex = np.flatnonzero(hexadecimal & (hex_digits <= 16))  # read here, the rest below
     special = np.flatnonzero((hexadecimal & (hex_digits > 16)) | octal | wide)
-    retval = np.asarray(
-        _cast_views(
-            data_buf, result, tail.digits_end - result, decimal, pa.int64(), window
-        ).fill_null(0),
-        np.int64,
+    retval = arrow.values(
+        _cast_views(data_buf, result, tail.digits_end - result, decimal, pa.int64(), window),
+        fill=0,
     )
     retval_valid = decimal | (has_errno & tail.minus_one)
     retval = np.where(has_errno, -1, retval)
     retval[short_hex] = hex_numbers(window, stop[short_hex], hex_digits[short_hex])
     retval_valid[short_hex] = True
     if len(special):
-        values = [return_value(token) for token in pc.take(ret, pa.array(special)).to_pylist()]
+        values = [return_value(token) for token in pc.take(ret, arrow.array(special)).to_pylist()]
         retval[special] = [0 if value is None else value for value in values]
         retval_valid[special] = [value is not None for value in values]
     arg_stop = np.where(unfinished, scan.ends + 1 - len(UNFINISHED_END), tail.close)
@@ -138,17 +136,17 @@ def chunk_table(data: bytes) -> pa.Table:
     columns: dict[str, object] = {
         "line": numbers,
         "code": code,
-        "pid": pa.array(pid, mask=~has_pid),
+        "pid": arrow.array(pid, mask=~has_pid),
         "time": time,
         "relative": relative,
         "syscall": name,
         "args": text(head, arg_stop, fast),
         "ret": ret,
-        "retval": pa.array(retval, mask=~retval_valid),
+        "retval": arrow.array(retval, mask=~retval_valid),
         "errno": text(tail.errno, tail.opener - 1, has_errno),
         "errno_text": text(tail.opener + 1, stop - 1, has_errno),
         "duration": np.where(ended, tail.duration, np.nan),
-        "returned": pa.array(returned, mask=~ended),
+        "returned": arrow.array(returned, mask=~ended),
         "signal": pa.nulls(count, pa.string()),
         "status": pa.nulls(count, pa.int64()),
     }
@@ -163,8 +161,10 @@ def chunk_table(data: bytes) -> pa.Table:
     ]
     rows = [record_row(parse_line(text, int(numbers[i])), int(numbers[i]))
             for i, text in zip(slow.tolist(), texts, strict=True)]  # fmt: skip
-    extra = pa.table({f: pa.array([row.get(f) for row in rows], _field_type(f)) for f in FIELDS})
+    extra = pa.table(
+        {f: arrow.from_python([row.get(f) for row in rows], _field_type(f)) for f in FIELDS}
+    )
     # Each slow line's row replaced by the reference's: one take, no sort.
     source = np.arange(count)
     source[slow] = count + np.arange(len(slow))
-    return pa.concat_tables([table, extra]).take(pa.array(source))
+    return pa.concat_tables([table, extra]).take(arrow.array(source))

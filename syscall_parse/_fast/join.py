@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from syscall_parse._fast import codes
+from syscall_parse._fast import arrow, codes
 from syscall_parse._fast.chunk_table import one
 
 __all__ = ["arrange", "join_inside"]
@@ -19,13 +19,13 @@ def join_inside(table: pa.Table) -> tuple[pa.Table, int]:
     drops unparsed and skipped lines; returns the table with an ``end_line`` column, and the
     unparsed count. ``arrange`` joins the pairs that cross chunk borders and yields the calls
     that did not return."""
-    code = table["code"].to_numpy()
+    code = arrow.values(table["code"])
     pid_column = one(table["pid"])
-    pid = np.asarray(pid_column.fill_null(-1), np.int64)
-    ids = np.asarray(one(table["syscall"]).dictionary_encode().indices.fill_null(-1), np.int64)
+    pid = arrow.values(pid_column, fill=-1)
+    ids = arrow.values(one(table["syscall"]).dictionary_encode().indices, fill=-1)
     state = np.flatnonzero(
         ((code == codes.UNFINISHED) | (code == codes.RESUMED) | (code == codes.EXIT))
-        & np.asarray(pid_column.is_valid())
+        & arrow.valid(pid_column)
     )
     order, same, joined = codes.pairs(code[state], pid[state], ids[state])
     rows = state[order]
@@ -36,28 +36,28 @@ def join_inside(table: pa.Table) -> tuple[pa.Table, int]:
     before = at - 1
     has_before = (at > 0) & same[np.maximum(before, 0)]
     edge = ~has_before | (code[rows[np.maximum(before, 0)]] == codes.UNFINISHED)
-    line = table["line"].to_numpy()
+    line = arrow.values(table["line"])
     new_line = line.copy()
     new_line[exit_half] = line[entry]
     new_code = code.copy()
     new_code[exit_half] = np.where(edge, codes.JOINED_EDGE, codes.JOINED)
     columns = {name: one(table[name]) for name in table.column_names}
-    columns["line"] = pa.array(new_line)
-    columns["code"] = pa.array(new_code)
-    columns["end_line"] = pa.array(line)
+    columns["line"] = arrow.array(new_line)
+    columns["code"] = arrow.array(new_code)
+    columns["end_line"] = arrow.array(line)
     if len(at):
         partner = np.full(len(code), -1, np.int64)
         partner[exit_half] = entry
         has = partner >= 0
         first = np.where(has, partner, np.arange(len(code)))
         for name in ("time", "relative"):
-            columns[name] = columns[name].take(pa.array(first))
-        head = columns["args"].take(pa.array(partner, mask=~has))
-        columns["args"] = pc.binary_join_element_wise(head.fill_null(""), columns["args"], "")
+            columns[name] = columns[name].take(arrow.array(first))
+        head = columns["args"].take(arrow.array(partner, mask=~has))
+        columns["args"] = _joined(head, columns["args"])
     keep = code < codes.UNPARSED
     keep[entry] = False
     unparsed = int((code == codes.UNPARSED).sum())
-    return pa.table(columns).filter(pa.array(keep)), unparsed
+    return pa.table(columns).filter(arrow.array(keep)), unparsed
 
 
 def arrange(table: pa.Table, *, hold: bool = False) -> tuple[pa.Table, pa.Table]:
@@ -68,13 +68,13 @@ def arrange(table: pa.Table, *, hold: bool = False) -> tuple[pa.Table, pa.Table]
     the next window) instead of yielded at the end."""
     # No combine_chunks of the whole table: the takes below copy each column once anyway.
     count = table.num_rows
-    code = table["code"].to_numpy()
-    line = table["line"].to_numpy()  # the first line: where a joined call's entry was
-    end_line = table["end_line"].to_numpy()  # where each event is yielded
+    code = arrow.values(table["code"])
+    line = arrow.values(table["line"])  # the first line: where a joined call's entry was
+    end_line = arrow.values(table["end_line"])  # where each event is yielded
     pid_column = one(table["pid"])
-    pid = np.asarray(pid_column.fill_null(-1), np.int64)
+    pid = arrow.values(pid_column, fill=-1)
     name = one(table["syscall"])
-    ids = np.asarray(name.dictionary_encode().indices.fill_null(-1), np.int64)
+    ids = arrow.values(name.dictionary_encode().indices, fill=-1)
     state = np.flatnonzero(
         (
             (code == codes.UNFINISHED)
@@ -82,7 +82,7 @@ def arrange(table: pa.Table, *, hold: bool = False) -> tuple[pa.Table, pa.Table]
             | (code == codes.EXIT)
             | (code == codes.JOINED_EDGE)
         )
-        & np.asarray(pid_column.is_valid())
+        & arrow.valid(pid_column)
     )
     order, same, joined = codes.pairs(code[state], pid[state], ids[state])
     rows = state[order]  # state rows grouped by pid, in line order within a pid
@@ -132,33 +132,42 @@ def arrange(table: pa.Table, *, hold: bool = False) -> tuple[pa.Table, pa.Table]
         # Rows in order, none to patch (a log of one process, mostly): no copy at all.
         names = [name for name in table.column_names if name not in numbers and name != "args"]
         columns = {name: one(table[name]) for name in [*names, *numbers, "args"]}
-        return _lone_marked(columns, is_lone), table.take(pa.array(np.sort(held)))
-    taken = pa.array(source)
+        return _lone_marked(columns, is_lone), table.take(arrow.array(np.sort(held)))
+    taken = arrow.array(source)
     out = table.drop_columns([*numbers, "args"]).take(taken)
     columns = {name: one(out[name]) for name in out.column_names}
     for name in numbers:
-        values = np.asarray(table[name].to_numpy(), np.int64 if name == "line" else np.float64)
+        values = arrow.values(table[name], fill=None if name == "line" else np.nan)
         patched = values[source]
         patched[at] = values[taken_partner[at]]
-        columns[name] = pa.array(patched)
+        columns[name] = arrow.array(patched)
     args = table["args"]
     if len(at):
-        head = one(args.take(pa.array(taken_partner[at])))
-        tail = one(args.take(pa.array(source[at])))
-        both = pc.binary_join_element_wise(head.fill_null(""), tail, "").cast(args.type)
+        head = one(args.take(arrow.array(taken_partner[at])))
+        tail = one(args.take(arrow.array(source[at])))
+        both = _joined(head, tail).cast(args.type)
         args = pa.chunked_array([*args.chunks, both], args.type)
         taken = source.copy()
         taken[at] = count + np.arange(len(at))
-        taken = pa.array(taken)
+        taken = arrow.array(taken)
     columns["args"] = one(args.take(taken))
-    return _lone_marked(columns, is_lone), table.take(pa.array(np.sort(held)))
+    return _lone_marked(columns, is_lone), table.take(arrow.array(np.sort(held)))
+
+
+def _joined(head: pa.Array, tail: pa.Array) -> pa.Array:
+    """Each ``head`` (null: none) and ``tail`` joined: a split call's arguments."""
+    return pc.binary_join_element_wise(pc.coalesce(head, _NOTHING), tail, _NOTHING)
+
+
+_NOTHING = arrow.from_python([""], pa.string())[0]
 
 
 def _lone_marked(columns: dict[str, pa.Array], is_lone: np.ndarray) -> pa.Table:
     """The arranged rows, the calls that never resumed marked as whole calls that did not
     return."""
     if is_lone.any():
-        lone_mask = pa.array(is_lone)
-        columns["returned"] = pc.if_else(lone_mask, False, columns["returned"])
-        columns["code"] = pc.if_else(lone_mask, pa.scalar(codes.WHOLE, pa.int8()), columns["code"])
+        lone_mask = arrow.array(is_lone)
+        false, whole = arrow.scalar(False, pa.bool_()), arrow.scalar(codes.WHOLE, pa.int8())
+        columns["returned"] = pc.if_else(lone_mask, false, columns["returned"])
+        columns["code"] = pc.if_else(lone_mask, whole, columns["code"])
     return pa.table(columns)
