@@ -43,6 +43,10 @@ class _Growing:
         self.array[self.length : end] = values
         self.length = end
 
+    def widen(self, dtype: type) -> None:
+        """Holds values of ``dtype`` from now on (the values so far converted)."""
+        self.array = self.array.astype(dtype)
+
     def whole(self) -> np.ndarray:
         self.array.resize(self.length, refcheck=False)
         return self.array
@@ -54,7 +58,7 @@ _NUMPY_TYPES = {
     "Int64": np.int64,
     "float64": np.float64,
     "boolean": np.bool_,
-    "category": np.int32,
+    "category": np.int8,  # widened to int32 past 127 values
     "string": np.int8,
 }
 
@@ -82,6 +86,8 @@ class _Column:
             seen = self.categories
             codes = [seen.setdefault(value, len(seen)) for value in array.dictionary.to_pylist()]
             lookup = np.array([*codes, -1], np.int32)  # the last entry: a null's
+            if len(seen) > np.iinfo(self.values.array.dtype).max:
+                self.values.widen(np.int32)
             self.values.append(lookup[array.indices.fill_null(len(codes)).to_numpy()])
         elif self.dtype in ("int64", "float64"):
             self.values.append(array.to_numpy(zero_copy_only=False))  # float nulls: NaN

@@ -84,3 +84,20 @@ def test_no_batches_make_an_empty_frame_of_the_schema():
     assert 0 == len(frame)
     assert list(arrow_schema().names) == list(frame.columns)
     assert ["int64", "int64", "Int64", "category"] == [str(t) for t in frame.dtypes[:4]]
+
+
+def test_many_categories_across_batches():
+    """Categorical values beyond what one byte numbers, first met in later batches, keep
+    their rows' values."""
+    schema = arrow_schema()
+    names = [f"call{n:03d}" for n in range(300)]
+    rows = [
+        dict(dict.fromkeys(schema.names), line=n, end_line=n, kind="syscall", syscall=name)
+        for n, name in enumerate(reversed(names), 1)
+    ]
+    batches = [
+        pa.RecordBatch.from_pylist(rows[at : at + 100], schema=schema) for at in (0, 100, 200)
+    ]
+    frame = batches_to_frame([*batches, batches[0]])
+    assert names == list(frame["syscall"].cat.categories)
+    assert [row["syscall"] for row in rows + rows[:100]] == frame["syscall"].tolist()
