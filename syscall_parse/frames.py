@@ -6,8 +6,7 @@ fill (``_Growing``: no concatenation at the end needs the pieces and the whole a
 categorical columns become codes into the values seen so far, its text chunks are kept (with
 offsets widened to large_string: pandas' Arrow-backed ``string`` dtype holds their buffers),
 and the batch is dropped before the next comes. Categories are the values present, sorted.
-On a 1M-line log this peaks at 1.4x the frame's size over the imports, against 1.6x when the
-batches were gathered into one table first (docs/performance.md).
+The peak this gives, against the frame's size: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -52,7 +51,8 @@ class _Growing:
         return self.array
 
 
-# The numpy type of a column's values (a categorical column's: its codes; none for texts).
+# The numpy type of a column's values (a categorical column's: its codes; a text column's
+# are its Arrow chunks, its numpy array left empty).
 _NUMPY_TYPES = {
     "int64": np.int64,
     "Int64": np.int64,
