@@ -37,18 +37,41 @@ ROW_GROUP_ROWS = 1 << 16
 _TEXTS = [name for name, values in ARROW_TYPES.items() if values == "string"]
 
 
+_SPECIAL = '[",\n\r]'
+"""The bytes that make a text quoted."""
+
+
 def _quoted(text: pa.Array) -> pa.Array:
     """Texts as CSV fields: a leading backslash doubled; a text holding a comma, a double
     quote, a newline or a carriage return between quotes, its quotes doubled."""
     leading = pc.starts_with(text, "\\")
     if pc.any(leading).as_py():
         text = pc.if_else(leading, pc.binary_join_element_wise("\\", text, ""), text)
-    quote = pc.match_substring_regex(text, '[",\n\r]')
+    if not _may_hold_special(text):
+        return text
+    quote = pc.match_substring_regex(text, _SPECIAL)
     if not pc.any(quote).as_py():
         return text
     # (Doubling the quotes of every text costs less than finding the texts that hold one.)
     mark = pc.if_else(quote, '"', "")
     return pc.binary_join_element_wise(mark, pc.replace_substring(text, '"', '""'), mark, "")
+
+
+def _may_hold_special(text: pa.Array) -> bool:
+    """Whether a text may hold a ``_SPECIAL`` byte: the bytes of all the texts searched as
+    one text (one regex search instead of one per text; most columns of most logs hold none
+    of them: return tokens, errno texts)."""
+    if text.type != pa.string():
+        return True
+    _, offsets, data = text.buffers()
+    if data is None:
+        return False
+    first, last = np.frombuffer(offsets, np.int32, len(text) + 1, text.offset * 4)[[0, -1]]
+    size = int(last - first)
+    whole = pa.StringArray.from_buffers(
+        1, pa.py_buffer(np.array([0, size], np.int32)), data.slice(int(first), size)
+    )
+    return pc.any(pc.match_substring_regex(whole, _SPECIAL)).as_py()
 
 
 def _floats(column: pa.Array) -> pa.Array:
@@ -80,9 +103,14 @@ def _float_texts(column: pa.Array) -> pa.Array:
         exact = (micros / 1e6 == values) & (values >= 0) & (values < 2.0**33) & ~np.signbit(values)
     micros = np.where(exact, micros, 0).astype(np.int64)
     whole, fraction = np.divmod(micros, 1_000_000)
-    digits = pc.utf8_slice_codeunits(_integers(fraction + 1_000_000), 1)  # 'uuuuuu'
-    digits = pc.if_else(_bools(fraction == 0), "0", pc.utf8_rtrim(digits, characters="0"))
-    text = pc.binary_join_element_wise(_integers(whole), digits, ".")
+    millis, micro_part = np.divmod(fraction, 1000)
+    milli_texts, micro_texts = _fraction_texts()
+    text = pc.binary_join_element_wise(
+        _integers(whole),
+        milli_texts.take(_integers_array(millis + 1000 * (micro_part == 0))),
+        micro_texts.take(_integers_array(micro_part)),
+        "",
+    )
     tiny = exact & (micros < 100) & (micros > 0)
     if tiny.any():
         text = pc.if_else(
@@ -91,7 +119,21 @@ def _float_texts(column: pa.Array) -> pa.Array:
     other = ~exact & ~np.isnan(values)
     if other.any():
         text = pc.replace_with_mask(text, _bools(other), _repr_floats(values[other]))
-    return pc.if_else(column.is_valid(), text, pa.nulls(len(column), pa.string()))
+    if column.null_count:
+        return pc.if_else(column.is_valid(), text, pa.nulls(len(column), pa.string()))
+    return text
+
+
+@functools.cache
+def _fraction_texts() -> tuple[pa.Array, pa.Array]:
+    """The texts of a fraction of a second, ``.mmmuuu`` with its trailing zeros dropped, in
+    two parts taken by index: the point and milliseconds (index ``m`` for ``.mmm``, followed
+    by microseconds; ``1000 + m`` for ``.mmm`` trimmed, the last part, ``.0`` for none), and
+    the microseconds ``uuu`` trimmed (``''`` for none)."""
+    millis = [f".{m:03d}" for m in range(1000)]
+    last = ["." + (f"{m:03d}".rstrip("0") or "0") for m in range(1000)]
+    micros = [f"{u:03d}".rstrip("0") for u in range(1000)]
+    return pa.array(millis + last, pa.string()), pa.array(micros, pa.string())
 
 
 @functools.cache
