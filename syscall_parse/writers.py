@@ -181,13 +181,42 @@ def _field(column: pa.Array) -> pa.Array:
     return text.fill_null(NULL) if column.null_count else text
 
 
+def _constant(column: pa.Array) -> str | None:
+    """The field of every row of a column that holds one value in all (all null, or an
+    integer, boolean or dictionary column of one value), else None."""
+    if column.null_count == len(column):
+        return NULL
+    kind = column.type
+    values = column.indices if pa.types.is_dictionary(kind) else column
+    if column.null_count or not (pa.types.is_integer(values.type) or pa.types.is_boolean(kind)):
+        return None
+    extremes = pc.min_max(values)
+    if extremes["min"] != extremes["max"]:
+        return None
+    return _field(column.slice(0, 1))[0].as_py()
+
+
 def csv_lines(batch: pa.RecordBatch) -> pa.Buffer:
     """The CSV lines of a batch's rows (no header), each ending with a newline: the fields
-    joined by commas, the newline added to the last one."""
+    joined by commas, the newline added to the last one. A run of columns of one value (a
+    single pid, no ``-r``, no signals) is one text for all rows, joined as one field."""
     if batch.num_rows == 0:
         return pa.py_buffer(b"")
-    fields = [_field(column) for column in batch.columns]
-    fields[-1] = pc.binary_join_element_wise(fields[-1], "", "\n")
+    fields: list[pa.Array | str] = []
+    for column in batch.columns:
+        constant = _constant(column)
+        if constant is None:
+            fields.append(_field(column))
+        elif fields and isinstance(fields[-1], str):
+            fields[-1] += "," + constant
+        else:
+            fields.append(constant)
+    if isinstance(fields[-1], str):
+        fields[-1] += "\n"
+    else:
+        fields[-1] = pc.binary_join_element_wise(fields[-1], "", "\n")
+    if len(fields) == 1 and isinstance(fields[0], str):
+        return pa.py_buffer(fields[0].encode() * batch.num_rows)
     lines = pc.binary_join_element_wise(*fields, ",")
     _, offsets, data = lines.buffers()
     bounds = np.frombuffer(offsets, np.int32, len(lines) + 1, lines.offset * 4)
