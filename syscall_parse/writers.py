@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import functools
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -26,7 +29,14 @@ import pyarrow.compute as pc
 from syscall_parse.atomic import atomic_path
 from syscall_parse.schema import ARROW_TYPES, CATEGORICAL, COLUMNS, arrow_schema
 
-__all__ = ["NULL", "ROW_GROUP_ROWS", "csv_lines", "write_csv_batches", "write_parquet_batches"]
+__all__ = [
+    "CSV_IN_FLIGHT",
+    "NULL",
+    "ROW_GROUP_ROWS",
+    "csv_lines",
+    "write_csv_batches",
+    "write_parquet_batches",
+]
 
 NULL = r"\N"
 """A null in CSV files."""
@@ -223,16 +233,36 @@ def csv_lines(batch: pa.RecordBatch) -> pa.Buffer:
     return data.slice(int(bounds[0]), int(bounds[-1] - bounds[0]))
 
 
+CSV_IN_FLIGHT = 2
+"""Batches read ahead of the one being written to CSV, at most."""
+
+
 def write_csv_batches(batches: Iterable[pa.RecordBatch], path: str | os.PathLike[str]) -> int:
     """Write record batches of the schema to ``path`` as CSV (the module's form), block by
-    block, atomically; the number of rows written."""
+    block, atomically; the number of rows written. Each batch is formatted and written on a
+    second thread, in order, while this one reads the next (Arrow's kernels and the file's
+    writes release the GIL); ``CSV_IN_FLIGHT`` batches at most wait for it. An error of the
+    thread is raised here, as it was raised there."""
     rows = 0
+    pending: deque[Future[None]] = deque()
     with atomic_path(path) as temp, open(temp, "wb") as out:
         out.write((",".join(arrow_schema().names) + "\n").encode())
-        for batch in batches:
-            out.write(csv_lines(batch))
-            rows += batch.num_rows
+        writer = ThreadPoolExecutor(1, thread_name_prefix="csv-writer")
+        try:
+            for batch in batches:
+                pending.append(writer.submit(_write_lines, out, batch))
+                rows += batch.num_rows
+                while len(pending) > CSV_IN_FLIGHT:
+                    pending.popleft().result()
+            while pending:
+                pending.popleft().result()
+        finally:
+            writer.shutdown(cancel_futures=True)
     return rows
+
+
+def _write_lines(out: BinaryIO, batch: pa.RecordBatch) -> None:
+    out.write(csv_lines(batch))
 
 
 def _row_groups(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Table]:
