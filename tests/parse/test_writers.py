@@ -150,6 +150,19 @@ def test_integers_booleans_and_categories_are_pandas_form(columns):
     assert expected == csv_lines(batch).to_pybytes().decode()
 
 
+@given(st.lists(st.one_of(st.text(alphabet='ab ,"\n\\'), st.none()), min_size=1, max_size=40))
+def test_texts_are_pandas_form(values):
+    """Any text of the characters CSV quotes or escapes (no carriage return: pandas leaves
+    it bare), or null, written as pandas writes it, a leading backslash doubled."""
+    batch = pa.record_batch(
+        [pa.array(values, pa.string()), pa.array([1] * len(values))], ["t", "n"]
+    )
+    escaped = [v if v is None or not v.startswith("\\") else "\\" + v for v in values]
+    frame = pd.DataFrame({"t": pd.array(escaped, dtype=object), "n": 1})
+    expected = frame.to_csv(index=False, header=False, na_rep=NULL, lineterminator="\n")
+    assert expected == csv_lines(batch).to_pybytes().decode()
+
+
 finite = st.floats(allow_nan=False, allow_infinity=True)
 
 
