@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import functools
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -26,7 +29,14 @@ import pyarrow.compute as pc
 from syscall_parse.atomic import atomic_path
 from syscall_parse.schema import ARROW_TYPES, CATEGORICAL, COLUMNS, arrow_schema
 
-__all__ = ["NULL", "ROW_GROUP_ROWS", "csv_lines", "write_csv_batches", "write_parquet_batches"]
+__all__ = [
+    "CSV_IN_FLIGHT",
+    "NULL",
+    "ROW_GROUP_ROWS",
+    "csv_lines",
+    "write_csv_batches",
+    "write_parquet_batches",
+]
 
 NULL = r"\N"
 """A null in CSV files."""
@@ -37,18 +47,55 @@ ROW_GROUP_ROWS = 1 << 16
 _TEXTS = [name for name, values in ARROW_TYPES.items() if values == "string"]
 
 
+_SPECIAL = '",\n\r'
+"""The characters that make a text quoted."""
+
+_SPECIAL_BYTES = np.frombuffer(_SPECIAL.encode(), np.uint8)
+
+_PEEK = 1 << 12
+"""Bytes of a column's texts searched first (a column holding those characters at all
+mostly holds them early: arguments)."""
+
+
 def _quoted(text: pa.Array) -> pa.Array:
     """Texts as CSV fields: a leading backslash doubled; a text holding a comma, a double
     quote, a newline or a carriage return between quotes, its quotes doubled."""
     leading = pc.starts_with(text, "\\")
     if pc.any(leading).as_py():
         text = pc.if_else(leading, pc.binary_join_element_wise("\\", text, ""), text)
-    quote = pc.match_substring_regex(text, '[",\n\r]')
-    if not pc.any(quote).as_py():
+    if not _may_hold_special(text):
         return text
-    # (Doubling the quotes of every text costs less than finding the texts that hold one.)
-    mark = pc.if_else(quote, '"', "")
-    return pc.binary_join_element_wise(mark, pc.replace_substring(text, '"', '""'), mark, "")
+    # Doubling the quotes of every text costs less than finding the texts that hold one, and
+    # tells them (those it made longer); the other characters are looked for one by one in
+    # the texts not yet known to be quoted (RE2 finds one character fast, a set of them not).
+    # A null text stays null whatever its mark.
+    doubled = pc.replace_substring(text, '"', '""')
+    longer = pc.not_equal(pc.binary_length(doubled), pc.binary_length(text))
+    quote = longer.fill_null(True).to_numpy(zero_copy_only=False)
+    for character in _SPECIAL.replace('"', ""):
+        others = np.flatnonzero(~quote)
+        if not len(others):
+            break
+        found = pc.match_substring_regex(text.take(others), character)
+        quote[others] = found.to_numpy(zero_copy_only=False)
+    if not quote.any():
+        return text
+    mark = pc.if_else(_bools(quote), '"', "")
+    return pc.binary_join_element_wise(mark, doubled, mark, "")
+
+
+def _may_hold_special(text: pa.Array) -> bool:
+    """Whether a text may hold a ``_SPECIAL`` character: the bytes of all the texts searched
+    at once (most columns of most logs hold none: return tokens, errno texts; one search of
+    their bytes costs less than a regex match per text), the first ``_PEEK`` first."""
+    if text.type != pa.string():
+        return True
+    _, offsets, data = text.buffers()
+    if data is None:
+        return False
+    first, last = np.frombuffer(offsets, np.int32, len(text) + 1, text.offset * 4)[[0, -1]]
+    raw = np.frombuffer(data, np.uint8, int(last - first), int(first))
+    return any(np.isin(part, _SPECIAL_BYTES).any() for part in (raw[:_PEEK], raw[_PEEK:]))
 
 
 def _floats(column: pa.Array) -> pa.Array:
@@ -80,9 +127,14 @@ def _float_texts(column: pa.Array) -> pa.Array:
         exact = (micros / 1e6 == values) & (values >= 0) & (values < 2.0**33) & ~np.signbit(values)
     micros = np.where(exact, micros, 0).astype(np.int64)
     whole, fraction = np.divmod(micros, 1_000_000)
-    digits = pc.utf8_slice_codeunits(_integers(fraction + 1_000_000), 1)  # 'uuuuuu'
-    digits = pc.if_else(_bools(fraction == 0), "0", pc.utf8_rtrim(digits, characters="0"))
-    text = pc.binary_join_element_wise(_integers(whole), digits, ".")
+    millis, micro_part = np.divmod(fraction, 1000)
+    milli_texts, micro_texts = _fraction_texts()
+    text = pc.binary_join_element_wise(
+        _integers(whole),
+        milli_texts.take(_integers_array(millis + 1000 * (micro_part == 0))),
+        micro_texts.take(_integers_array(micro_part)),
+        "",
+    )
     tiny = exact & (micros < 100) & (micros > 0)
     if tiny.any():
         text = pc.if_else(
@@ -91,7 +143,21 @@ def _float_texts(column: pa.Array) -> pa.Array:
     other = ~exact & ~np.isnan(values)
     if other.any():
         text = pc.replace_with_mask(text, _bools(other), _repr_floats(values[other]))
-    return pc.if_else(column.is_valid(), text, pa.nulls(len(column), pa.string()))
+    if column.null_count:
+        return pc.if_else(column.is_valid(), text, pa.nulls(len(column), pa.string()))
+    return text
+
+
+@functools.cache
+def _fraction_texts() -> tuple[pa.Array, pa.Array]:
+    """The texts of a fraction of a second, ``.mmmuuu`` with its trailing zeros dropped, in
+    two parts taken by index: the point and milliseconds (index ``m`` for ``.mmm``, followed
+    by microseconds; ``1000 + m`` for ``.mmm`` trimmed, the last part, ``.0`` for none), and
+    the microseconds ``uuu`` trimmed (``''`` for none)."""
+    millis = [f".{m:03d}" for m in range(1000)]
+    last = ["." + (f"{m:03d}".rstrip("0") or "0") for m in range(1000)]
+    micros = [f"{u:03d}".rstrip("0") for u in range(1000)]
+    return pa.array(millis + last, pa.string()), pa.array(micros, pa.string())
 
 
 @functools.cache
@@ -139,29 +205,78 @@ def _field(column: pa.Array) -> pa.Array:
     return text.fill_null(NULL) if column.null_count else text
 
 
+def _constant(column: pa.Array) -> str | None:
+    """The field of every row of a column that holds one value in all (all null, or an
+    integer, boolean or dictionary column of one value), else None."""
+    if column.null_count == len(column):
+        return NULL
+    kind = column.type
+    values = column.indices if pa.types.is_dictionary(kind) else column
+    if column.null_count or not (pa.types.is_integer(values.type) or pa.types.is_boolean(kind)):
+        return None
+    extremes = pc.min_max(values)
+    if extremes["min"] != extremes["max"]:
+        return None
+    return _field(column.slice(0, 1))[0].as_py()
+
+
 def csv_lines(batch: pa.RecordBatch) -> pa.Buffer:
     """The CSV lines of a batch's rows (no header), each ending with a newline: the fields
-    joined by commas, the newline added to the last one."""
+    joined by commas, the newline added to the last one. A run of columns of one value (a
+    single pid, no ``-r``, no signals) is one text for all rows, joined as one field."""
     if batch.num_rows == 0:
         return pa.py_buffer(b"")
-    fields = [_field(column) for column in batch.columns]
-    fields[-1] = pc.binary_join_element_wise(fields[-1], "", "\n")
+    fields: list[pa.Array | str] = []
+    for column in batch.columns:
+        constant = _constant(column)
+        if constant is None:
+            fields.append(_field(column))
+        elif fields and isinstance(fields[-1], str):
+            fields[-1] += "," + constant
+        else:
+            fields.append(constant)
+    if isinstance(fields[-1], str):
+        fields[-1] += "\n"
+    else:
+        fields[-1] = pc.binary_join_element_wise(fields[-1], "", "\n")
+    if len(fields) == 1 and isinstance(fields[0], str):
+        return pa.py_buffer(fields[0].encode() * batch.num_rows)
     lines = pc.binary_join_element_wise(*fields, ",")
     _, offsets, data = lines.buffers()
     bounds = np.frombuffer(offsets, np.int32, len(lines) + 1, lines.offset * 4)
     return data.slice(int(bounds[0]), int(bounds[-1] - bounds[0]))
 
 
+CSV_IN_FLIGHT = 2
+"""Batches read ahead of the one being written to CSV, at most."""
+
+
 def write_csv_batches(batches: Iterable[pa.RecordBatch], path: str | os.PathLike[str]) -> int:
     """Write record batches of the schema to ``path`` as CSV (the module's form), block by
-    block, atomically; the number of rows written."""
+    block, atomically; the number of rows written. Each batch is formatted and written on a
+    second thread, in order, while this one reads the next (Arrow's kernels and the file's
+    writes release the GIL); ``CSV_IN_FLIGHT`` batches at most wait for it. An error of the
+    thread is raised here, as it was raised there."""
     rows = 0
+    pending: deque[Future[None]] = deque()
     with atomic_path(path) as temp, open(temp, "wb") as out:
         out.write((",".join(arrow_schema().names) + "\n").encode())
-        for batch in batches:
-            out.write(csv_lines(batch))
-            rows += batch.num_rows
+        writer = ThreadPoolExecutor(1, thread_name_prefix="csv-writer")
+        try:
+            for batch in batches:
+                pending.append(writer.submit(_write_lines, out, batch))
+                rows += batch.num_rows
+                while len(pending) > CSV_IN_FLIGHT:
+                    pending.popleft().result()
+            while pending:
+                pending.popleft().result()
+        finally:
+            writer.shutdown(cancel_futures=True)
     return rows
+
+
+def _write_lines(out: BinaryIO, batch: pa.RecordBatch) -> None:
+    out.write(csv_lines(batch))
 
 
 def _row_groups(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Table]:

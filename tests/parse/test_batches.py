@@ -93,14 +93,45 @@ def test_not_strace_leaves_the_output_as_it_was(tmp_path):
     assert {"noise.txt", "events.parquet"} == {p.name for p in tmp_path.iterdir()}
 
 
+# Runs the command with its files limited to 64 KiB: a write past that fails (EFBIG).
+_SMALL_FILES = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 16, 1 << 16))
+from syscall_lab.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_failed_write_is_one_line_and_leaves_nothing(tmp_path, suffix):
+    """The output cannot grow past 64 KiB (RLIMIT_FSIZE) part-way through a log of several
+    batches (CSV written on a thread): one line, exit 2, the old output kept, no temporary."""
+    log = _synthetic_log(tmp_path / "trace.log", 3 * CHUNK_BYTES)
+    out = tmp_path / "out" / f"events{suffix}"
+    out.parent.mkdir()
+    out.write_bytes(b"before")
+    result = subprocess.run(
+        [sys.executable, "-c", _SMALL_FILES, "parse", str(log), "-o", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert (2, "") == (result.returncode, result.stdout)
+    assert 1 == len(result.stderr.splitlines())
+    assert result.stderr.startswith("syscall-lab parse: ")
+    assert "File too large" in result.stderr
+    assert [out] == list(out.parent.iterdir())
+    assert b"before" == out.read_bytes()
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 @pytest.mark.parametrize(
     ("sent", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 128 + signal.SIGTERM)]
 )
-def test_interrupted_parse_leaves_nothing(tmp_path, sent, status):
-    """A parse interrupted while it writes exits with 128 + the signal and leaves no file."""
+def test_interrupted_parse_leaves_nothing(tmp_path, sent, status, suffix):
+    """A parse interrupted while it writes (CSV on a thread) exits with 128 + the signal and
+    leaves no file."""
     log = _synthetic_log(tmp_path / "trace.log", 200 << 20)
-    out = tmp_path / "out" / "events.parquet"
+    out = tmp_path / "out" / f"events{suffix}"
     out.parent.mkdir()
     process = _parse(log, out)
     deadline = time.monotonic() + 120

@@ -19,6 +19,7 @@ from syscall_parse.events import Exit, Message, Signal, Syscall
 from syscall_parse.schema import arrow_schema
 from syscall_parse.table import events_to_frame, read_csv, read_parquet
 from syscall_parse.writers import (
+    CSV_IN_FLIGHT,
     NULL,
     ROW_GROUP_ROWS,
     csv_lines,
@@ -81,6 +82,87 @@ def test_csv_blocks_equal_one_block(tmp_path):
     assert one.read_bytes() == many.read_bytes()
 
 
+def test_csv_blocks_keep_their_order(tmp_path):
+    """Many more batches than wait for the writing thread: the file is the batches' lines in
+    the order they came, as one batch gives them."""
+    events = [
+        e.__class__(**{**_fields(e), "lines": (i + 1, i + 1)}) for i, e in enumerate(EVENTS * 30)
+    ]
+    batches = list(event_batches(events, rows=3))
+    assert len(batches) > 10 * CSV_IN_FLIGHT
+    one, many = tmp_path / "one.csv", tmp_path / "many.csv"
+    write_csv_batches(event_batches(events), one)
+    assert len(events) == write_csv_batches(batches, many)
+    assert one.read_bytes() == many.read_bytes()
+    pdt.assert_frame_equal(events_to_frame(events), read_csv(many), check_exact=True)
+
+
+def test_columns_of_one_value_are_pandas_form(tmp_path):
+    """A batch whose pid, kind, relative time, signal, status and returned flag are one value
+    in every row (those fields are formatted once): the pandas form still, read back."""
+    events = [
+        Syscall(7, name, args, "3", 3, time=1.5 + i / 8, duration=1e-06, lines=(i + 1, i + 1))
+        for i, (name, args) in enumerate([("read", '3, "a,b", 9'), ("\\x", "\\"), ("a", "")])
+    ]
+    path = tmp_path / "events.csv"
+    write_csv_batches(event_batches(events), path)
+    assert pandas_csv(events_to_frame(events)) == path.read_bytes()
+    pdt.assert_frame_equal(events_to_frame(events), read_csv(path), check_exact=True)
+
+
+texts = st.sampled_from(["read", "a,b", 'q"x', "x\ny", ""])
+
+
+@given(
+    st.integers(1, 20).flatmap(
+        lambda rows: st.tuples(
+            *[
+                st.one_of(st.lists(values, min_size=rows, max_size=rows), st.just([value] * rows))
+                for values, value in (
+                    (st.one_of(st.integers(-(2**63), 2**63 - 1), st.none()), 7),
+                    (st.one_of(st.booleans(), st.none()), None),
+                    (st.one_of(texts, st.none()), "a,b"),
+                )
+            ]
+        )
+    )
+)
+def test_integers_booleans_and_categories_are_pandas_form(columns):
+    """Integer, boolean and dictionary columns, their values varied or one in all rows (null
+    in all, too), written as pandas writes them."""
+    numbers, flags, names = columns
+    batch = pa.record_batch(
+        [
+            pa.array(numbers, pa.int64()),
+            pa.array(flags, pa.bool_()),
+            pa.array(names, pa.string()).dictionary_encode(),
+        ],
+        names=["n", "b", "c"],
+    )
+    frame = pd.DataFrame(
+        {
+            "n": pd.array(numbers, "Int64"),
+            "b": pd.array(flags, "boolean"),
+            "c": pd.Categorical(names),
+        }
+    )
+    expected = frame.to_csv(index=False, header=False, na_rep=NULL, lineterminator="\n")
+    assert expected == csv_lines(batch).to_pybytes().decode()
+
+
+@given(st.lists(st.one_of(st.text(alphabet='ab ,"\n\\'), st.none()), min_size=1, max_size=40))
+def test_texts_are_pandas_form(values):
+    """Any text of the characters CSV quotes or escapes (no carriage return: pandas leaves
+    it bare), or null, written as pandas writes it, a leading backslash doubled."""
+    batch = pa.record_batch(
+        [pa.array(values, pa.string()), pa.array([1] * len(values))], ["t", "n"]
+    )
+    escaped = [v if v is None or not v.startswith("\\") else "\\" + v for v in values]
+    frame = pd.DataFrame({"t": pd.array(escaped, dtype=object), "n": 1})
+    expected = frame.to_csv(index=False, header=False, na_rep=NULL, lineterminator="\n")
+    assert expected == csv_lines(batch).to_pybytes().decode()
+
+
 finite = st.floats(allow_nan=False, allow_infinity=True)
 
 
@@ -128,6 +210,18 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, write):
         write(_failing(event_batches(EVENTS, rows=2)), path)
     assert b"before" == path.read_bytes()
     assert ["events.out"] == [p.name for p in tmp_path.iterdir()]
+
+
+def test_error_of_the_writing_thread_is_raised_as_it_was(tmp_path):
+    """A batch the writing thread cannot format (a column type no event table has): its
+    error is raised to the caller, the file already there stays, no temporary is left."""
+    path = tmp_path / "events.csv"
+    path.write_bytes(b"before")
+    bad = pa.record_batch([pa.array([[1], [2]])], names=["x"])
+    with pytest.raises(pa.ArrowNotImplementedError, match="starts_with"):
+        write_csv_batches([*event_batches(EVENTS, rows=2), bad, *event_batches(EVENTS)], path)
+    assert b"before" == path.read_bytes()
+    assert ["events.csv"] == [p.name for p in tmp_path.iterdir()]
 
 
 def test_float_oracle_is_repr():
