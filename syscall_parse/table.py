@@ -21,18 +21,14 @@ import pandas as pd
 import pyarrow as pa
 
 from syscall_parse.batches import event_batches, read_batches
+from syscall_parse.csv_form import NULL
 from syscall_parse.engine import Engine, Source
 from syscall_parse.errors import InputError
 from syscall_parse.events import Event
 from syscall_parse.frames import batches_to_frame
 from syscall_parse.schema import COLUMNS, DTYPES, arrow_schema
 from syscall_parse.stream import ParseStats
-from syscall_parse.writers import (
-    NULL,
-    ROW_GROUP_ROWS,
-    write_csv_batches,
-    write_parquet_batches,
-)
+from syscall_parse.writers import ROW_GROUP_ROWS, write_csv_batches, write_parquet_batches
 
 __all__ = [
     "events_to_frame",

@@ -14,15 +14,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from syscall_parse import writers
 from syscall_parse.batches import event_batches
+from syscall_parse.csv_form import NULL, csv_lines
 from syscall_parse.events import Exit, Message, Signal, Syscall
 from syscall_parse.schema import arrow_schema
 from syscall_parse.table import events_to_frame, read_csv, read_parquet
 from syscall_parse.writers import (
-    CSV_IN_FLIGHT,
-    NULL,
+    IN_FLIGHT,
     ROW_GROUP_ROWS,
-    csv_lines,
     write_csv_batches,
     write_parquet_batches,
 )
@@ -89,7 +89,7 @@ def test_csv_blocks_keep_their_order(tmp_path):
         e.__class__(**{**_fields(e), "lines": (i + 1, i + 1)}) for i, e in enumerate(EVENTS * 30)
     ]
     batches = list(event_batches(events, rows=3))
-    assert len(batches) > 10 * CSV_IN_FLIGHT
+    assert len(batches) > 10 * IN_FLIGHT
     one, many = tmp_path / "one.csv", tmp_path / "many.csv"
     write_csv_batches(event_batches(events), one)
     assert len(events) == write_csv_batches(batches, many)
@@ -188,6 +188,19 @@ def test_parquet_row_groups_keep_the_schema(tmp_path):
     pdt.assert_frame_equal(events_to_frame(events), read_parquet(path), check_exact=True)
 
 
+def test_parquet_row_groups_keep_their_order(tmp_path, monkeypatch):
+    """Many more row groups than wait for the writing thread: read back in the order they
+    came."""
+    monkeypatch.setattr(writers, "ROW_GROUP_ROWS", 3)
+    events = [
+        e.__class__(**{**_fields(e), "lines": (i + 1, i + 1)}) for i, e in enumerate(EVENTS * 30)
+    ]
+    path = tmp_path / "events.parquet"
+    assert len(events) == write_parquet_batches(event_batches(events, rows=3), path)
+    assert 10 * IN_FLIGHT < pq.ParquetFile(path).metadata.num_row_groups
+    pdt.assert_frame_equal(events_to_frame(events), read_parquet(path), check_exact=True)
+
+
 def _fields(event) -> dict[str, object]:
     return {name: getattr(event, name) for name in event.__slots__}
 
@@ -212,16 +225,22 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, write):
     assert ["events.out"] == [p.name for p in tmp_path.iterdir()]
 
 
-def test_error_of_the_writing_thread_is_raised_as_it_was(tmp_path):
-    """A batch the writing thread cannot format (a column type no event table has): its
-    error is raised to the caller, the file already there stays, no temporary is left."""
-    path = tmp_path / "events.csv"
+@pytest.mark.parametrize(
+    ("write", "error"),
+    [(write_csv_batches, "starts_with"), (write_parquet_batches, "[Ss]chema")],
+    ids=["csv", "parquet"],
+)
+def test_error_of_the_writing_thread_is_raised_as_it_was(tmp_path, write, error):
+    """A batch that cannot be written (a column no event table has): its error, raised on
+    the writing thread (CSV) or while gathering a row group (Parquet), reaches the caller,
+    the file already there stays, no temporary is left."""
+    path = tmp_path / "events.out"
     path.write_bytes(b"before")
     bad = pa.record_batch([pa.array([[1], [2]])], names=["x"])
-    with pytest.raises(pa.ArrowNotImplementedError, match="starts_with"):
-        write_csv_batches([*event_batches(EVENTS, rows=2), bad, *event_batches(EVENTS)], path)
+    with pytest.raises((pa.ArrowException, ValueError), match=error):
+        write([*event_batches(EVENTS, rows=2), bad, *event_batches(EVENTS)], path)
     assert b"before" == path.read_bytes()
-    assert ["events.csv"] == [p.name for p in tmp_path.iterdir()]
+    assert ["events.out"] == [p.name for p in tmp_path.iterdir()]
 
 
 def test_float_oracle_is_repr():
