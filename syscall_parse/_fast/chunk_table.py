@@ -37,6 +37,17 @@ def one(column: pa.ChunkedArray) -> pa.Array:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
+# _KEEP[half][n]: the bytes of a view's half (its 16 bytes as two words: the length, then
+# 12 inline bytes) that a string of n inline bytes keeps.
+_KEEP = np.array(
+    [
+        [sum(0xFF << 8 * i for i in range(8) if i < 4 or i - 4 < n) for n in range(13)],
+        [sum(0xFF << 8 * i for i in range(8) if i + 4 < n) for n in range(13)],
+    ],
+    np.uint64,
+)
+
+
 def _views(
     data_buf: pa.Buffer,
     begin: np.ndarray,
@@ -49,10 +60,12 @@ def _views(
     ``window``: the buffer's ``Windows``."""
     count = len(begin)
     lengths = lengths.astype(np.int32)
-    inline = window(begin, 12)  # a copy: zeroed past each length in place
-    inline *= np.arange(12, dtype=np.int32) < lengths[:, None]
     views = np.empty((count, 16), np.uint8)
-    views[:, 4:16] = inline
+    views[:, 4:16] = window(begin, 12)
+    halves = views.view(np.uint64)  # the inline bytes zeroed past each length, 8 at a time
+    inline = np.minimum(lengths, 12)
+    halves[:, 0] &= _KEEP[0][inline]
+    halves[:, 1] &= _KEEP[1][inline]
     words = views.view(np.int32)
     words[:, 0] = lengths
     # Longer strings: 4-byte prefix (already in place), buffer 0, offset into it.

@@ -57,7 +57,10 @@ def join_inside(table: pa.Table) -> tuple[pa.Table, int]:
     keep = code < codes.UNPARSED
     keep[entry] = False
     unparsed = int((code == codes.UNPARSED).sum())
-    return pa.table(columns).filter(arrow.array(keep)), unparsed
+    joined = pa.table(columns)
+    if keep.all():  # (a filter copies every column)
+        return joined, unparsed
+    return joined.filter(arrow.array(keep)), unparsed
 
 
 def arrange(table: pa.Table, *, hold: bool = False) -> tuple[pa.Table, pa.Table]:

@@ -40,10 +40,17 @@ class Windows:
         return view[np.clip(begin, 0, self._size)]
 
     def words(self, begin: np.ndarray) -> np.ndarray:
-        """The 8 bytes at each ``begin`` as one little-endian uint64 (byte 0 lowest)."""
+        """The 8 bytes at each ``begin`` as one little-endian uint64 (byte 0 lowest), bytes
+        before the chunk and past its end read as zeros."""
         if self._words is None:
             self._words = np.ndarray((self._size + 1,), np.dtype("<u8"), self._padded.data, 0, (1,))
-        return self._words[np.clip(begin, 0, self._size)]  # (take copies the strided words)
+        words = self._words[np.clip(begin, 0, self._size)]  # (take copies the strided words)
+        before = np.flatnonzero(begin < 0)
+        if len(before):  # the bytes from the chunk's start, moved up past the missing ones
+            missing = -begin[before]
+            shifted = words[before] << (8 * np.minimum(missing, 7)).astype(np.uint64)
+            words[before] = np.where(missing < 8, shifted, 0)
+        return words
 
 
 HIGH = np.uint64(0x8080_8080_8080_8080)

@@ -318,8 +318,7 @@ def _results(window: Windows, data: bytes, clean: np.ndarray, starts, ends, cand
     # strace pads a short call to its column: '...)      = 0').
     gap = _spaces_before(window, q)
     p = q - 1 - gap
-    # (q >= 48: the words read back from q stay inside the chunk.)
-    ok = (q >= 48) & (q < stop) & (p >= line_start) & (gap >= 1) & (gap <= 40)
+    ok = (q >= 0) & (q < stop) & (p >= line_start) & (gap >= 1) & (gap <= 40)
     ok &= (clean[np.maximum(p, 0)] == 41) & (clean[np.minimum(q + 1, len(clean) - 1)] == 32)
     s = q + 2
     size = stop - s

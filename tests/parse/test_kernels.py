@@ -30,3 +30,12 @@ def test_eight_digits_read_as_int(numbers):
     """Eight ASCII digits, as little-endian words, read as ``int`` reads them."""
     words = np.frombuffer("".join(f"{n:08d}" for n in numbers).encode(), "<u8")
     assert numbers == eight_digits(words).tolist()
+
+
+@given(st.binary(max_size=40), st.lists(st.integers(-12, 52), min_size=1, max_size=20))
+def test_words_read_bytes_outside_the_chunk_as_zeros(data, begins):
+    """The 8 bytes at any offset, before the chunk's start and past its end included."""
+    window = Windows(np.frombuffer(data, np.uint8), 8)
+    padded = bytes(12) + data + bytes(60)
+    expected = [int.from_bytes(padded[12 + at : 20 + at], "little") for at in begins]
+    assert expected == window.words(np.array(begins)).tolist()
