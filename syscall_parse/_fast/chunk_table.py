@@ -108,7 +108,8 @@ def chunk_table(data: bytes) -> pa.Table:
     has_pid = fast & (shape.pid_len > 0)
     pid = np.zeros(count, np.int64)
     pid[has_pid] = pids(window, starts[has_pid], shape.pid_len[has_pid])
-    name = _views(data_buf, shape.name_at, np.where(fast, shape.name_len, 0), window, fast)
+    calls, notices = scan.calls, scan.notices
+    name = _views(data_buf, shape.name_at, np.where(calls, shape.name_len, 0), window, calls)
     time, relative = stamps(window, shape, fast)
     has_errno = tail.error & ended
     returned = tail.returned & ended
@@ -145,7 +146,11 @@ def chunk_table(data: bytes) -> pa.Table:
         retval[special] = [0 if value is None else value for value in values]
         retval_valid[special] = [value is not None for value in values]
     arg_stop = np.where(unfinished, scan.ends + 1 - len(UNFINISHED_END), tail.close)
-    arg_stop = np.where(fast, np.maximum(arg_stop, head), head)
+    arg_stop = np.where(calls, np.maximum(arg_stop, head), head)
+    # A signal's info is its args; an exit has none.
+    arg_start = np.where(notices.signal, notices.name_end + 1, head)
+    arg_stop = np.where(notices.signal, scan.ends - 4, arg_stop)
+    body = shape.name_at  # (of the exit and signal lines)
     columns: dict[str, object] = {
         "line": numbers,
         "code": code,
@@ -153,15 +158,17 @@ def chunk_table(data: bytes) -> pa.Table:
         "time": time,
         "relative": relative,
         "syscall": name,
-        "args": text(head, arg_stop, fast),
+        "args": text(arg_start, arg_stop, calls | notices.signal),
         "ret": ret,
         "retval": arrow.array(retval, mask=~retval_valid),
         "errno": text(tail.errno, tail.opener - 1, has_errno),
         "errno_text": text(tail.opener + 1, stop - 1, has_errno),
         "duration": np.where(ended, tail.duration, np.nan),
         "returned": arrow.array(returned, mask=~ended),
-        "signal": pa.nulls(count, pa.string()),
-        "status": pa.nulls(count, pa.int64()),
+        "signal": text(body + 4, notices.name_end, notices.signal),
+        "status": _cast_views(
+            data_buf, body + 16, notices.status_end - body - 16, notices.exited, pa.int64(), window
+        ),
     }
     table = pa.table({f: _arrow(columns[f], _field_type(f)) for f in FIELDS})
     slow = np.flatnonzero(~fast)

@@ -42,10 +42,15 @@ def _lean_lines(data: bytes) -> _Lean:
     shape, tail, code, fast = scan.prefix, scan.tail, scan.code, scan.fast
     ended, error, returned, duration = tail.ended, tail.error, tail.returned, tail.duration
     pid = np.full(len(code), -1, np.int64)
-    state = np.flatnonzero((code == codes.UNFINISHED) | (code == codes.RESUMED))
-    pid[state] = pids(scan.window, scan.starts[state], shape.pid_len[state])  # split calls only
+    # The pids of the lines that join split calls: their halves and the exits.
+    state = np.flatnonzero(
+        ((code == codes.UNFINISHED) | (code == codes.RESUMED) | (code == codes.EXIT))
+        & (shape.pid_len > 0)
+    )
+    pid[state] = pids(scan.window, scan.starts[state], shape.pid_len[state])
     ids = np.full(len(code), -1, np.int64)
-    ids[fast], names = _name_ids(scan.window, data, shape.name_at[fast], shape.name_len[fast])
+    calls = scan.calls
+    ids[calls], names = _name_ids(scan.window, data, shape.name_at[calls], shape.name_len[calls])
     slow = np.flatnonzero(~fast)
     if len(slow):
         numbers = slow + 1  # numbered from 1 in the chunk: counts do not depend on them

@@ -33,6 +33,7 @@ from syscall_parse._fast.kernels import (
     run_at,
     word,
 )
+from syscall_parse._fast.notices import Notices, scan_notices
 from syscall_parse.engine import FastPathUnsupported
 from syscall_parse.events import Exit, Message, Signal, Syscall, Unparsed
 from syscall_parse.lines import (
@@ -66,9 +67,9 @@ _RESUMED_CLOSE = np.frombuffer(b" resumed>", np.uint8)
 @dataclass(frozen=True, slots=True)
 class Scan:
     """A chunk's lines classified: where each starts and ends (its '\\n'), the chunk's bytes
-    (``clean``: ``_ascii_lines``) and their ``window``, each line's ``prefix`` and ``tail``, and
-    its ``code``: WHOLE, UNFINISHED or RESUMED for the lines these checks vouch for (``fast``),
-    SKIP for the others, which go to ``parse_line``."""
+    (``clean``: ``_ascii_lines``) and their ``window``, each line's ``prefix``, ``tail`` and
+    ``notices``, and its ``code``: WHOLE, UNFINISHED, RESUMED, EXIT or SIGNAL for the lines
+    these checks vouch for (``fast``), SKIP for the others, which go to ``parse_line``."""
 
     starts: np.ndarray
     ends: np.ndarray
@@ -77,8 +78,14 @@ class Scan:
     window: Windows
     prefix: Prefix
     tail: Tail
+    notices: Notices
     code: np.ndarray
     fast: np.ndarray
+
+    @property
+    def calls(self) -> np.ndarray:
+        """The lines that are calls or halves of calls (they have a syscall name)."""
+        return self.fast & ~self.notices.exited & ~self.notices.signal
 
 
 def scan_lines(data: bytes) -> Scan:
@@ -94,12 +101,16 @@ def scan_lines(data: bytes) -> Scan:
     tail = _results(window, data, clean, starts, ends, shape.call & ~unfinished | shape.resumed)
     whole = shape.call & ~unfinished & tail.ended
     resumed = shape.resumed & tail.ended
+    # (name_at: where the body starts, but in resumed lines.)
+    notices = scan_notices(window, shape.name_at, ends, ~unsafe & ~shape.resumed)
     code = np.full(len(ends), codes.SKIP, np.int8)
     code[whole] = codes.WHOLE
     code[unfinished] = codes.UNFINISHED
     code[resumed] = codes.RESUMED
-    fast = whole | unfinished | resumed
-    return Scan(starts, ends, clean, unsafe, window, shape, tail, code, fast)
+    code[notices.exited] = codes.EXIT
+    code[notices.signal] = codes.SIGNAL
+    fast = whole | unfinished | resumed | notices.exited | notices.signal
+    return Scan(starts, ends, clean, unsafe, window, shape, tail, notices, code, fast)
 
 
 @dataclass(frozen=True, slots=True)
