@@ -16,22 +16,15 @@ import datetime
 import json
 import os
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
 from measure import measure_command
+from suite import commands
+
+from syscall_parse.atomic import write_text
 
 RESULTS = Path(__file__).with_name("results")
-
-
-def _commands(log: Path, out: Path) -> dict[str, list[str]]:
-    cli = [sys.executable, "-m", "syscall_lab"]
-    return {
-        "parquet": [*cli, "parse", str(log), "-o", str(out / "events.parquet")],
-        "csv": [*cli, "parse", str(log), "-o", str(out / "events.csv")],
-        "profile": [*cli, "profile", "--json", str(log)],
-    }
 
 
 def run(log: Path, versions: dict[str, Path], runs: int) -> dict[str, object]:
@@ -39,7 +32,7 @@ def run(log: Path, versions: dict[str, Path], runs: int) -> dict[str, object]:
     lines = sum(1 for _ in log.open("rb"))
     results: dict[str, dict[str, list[dict[str, object]]]] = {}
     with tempfile.TemporaryDirectory() as out:
-        for name, command in _commands(log, Path(out)).items():
+        for name, command in commands(log, Path(out)).items():
             results[name] = {version: [] for version in versions}
             for _ in range(runs):
                 for version, code in versions.items():
@@ -80,7 +73,7 @@ def main() -> None:
     document["load_after"] = os.getloadavg()
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"interleaved-{started.strftime('%Y-%m-%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps(document, indent=1) + "\n")
+    write_text(path, json.dumps(document, indent=1) + "\n")
     print(summary(document))
     print(f"saved {path}")
 

@@ -6,6 +6,7 @@ fresh process of its own.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -15,7 +16,7 @@ import textwrap
 import time
 from pathlib import Path
 
-__all__ = ["measure_command", "measure_read_trace", "measured_code"]
+__all__ = ["measure_command", "measure_read_trace", "measured_code", "result_header"]
 
 # Where the measured commands run: 'python -m' puts the working directory first on sys.path,
 # so a run from a checkout would import that checkout's package instead of PYTHONPATH's.
@@ -145,3 +146,15 @@ def measured_code() -> str:
         check=True, capture_output=True, text=True, cwd=_NEUTRAL,
     )  # fmt: skip
     return str(Path(result.stdout.strip()).parents[1])
+
+
+def result_header(format_version: int, argv: list[str]) -> dict[str, object]:
+    """The fields every saved result starts with: its format, when, how it was run, the code
+    measured and the machine's cores."""
+    return {
+        "format_version": format_version,
+        "utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "argv": argv,
+        "code": measured_code(),
+        "cpus": os.cpu_count(),
+    }

@@ -13,14 +13,15 @@ chooses the code measured. The result goes to ``benchmarks/results/read_trace-UT
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import sys
 from pathlib import Path
 
-from measure import measure_read_trace, measured_code
+from measure import measure_read_trace, result_header
 from shapes import count_lines
+
+from syscall_parse.atomic import write_text
 
 FORMAT_VERSION = 1
 RESULTS = Path(__file__).with_name("results")
@@ -34,11 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", default="", help="a word added to the result's file name")
     args = parser.parse_args(argv)
     result: dict[str, object] = {
-        "format_version": FORMAT_VERSION,
-        "utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "argv": sys.argv if argv is None else argv,
-        "code": measured_code(),
-        "cpus": os.cpu_count(),
+        **result_header(FORMAT_VERSION, sys.argv if argv is None else argv),
         "log": str(args.log),
         "lines": count_lines(args.log),
         "load_before": os.getloadavg(),
@@ -54,9 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = str(result["utc"]).replace(":", "").replace("+00:00", "Z").replace("+0000", "Z")
     name = f"read_trace-{stamp}{'-' + args.label if args.label else ''}.json"
     path = RESULTS / name
-    temp = path.with_suffix(".tmp")
-    temp.write_text(json.dumps(result, indent=1) + "\n")
-    temp.replace(path)
+    write_text(path, json.dumps(result, indent=1) + "\n")
     print(f"saved {path}")
     return 0
 

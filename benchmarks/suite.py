@@ -30,7 +30,9 @@ from pathlib import Path
 from measure import measure_command, measure_read_trace, measured_code
 from shapes import SHAPES, Shape, capture, count_lines, repeat_log
 
-__all__ = ["main", "render", "run_suite"]
+from syscall_parse.atomic import write_text
+
+__all__ = ["commands", "main", "render", "run_suite"]
 
 FORMAT_VERSION = 1
 RESULTS = Path(__file__).with_name("results")
@@ -67,7 +69,8 @@ def _metadata(argv: list[str]) -> dict[str, object]:
     }
 
 
-def _commands(log: Path, out: Path) -> dict[str, list[str]]:
+def commands(log: Path, out: Path) -> dict[str, list[str]]:
+    """The three measured commands on ``log``, writing under ``out``."""
     cli = [sys.executable, "-m", "syscall_lab"]
     return {
         "parquet": [*cli, "parse", str(log), "-o", str(out / "events.parquet")],
@@ -95,7 +98,7 @@ def _measure_log(log: Path, repeat: int, tree: bool) -> dict[str, object]:
     lines = count_lines(log)
     row: dict[str, object] = {"lines": lines, "bytes": _size(log)}
     with tempfile.TemporaryDirectory(prefix="suite-") as out:
-        for name, command in _commands(log, Path(out)).items():
+        for name, command in commands(log, Path(out)).items():
             row[name] = measure_command(command, repeat)
     process_tree = _process_tree()
     if tree and process_tree is not None:
@@ -240,9 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     stamp = metadata["utc"].replace(":", "").replace("+0000", "Z")  # type: ignore[union-attr]
     path = RESULTS / f"suite-{stamp}{'-' + args.label if args.label else ''}.json"
-    temp = path.with_suffix(".tmp")
-    temp.write_text(json.dumps(result, indent=1) + "\n")
-    temp.replace(path)
+    write_text(path, json.dumps(result, indent=1) + "\n")
     print(render(result))
     print(f"saved {path.relative_to(ROOT)}")
     return 0

@@ -11,15 +11,16 @@ The result goes to ``benchmarks/results/timeline-UTCTIME.json``.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 
-from measure import measure_command, measured_code
+from measure import measure_command, result_header
 from shapes import count_lines, repeat_log
+
+from syscall_parse.atomic import write_text
 
 FORMAT_VERSION = 1
 RESULTS = Path(__file__).with_name("results")
@@ -33,11 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each command (best kept)")
     args = parser.parse_args(argv)
     result: dict[str, object] = {
-        "format_version": FORMAT_VERSION,
-        "utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "argv": sys.argv if argv is None else argv,
-        "code": measured_code(),
-        "cpus": os.cpu_count(),
+        **result_header(FORMAT_VERSION, sys.argv if argv is None else argv),
         "shape": args.shape,
         "load_before": os.getloadavg(),
     }
@@ -58,9 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     stamp = str(result["utc"]).replace(":", "").replace("+0000", "Z")
     path = RESULTS / f"timeline-{stamp}.json"
-    temp = path.with_suffix(".tmp")
-    temp.write_text(json.dumps(result, indent=1) + "\n")
-    temp.replace(path)
+    write_text(path, json.dumps(result, indent=1) + "\n")
     print(f"saved {path}")
     return 0
 
