@@ -8,6 +8,7 @@ the reason otherwise.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +16,16 @@ from pathlib import Path
 import pytest
 
 RunStrace = Callable[[Sequence[str], Sequence[str]], subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _interruptible_children():
+    """Children start with Ctrl-C handled as from a terminal, also when the tests run in the
+    background: a shell starts background commands with SIGINT ignored and children inherit
+    that, so the tests that interrupt a parse or a capture would test the shell instead."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture

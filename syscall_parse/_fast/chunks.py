@@ -3,12 +3,14 @@ pool of forked processes (or in this process for small logs)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import multiprocessing
 import os
 import pickle
 import signal
+import threading
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -106,6 +108,35 @@ def read_chunk(path: Path, chunk: Chunk) -> bytes:
 _ENDING = {signal.SIGINT, signal.SIGTERM}
 
 
+@contextlib.contextmanager
+def _ending_signals_held() -> Iterator[None]:
+    """The ending signals held while the pool forks its workers, then acted on: a Python
+    signal handler that runs inside an at-fork handler (logging's takes its lock) has its
+    KeyboardInterrupt ignored, and the interrupt was lost. Blocking them in this thread is not
+    enough, since the kernel then hands them to another thread (numpy's OpenBLAS threads
+    block none) and Python runs the handler here all the same: in the main thread the
+    handlers only note them meanwhile; elsewhere, where no handler can be set and none runs,
+    the thread blocks them."""
+    if threading.current_thread() is not threading.main_thread():
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        return
+    noted: list[int] = []
+    previous = {
+        ending: signal.signal(ending, lambda got, _: noted.append(got)) for ending in _ENDING
+    }
+    try:
+        yield
+    finally:
+        for ending, handler in previous.items():
+            signal.signal(ending, signal.SIG_DFL if handler is None else handler)
+        for ending in noted[:1]:
+            signal.raise_signal(ending)
+
+
 def _worker_start() -> None:
     """In each worker: Ctrl-C (sent to the whole process group by a terminal) is the parent's
     to handle, a SIGTERM ends the worker, and the signals held while it was forked are not;
@@ -147,21 +178,16 @@ def map_pool(work: Callable[[U], T], items: Iterable[U], workers: int) -> Iterat
     # the package, seconds of startup, and re-run unguarded __main__ scripts). The threads
     # already running (OpenBLAS, Arrow) register at-fork handlers; Python 3.12+ warns about
     # them all the same, so the warning is silenced while the workers are started. The ending
-    # signals are held meanwhile: a Python signal handler that runs inside an at-fork handler
-    # (logging's takes its lock) has its KeyboardInterrupt ignored, and the interrupt was lost.
+    # signals are held meanwhile (``_ending_signals_held``).
     task = functools.partial(_pickled, work)
     with ProcessPoolExecutor(
         workers, mp_context=get_context("fork"), initializer=_worker_start
     ) as pool:
         pending: deque[Future[bytes]] = deque()
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING)
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", ".*fork", DeprecationWarning)
-                for item in itertools.islice(items, workers + 1):
-                    pending.append(pool.submit(task, item))
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        with _ending_signals_held(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", ".*fork", DeprecationWarning)
+            for item in itertools.islice(items, workers + 1):
+                pending.append(pool.submit(task, item))
         for item in items:
             done = pending.popleft().result()
             pending.append(pool.submit(task, item))  # before the caller works on ``done``

@@ -145,15 +145,17 @@ def test_interrupted_parse_leaves_nothing(tmp_path, sent, status, suffix):
 
 
 # Interrupts itself with SIGINT inside the at-fork handler that runs after the pool's first
-# fork (where logging's handler releases its lock), then maps work over the pool.
+# fork (where logging's handler releases its lock), and stays there long enough for another
+# thread (numpy's OpenBLAS threads block no signal) to take it, then maps work over the pool.
 _INTERRUPTED_FORK = """
-import os, signal, sys
+import os, signal, sys, time
 from syscall_parse._fast.chunks import map_pool
 fired = []
 def interrupt():
     if not fired:
         fired.append(True)
         os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)
 os.register_at_fork(after_in_parent=interrupt)
 try:
     print(sum(map_pool(abs, range(-20, 0), 2)))
