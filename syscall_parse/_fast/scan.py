@@ -434,12 +434,17 @@ def _last_marks(window: Windows, data: bytes, stop: np.ndarray) -> tuple[np.ndar
     # Long results: the last '=' and mark before each stop among all the chunk's marks.
     marks = np.flatnonzero(np.frombuffer(data.translate(_MARKS), np.bool_))
     equals = marks[np.frombuffer(data, np.uint8)[marks] == 61]
-    last = stop[rows]
-    at = np.searchsorted(equals, last) - 1
-    q[rows] = np.where(at >= 0, equals[np.maximum(at, 0)], -1)
-    at = np.searchsorted(marks, last - 1) - 1
-    previous[rows] = np.where(at >= 0, marks[np.maximum(at, 0)], -1)
+    q[rows] = _last_before(equals, stop[rows])
+    previous[rows] = _last_before(marks, stop[rows] - 1)
     return q, previous
+
+
+def _last_before(points: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """The last of the sorted ``points`` below each limit (-1 where none)."""
+    if not len(points):
+        return np.full(len(limits), -1, np.int64)
+    at = np.searchsorted(points, limits) - 1
+    return np.where(at >= 0, points[np.maximum(at, 0)], -1)
 
 
 def _spaces_before(window: Windows, at: np.ndarray) -> np.ndarray:

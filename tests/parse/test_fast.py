@@ -223,6 +223,7 @@ ODD_LINES = [
     '{pid}  {t} openat(AT_FDCWD, "x", O_RDONLY) = 3</' + "long/" * 40 + "x> <0.000001>",
     '{pid}  {t} openat(AT_FDCWD, "x", O_RDONLY) = 3</' + "long/" * 40 + "(x)> <0.000001>",
     '{pid}  {t} openat(AT_FDCWD, "x", O_RDONLY) = -1 ENOENT (' + "No " * 60 + ") <0.000001>",
+    '{pid}  {t} write(1, "' + "x" * 200 + '", 200)',  # long, and no ' = ' in its chunk
     "{pid}  {t} lseek(3, 0, SEEK_CUR) = 0x1F <0.000001>",
     "{pid}  {t} lseek(3, 0, SEEK_CUR) = 0x8000000000000000 <0.000001>",
     "{pid}  {t} lseek(3, 0, SEEK_CUR) = 0x10000000000000000 <0.000001>",
