@@ -31,38 +31,33 @@ IN_FLIGHT = 2
 T = TypeVar("T")
 
 
-def _write_behind(blocks: Iterable[T], write: Callable[[T], object]) -> None:
-    """``write(block)`` of each block on a second thread, in order, while this one reads the
-    next (Arrow's kernels, encoders and the file's writes release the GIL); ``IN_FLIGHT``
-    blocks at most wait for it. An error of the thread is raised here, as it was raised there."""
+def _write_behind(blocks: Iterable[T], write: Callable[[T], object]) -> int:
+    """``write(block)`` of each block (batches or tables) on a second thread, in order, while
+    this one reads the next (Arrow's kernels, encoders and the file's writes release the GIL);
+    ``IN_FLIGHT`` blocks at most wait for it; the rows written. An error of the thread is
+    raised here, as it was raised there."""
+    rows = 0
     pending: deque[Future[object]] = deque()
     writer = ThreadPoolExecutor(1, thread_name_prefix="writer")
     try:
         for block in blocks:
             pending.append(writer.submit(write, block))
+            rows += block.num_rows  # type: ignore[attr-defined]
             while len(pending) > IN_FLIGHT:
                 pending.popleft().result()
         while pending:
             pending.popleft().result()
     finally:
         writer.shutdown(cancel_futures=True)
-
-
-def _counted(blocks: Iterable[T], rows: list[int]) -> Iterator[T]:
-    """The blocks, their rows added up in ``rows[0]``."""
-    for block in blocks:
-        rows[0] += block.num_rows  # type: ignore[attr-defined]
-        yield block
+    return rows
 
 
 def write_csv_batches(batches: Iterable[pa.RecordBatch], path: str | os.PathLike[str]) -> int:
     """Write record batches of the schema to ``path`` as CSV (``csv_form``), block by block,
     atomically; the number of rows written."""
-    rows = [0]
     with atomic_path(path) as temp, open(temp, "wb") as out:
         out.write(csv_header())
-        _write_behind(_counted(batches, rows), lambda batch: out.write(csv_lines(batch)))
-    return rows[0]
+        return _write_behind(batches, lambda batch: out.write(csv_lines(batch)))
 
 
 _TEXTS = [name for name, values in ARROW_TYPES.items() if values == "string"]
@@ -101,14 +96,12 @@ def write_parquet_batches(batches: Iterable[pa.RecordBatch], path: str | os.Path
     atomically; the number of rows written."""
     import pyarrow.parquet as pq
 
-    rows = [0]
     schema = arrow_schema()
     with (
         atomic_path(path) as temp,
         pq.ParquetWriter(temp, schema, **_PARQUET_OPTIONS) as writer,
     ):
-        _write_behind(
-            _counted(_row_groups(batches), rows),
+        return _write_behind(
+            _row_groups(batches),
             lambda table: writer.write_table(table, row_group_size=table.num_rows),
         )
-    return rows[0]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["array", "dtype", "from_python", "scalar", "valid", "values"]
+__all__ = ["array", "dtype", "from_python", "one", "scalar", "valid", "values"]
 
 _TYPES = {
     np.dtype(np.bool_): pa.bool_(),
@@ -40,6 +40,14 @@ def _unbits(buffer: pa.Buffer, offset: int, count: int) -> np.ndarray:
     return bits[offset:].view(np.bool_)
 
 
+def one(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column as one array, copied only if it has several chunks (combine_chunks always
+    copies)."""
+    if isinstance(column, pa.Array):
+        return column
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 def array(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
     """``values`` (bool, int8, int32, int64 or float64) as an Arrow array, null where
     ``mask``; numbers share the numpy buffer."""
@@ -54,8 +62,7 @@ def array(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
 def values(column: pa.Array | pa.ChunkedArray, fill: object = None) -> np.ndarray:
     """The values of a bool or number column as numpy (a view of its buffer where it can be),
     its nulls replaced by ``fill`` (which must then be given)."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    column = one(column)
     dtype = _DTYPES[column.type]
     validity, data = column.buffers()[:2]
     if dtype == np.bool_:
@@ -71,8 +78,7 @@ def values(column: pa.Array | pa.ChunkedArray, fill: object = None) -> np.ndarra
 
 def valid(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Where ``column`` is valid, as a numpy bool array."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    column = one(column)
     if not column.null_count:
         return np.ones(len(column), bool)
     return _unbits(column.buffers()[0], column.offset, len(column))

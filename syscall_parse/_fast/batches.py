@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from syscall_parse._fast import arrow, codes
-from syscall_parse._fast.chunk_table import chunk_table, one
+from syscall_parse._fast.chunk_table import chunk_table
 from syscall_parse._fast.chunks import Chunk, map_chunks, read_chunk
 from syscall_parse._fast.join import arrange, join_inside
 from syscall_parse.engine import FastPathUnsupported
@@ -57,12 +57,12 @@ def record_batch(table: pa.Table, schema: pa.Schema) -> pa.RecordBatch:
         if field.name == "kind":
             arrays.append(kind)
         elif field.name in CATEGORICAL:
-            arrays.append(one(table[field.name]).dictionary_encode())
+            arrays.append(arrow.one(table[field.name]).dictionary_encode())
         elif field.type == pa.float64():  # NaN (no value: what the scan leaves) as null
             values = arrow.values(table[field.name], fill=np.nan)
             arrays.append(arrow.array(values, mask=np.isnan(values)))
         else:
-            arrays.append(one(table[field.name]).cast(field.type))
+            arrays.append(arrow.one(table[field.name]).cast(field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 

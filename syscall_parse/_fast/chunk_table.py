@@ -14,7 +14,7 @@ from syscall_parse._fast.scan import UNFINISHED_END, pids, record_row, scan_line
 from syscall_parse.lines import parse_line, return_value
 from syscall_parse.schema import ARROW_TYPES, COLUMNS
 
-__all__ = ["FIELDS", "chunk_table", "one"]
+__all__ = ["FIELDS", "chunk_table"]
 
 FIELDS: tuple[str, ...] = (
     "line",
@@ -29,12 +29,6 @@ _TYPES = {**ARROW_TYPES, "code": "int8"}
 
 def _field_type(field: str) -> pa.DataType:
     return pa.type_for_alias(_TYPES[field])
-
-
-def one(column: pa.ChunkedArray) -> pa.Array:
-    """A column as one array, copied only if it has several chunks (combine_chunks always
-    copies)."""
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 # _KEEP[half][n]: the bytes of a view's half (its 16 bytes as two words: the length, then

@@ -9,7 +9,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from syscall_parse._fast import arrow, codes
-from syscall_parse._fast.chunk_table import one
 
 __all__ = ["arrange", "join_inside"]
 
@@ -20,9 +19,9 @@ def join_inside(table: pa.Table) -> tuple[pa.Table, int]:
     unparsed count. ``arrange`` joins the pairs that cross chunk borders and yields the calls
     that did not return."""
     code = arrow.values(table["code"])
-    pid_column = one(table["pid"])
+    pid_column = arrow.one(table["pid"])
     pid = arrow.values(pid_column, fill=-1)
-    ids = arrow.values(one(table["syscall"]).dictionary_encode().indices, fill=-1)
+    ids = arrow.values(arrow.one(table["syscall"]).dictionary_encode().indices, fill=-1)
     state = np.flatnonzero(
         ((code == codes.UNFINISHED) | (code == codes.RESUMED) | (code == codes.EXIT))
         & arrow.valid(pid_column)
@@ -41,7 +40,7 @@ def join_inside(table: pa.Table) -> tuple[pa.Table, int]:
     new_line[exit_half] = line[entry]
     new_code = code.copy()
     new_code[exit_half] = np.where(edge, codes.JOINED_EDGE, codes.JOINED)
-    columns = {name: one(table[name]) for name in table.column_names}
+    columns = {name: arrow.one(table[name]) for name in table.column_names}
     columns["line"] = arrow.array(new_line)
     columns["code"] = arrow.array(new_code)
     columns["end_line"] = arrow.array(line)
@@ -74,9 +73,9 @@ def arrange(table: pa.Table, *, hold: bool = False) -> tuple[pa.Table, pa.Table]
     code = arrow.values(table["code"])
     line = arrow.values(table["line"])  # the first line: where a joined call's entry was
     end_line = arrow.values(table["end_line"])  # where each event is yielded
-    pid_column = one(table["pid"])
+    pid_column = arrow.one(table["pid"])
     pid = arrow.values(pid_column, fill=-1)
-    name = one(table["syscall"])
+    name = arrow.one(table["syscall"])
     ids = arrow.values(name.dictionary_encode().indices, fill=-1)
     state = np.flatnonzero(
         (
@@ -134,11 +133,11 @@ def arrange(table: pa.Table, *, hold: bool = False) -> tuple[pa.Table, pa.Table]
     if len(at) == 0 and np.array_equal(source, np.arange(count)):
         # Rows in order, none to patch (a log of one process, mostly): no copy at all.
         names = [name for name in table.column_names if name not in numbers and name != "args"]
-        columns = {name: one(table[name]) for name in [*names, *numbers, "args"]}
+        columns = {name: arrow.one(table[name]) for name in [*names, *numbers, "args"]}
         return _lone_marked(columns, is_lone), table.take(arrow.array(np.sort(held)))
     taken = arrow.array(source)
     out = table.drop_columns([*numbers, "args"]).take(taken)
-    columns = {name: one(out[name]) for name in out.column_names}
+    columns = {name: arrow.one(out[name]) for name in out.column_names}
     for name in numbers:
         values = arrow.values(table[name], fill=None if name == "line" else np.nan)
         patched = values[source]
@@ -146,14 +145,14 @@ def arrange(table: pa.Table, *, hold: bool = False) -> tuple[pa.Table, pa.Table]
         columns[name] = arrow.array(patched)
     args = table["args"]
     if len(at):
-        head = one(args.take(arrow.array(taken_partner[at])))
-        tail = one(args.take(arrow.array(source[at])))
+        head = arrow.one(args.take(arrow.array(taken_partner[at])))
+        tail = arrow.one(args.take(arrow.array(source[at])))
         both = _joined(head, tail).cast(args.type)
         args = pa.chunked_array([*args.chunks, both], args.type)
         taken = source.copy()
         taken[at] = count + np.arange(len(at))
         taken = arrow.array(taken)
-    columns["args"] = one(args.take(taken))
+    columns["args"] = arrow.one(args.take(taken))
     return _lone_marked(columns, is_lone), table.take(arrow.array(np.sort(held)))
 
 

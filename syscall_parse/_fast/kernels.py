@@ -22,13 +22,19 @@ __all__ = [
 ]
 
 
+_FRONT = 8
+"""Zero bytes before a chunk: what words and windows read there."""
+
+
 class Windows:
     """Fixed-width byte windows of a chunk at many offsets at once: ``self(begin, width)``
-    is the matrix of ``raw[b:b + width]`` for each ``b`` (a strided view, copied per row)."""
+    is the matrix of ``raw[b:b + width]`` for each ``b`` (a strided view, copied per row),
+    bytes before the chunk and past its end read as zeros."""
 
     def __init__(self, raw: np.ndarray, widest: int) -> None:
-        self._padded = np.concatenate((raw, np.zeros(max(widest, 8), np.uint8)))
-        self._size = len(raw)
+        zeros = np.zeros(max(widest, 8), np.uint8)
+        self._padded = np.concatenate((zeros[:_FRONT], raw, zeros))
+        self._last = len(raw) + _FRONT  # the index of the first row past the chunk
         self._views: dict[int, np.ndarray] = {}
         self._words: np.ndarray | None = None
 
@@ -37,20 +43,13 @@ class Windows:
         if view is None:
             view = np.lib.stride_tricks.sliding_window_view(self._padded, width)
             self._views[width] = view
-        return view[np.clip(begin, 0, self._size)]
+        return view[np.clip(begin + _FRONT, 0, self._last)]
 
     def words(self, begin: np.ndarray) -> np.ndarray:
-        """The 8 bytes at each ``begin`` as one little-endian uint64 (byte 0 lowest), bytes
-        before the chunk and past its end read as zeros."""
+        """The 8 bytes at each ``begin`` as one little-endian uint64 (byte 0 lowest)."""
         if self._words is None:
-            self._words = np.ndarray((self._size + 1,), np.dtype("<u8"), self._padded.data, 0, (1,))
-        words = self._words[np.clip(begin, 0, self._size)]  # (take copies the strided words)
-        before = np.flatnonzero(begin < 0)
-        if len(before):  # the bytes from the chunk's start, moved up past the missing ones
-            missing = -begin[before]
-            shifted = words[before] << (8 * np.minimum(missing, 7)).astype(np.uint64)
-            words[before] = np.where(missing < 8, shifted, 0)
-        return words
+            self._words = np.ndarray((self._last + 1,), np.dtype("<u8"), self._padded.data, 0, (1,))
+        return self._words[np.clip(begin + _FRONT, 0, self._last)]  # (take copies strided words)
 
 
 HIGH = np.uint64(0x8080_8080_8080_8080)
