@@ -48,6 +48,12 @@ cdef uint8_t SPECIAL[256]
 for _byte in bytearray(b'",\n\r'):
     SPECIAL[_byte] = 1
 
+# '00', '01', ... '99': the decimal digits of each number below 100.
+cdef char PAIRS[200]
+for _byte in range(100):
+    PAIRS[2 * _byte] = 48 + _byte // 10
+    PAIRS[2 * _byte + 1] = 48 + _byte % 10
+
 
 cdef inline bint is_valid(const Column* c, Py_ssize_t row) noexcept nogil:
     cdef Py_ssize_t at = c.offset + row
@@ -62,19 +68,21 @@ cdef inline bint whole_micros(double value, int64_t* micros) noexcept nogil:
 
 
 cdef inline char* put_unsigned(char* out, uint64_t value) noexcept nogil:
+    """``value`` in decimal, two digits at a time."""
     cdef char digits[NUMBER_MAX]
-    cdef int n = 0
-    while True:
-        digits[n] = 48 + value % 10
-        value //= 10
-        n += 1
-        if value == 0:
-            break
-    while n:
+    cdef int n = NUMBER_MAX
+    while value >= 100:
+        n -= 2
+        memcpy(digits + n, PAIRS + 2 * (value % 100), 2)
+        value //= 100
+    if value >= 10:
+        n -= 2
+        memcpy(digits + n, PAIRS + 2 * value, 2)
+    else:
         n -= 1
-        out[0] = digits[n]
-        out += 1
-    return out
+        digits[n] = 48 + value
+    memcpy(out, digits + n, NUMBER_MAX - n)
+    return out + NUMBER_MAX - n
 
 
 cdef inline char* put_integer(char* out, int64_t value) noexcept nogil:
@@ -107,23 +115,42 @@ cdef inline char* put_micros(char* out, int64_t micros) noexcept nogil:
     if fraction == 0:
         out[1] = b'0'
         return out + 2
-    for k in range(6, 0, -1):
-        out[k] = 48 + fraction % 10
-        fraction //= 10
+    for k in range(5, 0, -2):
+        memcpy(out + k, PAIRS + 2 * (fraction % 100), 2)
+        fraction //= 100
     k = 6
     while out[k] == b'0':
         k -= 1
     return out + k + 1
 
 
+cdef inline uint64_t has_byte(uint64_t word, uint8_t byte) noexcept nogil:
+    """Not 0 if a byte of ``word`` is ``byte`` (one of a zero byte's tests in eight bytes)."""
+    cdef uint64_t ones = 0x0101010101010101
+    word ^= ones * byte
+    return (word - ones) & ~word & (ones << 7)
+
+
+cdef inline bint has_special(const uint8_t* text, Py_ssize_t size) noexcept nogil:
+    """Whether a text holds a SPECIAL byte: eight bytes at a time, then the rest one by one."""
+    cdef Py_ssize_t k = 0
+    cdef uint64_t word
+    while k + 8 <= size:
+        memcpy(&word, text + k, 8)
+        if has_byte(word, 34) | has_byte(word, 44) | has_byte(word, 10) | has_byte(word, 13):
+            return True
+        k += 8
+    while k < size:
+        if SPECIAL[text[k]]:
+            return True
+        k += 1
+    return False
+
+
 cdef inline char* put_text(char* out, const uint8_t* text, Py_ssize_t size) noexcept nogil:
     """A text as a field: a leading backslash doubled, quoted if it holds a SPECIAL byte."""
     cdef Py_ssize_t k
-    cdef bint quote = False
-    for k in range(size):
-        if SPECIAL[text[k]]:
-            quote = True
-            break
+    cdef bint quote = has_special(text, size)
     if quote:
         out[0] = b'"'
         out += 1
