@@ -28,7 +28,7 @@ except ImportError:  # not built where the package was installed (no C compiler)
 
 COMPILED = _csv_lines is not None
 """Whether blocks are written by the compiled ``_csv_lines`` (else by Arrow kernels, about
-three times slower)."""
+four times slower)."""
 
 NULL = r"\N"
 """A null in CSV files."""
