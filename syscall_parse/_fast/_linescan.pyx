@@ -18,8 +18,8 @@ import numpy as np
 # The rows of the ``ints`` and ``flags`` matrices ``scan_chunk`` fills: one fact, read by
 # ``scan``.
 INTS = (
-    "starts", "ends", "pid_len", "stamp_at", "name_at", "name_len", "close", "result", "stop",
-    "digits_end", "errno", "opener", "status_end", "name_end",
+    "starts", "ends", "pid_len", "stamp_at", "body", "name_at", "name_len", "close", "result",
+    "stop", "digits_end", "errno", "opener", "status_end", "name_end",
 )
 FLAGS = (
     "epoch", "clock", "delta", "call", "resumed", "unfinished", "ended", "error", "minus_one",
@@ -27,8 +27,8 @@ FLAGS = (
 )
 
 cdef enum:
-    STARTS, ENDS, PID_LEN, STAMP_AT, NAME_AT, NAME_LEN, CLOSE, RESULT, STOP, DIGITS_END, ERRNO, \
-        OPENER, STATUS_END, NAME_END
+    STARTS, ENDS, PID_LEN, STAMP_AT, BODY, NAME_AT, NAME_LEN, CLOSE, RESULT, STOP, DIGITS_END, \
+        ERRNO, OPENER, STATUS_END, NAME_END
 
 cdef enum:
     EPOCH, CLOCK, DELTA, CALL, RESUMED, UNFINISHED, ENDED, ERROR, MINUS_ONE, QUESTION, \
@@ -188,6 +188,7 @@ cdef void _scan_line(
         if k < 6 and all_digits(c, body + k, 6 - k) and fraction(c, body + 6):
             flags[DELTA, i] = True
             body += 14
+    ints[BODY, i] = body
     # 'read(' or '<... read resumed>'.
     raw_resumed = same(c, body, b"<... ", 5)
     name_at = body + 5 if raw_resumed else body
@@ -211,7 +212,7 @@ cdef void _scan_line(
     ended = False
     if (call and not unfinished) or resumed:
         ended = _result(c, i, s, e, ints, flags, duration)
-    _notice(c, i, name_at, e, not unsafe and not resumed, ints, flags)
+    _notice(c, i, body, e, not unsafe, ints, flags)
     code[i] = SKIP
     if call and not unfinished and ended:
         code[i] = WHOLE

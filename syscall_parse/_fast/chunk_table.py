@@ -166,7 +166,7 @@ def chunk_table(data: bytes) -> pa.Table:
     # A signal's info is its args; an exit has none.
     arg_start = np.where(notices.signal, notices.name_end + 1, head)
     arg_stop = np.where(notices.signal, scan.ends - 4, arg_stop)
-    body = shape.name_at  # (of the exit and signal lines)
+    body = shape.body  # (of the exit and signal lines)
     columns: dict[str, object] = {
         "line": numbers,
         "code": code,

@@ -113,8 +113,7 @@ def scan_lines(data: bytes, *, compiled: bool = COMPILED) -> Scan:
     tail = _results(window, data, clean, starts, ends, shape.call & ~unfinished | shape.resumed)
     whole = shape.call & ~unfinished & tail.ended
     resumed = shape.resumed & tail.ended
-    # (name_at: where the body starts, but in resumed lines.)
-    notices = scan_notices(window, shape.name_at, ends, ~unsafe & ~shape.resumed)
+    notices = scan_notices(window, shape.body, ends, ~unsafe)
     code = np.full(len(ends), codes.SKIP, np.int8)
     code[whole] = codes.WHOLE
     code[unfinished] = codes.UNFINISHED
@@ -164,6 +163,7 @@ class Prefix:
     epoch: np.ndarray  # '1795869296.749720 ' (-ttt)
     clock: np.ndarray  # '12:34:56.749720 ' (-tt)
     delta: np.ndarray  # '     0.000131 ' (-r)
+    body: np.ndarray  # where the body starts, after the pid and the stamp
     name_at: np.ndarray
     name_len: np.ndarray
     call: np.ndarray  # 'name(' ...
@@ -248,8 +248,8 @@ def _prefix(window: Windows, starts: np.ndarray, ends: np.ndarray, unsafe) -> Pr
     )
     unfinished = call & has_pid & ends_unfinished
     call &= has_pid | ~ends_unfinished
-    return Prefix(pid_len, stamp_at, epoch, clock, delta, name_at, name_len, call, resumed,
-                  unfinished)  # fmt: skip
+    return Prefix(pid_len, stamp_at, epoch, clock, delta, body, name_at, name_len, call,
+                  resumed, unfinished)  # fmt: skip
 
 
 _EPOCH_DIGITS = word(b"\x80\x80\x00\x80\x80\x80\x80\x80")  # 'dd.ddddd'
