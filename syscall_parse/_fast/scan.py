@@ -127,21 +127,17 @@ def scan_lines(data: bytes, *, compiled: bool = COMPILED) -> Scan:
 def _compiled_scan(data: bytes) -> Scan:
     """``scan_lines`` by ``_linescan``: each line read once, in C."""
     raw = np.frombuffer(data, np.uint8)
-    count = data.count(b"\n")
     if _clean(data):
-        clean, unsafe, unsafe_lines = raw, np.zeros(count, bool), raw[:0]
+        clean, unsafe_lines = raw, raw[:0]
     else:
         ends = np.flatnonzero(raw == 10)
         clean, unsafe = _ascii_lines(data, raw, np.concatenate(([0], ends[:-1] + 1)))
         unsafe_lines = unsafe.view(np.uint8)
-    ints = np.zeros((len(_linescan.INTS), count), np.int64)
-    flags = np.zeros((len(_linescan.FLAGS), count), np.uint8)
-    duration = np.empty(count)
-    code = np.empty(count, np.int8)
-    _linescan.scan_chunk(clean, unsafe_lines, ints, flags, duration, code)
+    ints, flags, duration, code = _linescan.scan_chunk(clean, unsafe_lines)
+    unsafe = unsafe_lines.view(bool) if len(unsafe_lines) else np.zeros(len(code), bool)
     columns = {
         **dict(zip(_linescan.INTS, ints, strict=True)),
-        **dict(zip(_linescan.FLAGS, flags.view(bool), strict=True)),
+        **dict(zip(_linescan.FLAGS, flags, strict=True)),
         "duration": duration,
     }
 
