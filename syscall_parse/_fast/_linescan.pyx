@@ -18,8 +18,8 @@ import numpy as np
 # The rows of the ``ints`` and ``flags`` matrices ``scan_chunk`` fills: one fact, read by
 # ``scan``.
 INTS = (
-    "starts", "ends", "pid_len", "stamp_at", "name_at", "name_len", "close", "result", "stop",
-    "digits_end", "errno", "opener", "status_end", "name_end",
+    "starts", "ends", "pid_len", "stamp_at", "body", "name_at", "name_len", "close", "result",
+    "stop", "digits_end", "errno", "opener", "status_end", "name_end",
 )
 FLAGS = (
     "epoch", "clock", "delta", "call", "resumed", "unfinished", "ended", "error", "minus_one",
@@ -27,8 +27,8 @@ FLAGS = (
 )
 
 cdef enum:
-    STARTS, ENDS, PID_LEN, STAMP_AT, NAME_AT, NAME_LEN, CLOSE, RESULT, STOP, DIGITS_END, ERRNO, \
-        OPENER, STATUS_END, NAME_END
+    STARTS, ENDS, PID_LEN, STAMP_AT, BODY, NAME_AT, NAME_LEN, CLOSE, RESULT, STOP, DIGITS_END, \
+        ERRNO, OPENER, STATUS_END, NAME_END
 
 cdef enum:
     EPOCH, CLOCK, DELTA, CALL, RESUMED, UNFINISHED, ENDED, ERROR, MINUS_ONE, QUESTION, \
@@ -117,23 +117,33 @@ cdef inline bint fraction(Chunk c, Py_ssize_t x) noexcept nogil:
     return at(c, x) == 46 and all_digits(c, x + 1, 6) and at(c, x + 7) == 32
 
 
-def scan_chunk(
-    const uint8_t[::1] data,
-    const uint8_t[::1] unsafe,
-    int64_t[:, ::1] ints,
-    uint8_t[:, ::1] flags,
-    double[::1] duration,
-    int8_t[::1] code,
-):
-    """Scan the lines of ``data`` (each ending with a newline; ``unsafe``: one byte per line,
-    or none when no line is) into the columns of ``ints`` (rows ``INTS``), ``flags`` (rows
-    ``FLAGS``, zeroed), ``duration`` and ``code``."""
+def scan_chunk(const uint8_t[::1] data, const uint8_t[::1] unsafe):
+    """The lines of ``data`` (each ending with a newline) scanned: the matrices ``ints``
+    (int64, rows ``INTS``) and ``flags`` (bool, rows ``FLAGS``), one column a line, and each
+    line's -T duration and code. ``unsafe``: one byte a line, or none when no line is."""
     cdef Chunk c
     c.data = &data[0] if data.shape[0] else NULL
     c.size = data.shape[0]
-    cdef bint checked = unsafe.shape[0] > 0
-    cdef Py_ssize_t line = 0, s = 0, e, lines = code.shape[0]
+    cdef Py_ssize_t lines = 0, s = 0, e
     cdef const uint8_t* newline
+    with nogil:  # memchr: the C library's vectorised search, 3x bytes.count
+        while s < c.size:
+            newline = <const uint8_t*>memchr(c.data + s, 10, c.size - s)
+            if newline == NULL:
+                break
+            lines += 1
+            s = newline - c.data + 1
+    ints_array = np.zeros((len(INTS), lines), np.int64)
+    flags_array = np.zeros((len(FLAGS), lines), np.uint8)
+    duration_array = np.empty(lines)
+    code_array = np.empty(lines, np.int8)
+    cdef int64_t[:, ::1] ints = ints_array
+    cdef uint8_t[:, ::1] flags = flags_array
+    cdef double[::1] duration = duration_array
+    cdef int8_t[::1] code = code_array
+    cdef bint checked = unsafe.shape[0] > 0
+    cdef Py_ssize_t line = 0
+    s = 0
     with nogil:
         while line < lines:
             newline = <const uint8_t*>memchr(c.data + s, 10, c.size - s)
@@ -141,6 +151,7 @@ def scan_chunk(
             _scan_line(c, line, s, e, checked and unsafe[line], ints, flags, duration, code)
             s = e + 1
             line += 1
+    return ints_array, flags_array.view(bool), duration_array, code_array
 
 
 cdef void _scan_line(
@@ -188,6 +199,7 @@ cdef void _scan_line(
         if k < 6 and all_digits(c, body + k, 6 - k) and fraction(c, body + 6):
             flags[DELTA, i] = True
             body += 14
+    ints[BODY, i] = body
     # 'read(' or '<... read resumed>'.
     raw_resumed = same(c, body, b"<... ", 5)
     name_at = body + 5 if raw_resumed else body
@@ -211,7 +223,7 @@ cdef void _scan_line(
     ended = False
     if (call and not unfinished) or resumed:
         ended = _result(c, i, s, e, ints, flags, duration)
-    _notice(c, i, name_at, e, not unsafe and not resumed, ints, flags)
+    _notice(c, i, body, e, not unsafe, ints, flags)
     code[i] = SKIP
     if call and not unfinished and ended:
         code[i] = WHOLE

@@ -113,8 +113,7 @@ def scan_lines(data: bytes, *, compiled: bool = COMPILED) -> Scan:
     tail = _results(window, data, clean, starts, ends, shape.call & ~unfinished | shape.resumed)
     whole = shape.call & ~unfinished & tail.ended
     resumed = shape.resumed & tail.ended
-    # (name_at: where the body starts, but in resumed lines.)
-    notices = scan_notices(window, shape.name_at, ends, ~unsafe & ~shape.resumed)
+    notices = scan_notices(window, shape.body, ends, ~unsafe)
     code = np.full(len(ends), codes.SKIP, np.int8)
     code[whole] = codes.WHOLE
     code[unfinished] = codes.UNFINISHED
@@ -128,21 +127,17 @@ def scan_lines(data: bytes, *, compiled: bool = COMPILED) -> Scan:
 def _compiled_scan(data: bytes) -> Scan:
     """``scan_lines`` by ``_linescan``: each line read once, in C."""
     raw = np.frombuffer(data, np.uint8)
-    count = data.count(b"\n")
     if _clean(data):
-        clean, unsafe, unsafe_lines = raw, np.zeros(count, bool), raw[:0]
+        clean, unsafe_lines = raw, raw[:0]
     else:
         ends = np.flatnonzero(raw == 10)
         clean, unsafe = _ascii_lines(data, raw, np.concatenate(([0], ends[:-1] + 1)))
         unsafe_lines = unsafe.view(np.uint8)
-    ints = np.zeros((len(_linescan.INTS), count), np.int64)
-    flags = np.zeros((len(_linescan.FLAGS), count), np.uint8)
-    duration = np.empty(count)
-    code = np.empty(count, np.int8)
-    _linescan.scan_chunk(clean, unsafe_lines, ints, flags, duration, code)
+    ints, flags, duration, code = _linescan.scan_chunk(clean, unsafe_lines)
+    unsafe = unsafe_lines.view(bool) if len(unsafe_lines) else np.zeros(len(code), bool)
     columns = {
         **dict(zip(_linescan.INTS, ints, strict=True)),
-        **dict(zip(_linescan.FLAGS, flags.view(bool), strict=True)),
+        **dict(zip(_linescan.FLAGS, flags, strict=True)),
         "duration": duration,
     }
 
@@ -164,6 +159,7 @@ class Prefix:
     epoch: np.ndarray  # '1795869296.749720 ' (-ttt)
     clock: np.ndarray  # '12:34:56.749720 ' (-tt)
     delta: np.ndarray  # '     0.000131 ' (-r)
+    body: np.ndarray  # where the body starts, after the pid and the stamp
     name_at: np.ndarray
     name_len: np.ndarray
     call: np.ndarray  # 'name(' ...
@@ -248,8 +244,8 @@ def _prefix(window: Windows, starts: np.ndarray, ends: np.ndarray, unsafe) -> Pr
     )
     unfinished = call & has_pid & ends_unfinished
     call &= has_pid | ~ends_unfinished
-    return Prefix(pid_len, stamp_at, epoch, clock, delta, name_at, name_len, call, resumed,
-                  unfinished)  # fmt: skip
+    return Prefix(pid_len, stamp_at, epoch, clock, delta, body, name_at, name_len, call,
+                  resumed, unfinished)  # fmt: skip
 
 
 _EPOCH_DIGITS = word(b"\x80\x80\x00\x80\x80\x80\x80\x80")  # 'dd.ddddd'

@@ -1,14 +1,18 @@
-"""The compiled line scan (``_fast._linescan``) against numpy's (``scan``): the same Scan, field
-by field, on odd lines in every prefix layout, on lines of strace's characters in any order, and
-on real logs; and it is built where the package was installed."""
+"""The compiled parts of the fast engine against the numpy they replace: the line scan
+(``_fast._linescan`` against ``scan``'s numpy scan: the same Scan, field by field, on odd lines
+in every prefix layout, on lines of strace's characters in any order, and on real logs), and the
+texts cut out of a chunk (``_fast._texts`` against string views)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from syscall_parse._fast import chunk_table
+from syscall_parse._fast.kernels import Windows
 from syscall_parse._fast.scan import COMPILED, scan_lines
 from tests.parse.test_fast import LAYOUTS, ODD_LINES, PREFIXES, _capture
 
@@ -89,3 +93,23 @@ def test_any_characters_scan_alike(lines):
 def test_real_logs_scan_alike(run_strace, tmp_path, options, program):
     """Logs of real programs under strace, in every layout of the engine's tests."""
     assert_same_scan(_capture(run_strace, tmp_path, options, program).read_bytes())
+
+
+@pytest.mark.skipif(chunk_table.cut is None, reason="the compiled texts are not built")
+@given(
+    text=st.text(st.characters(max_codepoint=127), max_size=200),
+    rows=st.lists(st.tuples(st.integers(0, 199), st.integers(-3, 40), st.booleans()), max_size=40),
+)
+def test_texts_cut_as_views_cut_them(text, rows):
+    """Slices of a text, null, empty or cut short by its end: the compiled cut gives the
+    string views' array."""
+    data = text.encode() + b"\n"
+    begin = np.array([min(at, len(data) - 1) for at, _, _ in rows], np.int64)
+    length = np.array([max(0, min(size, len(data) - at)) for at, (_, size, _) in
+                       zip(begin.tolist(), rows, strict=True)], np.int64)  # fmt: skip
+    valid = np.array([keep for _, _, keep in rows], bool)
+    buffer, window = pa.py_buffer(data), Windows(np.frombuffer(data, np.uint8), 16)
+    expected = chunk_table._views(buffer, begin, np.where(valid, length, 0), window, valid)
+    assert (
+        expected.to_pylist() == chunk_table._texts(buffer, begin, length, window, valid).to_pylist()
+    )
