@@ -228,6 +228,18 @@ cdef bytes field_bytes(text):
     return bytes(out[:end - start])
 
 
+cdef Py_ssize_t first_repr(
+    const Column* c, const double* values, Py_ssize_t rows, Py_ssize_t row
+) noexcept nogil:
+    """The first row from ``row`` on whose float ``repr`` writes (else ``rows``)."""
+    cdef int64_t micros
+    while row < rows and not (
+        is_valid(c, row) and not whole_micros(values[c.offset + row], &micros)
+    ):
+        row += 1
+    return row
+
+
 cdef bytes float_repr(double value):
     cdef char* text = PyOS_double_to_string(value, b'r', 0, Py_DTSF_ADD_DOT_0, NULL)
     cdef bytes written = text
@@ -243,7 +255,6 @@ cdef Py_ssize_t describe(array, Column* c, list keep) except -1:
     cdef Py_ssize_t rows = len(array), row, first, last
     cdef const int32_t* offsets
     cdef const double* values
-    cdef int64_t micros
     c.offset = array.offset
     c.valid = <const uint8_t*>address(buffers[0]) if array.null_count else NULL
     c.values = <const void*>address(buffers[1])
@@ -267,11 +278,12 @@ cdef Py_ssize_t describe(array, Column* c, list keep) except -1:
     if kind == pa.float64():
         c.kind = FLOAT
         values = <const double*>c.values
-        texts = [
-            float_repr(values[c.offset + row])
-            for row in range(rows)
-            if is_valid(c, row) and not whole_micros(values[c.offset + row], &micros)
-        ]
+        texts = []
+        with nogil:  # most columns hold none (stamps, durations)
+            row = first_repr(c, values, rows, 0)
+        while row < rows:
+            texts.append(float_repr(values[c.offset + row]))
+            row = first_repr(c, values, rows, row + 1)
         data, bounds = _written(texts)
         keep += [data, bounds]
         c.data = <const uint8_t*><char*>data
