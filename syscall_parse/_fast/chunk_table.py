@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from syscall_parse._fast import arrow, codes
 from syscall_parse._fast.kernels import Windows, hex_numbers
-from syscall_parse._fast.scan import UNFINISHED_END, pids, record_row, scan_lines, stamps
+from syscall_parse._fast.scan import UNFINISHED_END, record_row, scan_lines
 from syscall_parse.lines import parse_line, return_value
 from syscall_parse.schema import ARROW_TYPES, CATEGORICAL, COLUMNS
 
@@ -128,10 +128,10 @@ def chunk_table(data: bytes) -> pa.Table:
     ended = (code == codes.WHOLE) | (code == codes.RESUMED)
     has_pid = fast & (shape.pid_len > 0)
     pid = np.zeros(count, np.int64)
-    pid[has_pid] = pids(window, starts[has_pid], shape.pid_len[has_pid])
+    pid[has_pid] = shape.pid[has_pid]
     calls, notices = scan.calls, scan.notices
     name = _texts(data_buf, shape.name_at, np.where(calls, shape.name_len, 0), window, calls)
-    time, relative = stamps(window, shape, fast)
+    time, relative = np.where(fast, shape.time, np.nan), np.where(fast, shape.relative, np.nan)
     has_errno = tail.error & ended
     returned = tail.returned & ended
 
