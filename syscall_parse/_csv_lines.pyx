@@ -171,12 +171,14 @@ cdef inline char* put_text(char* out, const uint8_t* text, Py_ssize_t size) noex
 
 
 cdef inline char* put_written(char* out, const Column* c, Py_ssize_t index) noexcept nogil:
+    """The ``index``-th of a column's written texts."""
     cdef Py_ssize_t size = c.bounds[index + 1] - c.bounds[index]
     memcpy(out, c.data + c.bounds[index], size)
     return out + size
 
 
 cdef char* put_field(char* out, Column* c, Py_ssize_t row) noexcept nogil:
+    """The field of ``row`` of a column at ``out``; where it ends."""
     cdef Py_ssize_t at = c.offset + row
     cdef const int32_t* offsets
     cdef double value
@@ -206,6 +208,7 @@ cdef char* put_field(char* out, Column* c, Py_ssize_t row) noexcept nogil:
 
 
 cdef uintptr_t address(buffer):
+    """Where an Arrow buffer's bytes are (0 for none)."""
     return 0 if buffer is None else buffer.address
 
 
@@ -241,6 +244,7 @@ cdef Py_ssize_t first_repr(
 
 
 cdef bytes float_repr(double value):
+    """``repr(value)``, by its own function."""
     cdef char* text = PyOS_double_to_string(value, b'r', 0, Py_DTSF_ADD_DOT_0, NULL)
     cdef bytes written = text
     PyMem_Free(text)
