@@ -30,6 +30,16 @@ def test_events_are_the_kernels_lines():
         assert expected == csv_lines(batch, compiled=True).to_pybytes()
 
 
+@pytest.mark.parametrize("special", [",", '"', "\n", "\r", "\\"])
+def test_a_special_character_anywhere_in_a_text(special):
+    """A character that quotes or escapes a text at each place in texts of 0 to 24 bytes (the
+    compiled lines search texts eight bytes at a time), and texts with none: the same bytes."""
+    texts = ["a" * size for size in range(25)]
+    texts += [text[:at] + special + text[at + 1 :] for text in texts for at in range(len(text))]
+    batch = pa.record_batch([pa.array(texts, pa.string())], names=["t"])
+    assert csv_lines(batch, compiled=False) == csv_lines(batch, compiled=True)
+
+
 @pytest.mark.parametrize(
     "column",
     [
