@@ -4,8 +4,9 @@
 that no text reads as the null; a text holding a comma, a double quote, a newline or a carriage
 return is quoted, its quotes doubled (pandas leaves a carriage return bare, and its reader then
 cuts the line there); integers in decimal; floats in their shortest exact form (Python's
-``repr``: ``1e-05``, ``1.0``); booleans ``True``/``False``. Each block is formatted by Arrow
-compute kernels, no Python per row.
+``repr``: ``1e-05``, ``1.0``); booleans ``True``/``False``. Each block is written in one pass
+over its rows by the compiled ``_csv_lines`` (without the GIL: the writer's thread formats while
+the parser's runs), or, where it is not built, by Arrow compute kernels (no Python per row).
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ import pyarrow.compute as pc
 
 from syscall_parse.schema import arrow_schema
 
-__all__ = ["NULL", "csv_header", "csv_lines"]
+__all__ = ["COMPILED", "NULL", "csv_header", "csv_lines"]
+
+try:
+    from syscall_parse import _csv_lines
+except ImportError:  # not built where the package was installed (no C compiler)
+    _csv_lines = None
+
+COMPILED = _csv_lines is not None
+"""Whether blocks are written by the compiled ``_csv_lines`` (else by Arrow kernels, about
+four times slower)."""
 
 NULL = r"\N"
 """A null in CSV files."""
@@ -196,12 +206,21 @@ def _constant(column: pa.Array) -> str | None:
     return _field(column.slice(0, 1))[0].as_py()
 
 
-def csv_lines(batch: pa.RecordBatch) -> pa.Buffer:
-    """The CSV lines of a batch's rows (no header), each ending with a newline: the fields
-    joined by commas, the newline added to the last one. A run of columns of one value (a
-    single pid, no ``-r``, no signals) is one text for all rows, joined as one field."""
+def csv_lines(batch: pa.RecordBatch, *, compiled: bool = COMPILED) -> pa.Buffer:
+    """The CSV lines of a batch's rows (no header), each ending with a newline, by the compiled
+    ``_csv_lines`` or by Arrow's kernels: the same bytes. Its columns have the schema's Arrow
+    types (int64, float64, bool, string, dictionaries of strings with int32 indices)."""
     if batch.num_rows == 0:
         return pa.py_buffer(b"")
+    if compiled:
+        return pa.py_buffer(_csv_lines.csv_lines(batch))
+    return _kernel_lines(batch)
+
+
+def _kernel_lines(batch: pa.RecordBatch) -> pa.Buffer:
+    """``csv_lines`` by Arrow's kernels: the fields joined by commas, the newline added to the
+    last one. A run of columns of one value (a single pid, no ``-r``, no signals) is one text
+    for all rows, joined as one field."""
     fields: list[pa.Array | str] = []
     for column in batch.columns:
         constant = _constant(column)

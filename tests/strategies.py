@@ -7,11 +7,15 @@ times have whole microseconds and are built from the text the way strace prints 
 
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import dataclass, replace
 
+import pyarrow as pa
 from hypothesis import strategies as st
 
 from syscall_parse.events import Exit, Signal, Syscall
+from syscall_parse.schema import arrow_schema
 
 __all__ = [
     "Prefix",
@@ -19,6 +23,7 @@ __all__ = [
     "calls",
     "log_bytes",
     "prefixes",
+    "record_batches",
     "register_values",
     "render_call",
     "render_exit",
@@ -317,3 +322,52 @@ def log_bytes(draw) -> bytes:
             output = draw(st.binary(max_size=20))
             pieces.append(b'7  write(2, "x", %d%s) = %d\n' % (len(output), output, len(output)))
     return b"".join(pieces)
+
+
+# Texts CSV must quote or escape (comma, quote, newline, carriage return, a leading backslash)
+# and bytes of every UTF-8 length; floats whose texts are odd: no whole microseconds, an
+# exponent, past 2**53, the largest and smallest, -0.0 (NaN is never a value: it is a null).
+_CSV_CHARACTERS = st.one_of(
+    st.sampled_from(list('ab ,"\n\r\\\x00é€𝄞')), st.characters(exclude_categories=["Cs"])
+)
+_ODD_FLOATS = [0.0, -0.0, math.inf, -math.inf, 1e-05, 1.2e-05, 9.9e-05, 1e-4, 1e-07, 0.1 + 0.2,
+               2.0**53 + 2, 1e16, 1e300, 5e-324, sys.float_info.min, sys.float_info.max,
+               2.0**33 - 1e-6, 2.0**33, 1796027470.402839]  # fmt: skip
+_CSV_FLOATS = st.one_of(
+    st.floats(allow_nan=False),
+    st.integers(0, 2**33 * 10**6).map(lambda micros: micros / 1e6),
+    st.sampled_from(_ODD_FLOATS),
+)
+_CSV_INTEGERS = st.one_of(
+    st.integers(-(2**63), 2**63 - 1), st.sampled_from([-(2**63), -1, 0, 2**63 - 1])
+)
+
+
+@st.composite
+def record_batches(draw):
+    """A record batch of the event schema's types, maybe a slice of a longer one (its buffers
+    then start at an offset): each column's values drawn with nulls, or one value in all rows,
+    or all null; a categorical column's dictionary may hold a null and values no row uses."""
+    rows, before, after = draw(st.integers(1, 12)), draw(st.integers(0, 9)), draw(st.integers(0, 3))
+    size = before + rows + after
+    texts = st.text(_CSV_CHARACTERS, max_size=12)
+    columns = []
+    for field in arrow_schema():
+        kind = field.type
+        if pa.types.is_dictionary(kind):
+            values = draw(st.lists(st.one_of(texts, st.none()), min_size=1, max_size=5))
+            choices = st.one_of(st.integers(0, len(values) - 1), st.none())
+            indices = pa.array(draw(_column(choices, size)), pa.int32())
+            columns.append(pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string())))
+            continue
+        elements = {pa.int64(): _CSV_INTEGERS, pa.float64(): _CSV_FLOATS, pa.bool_(): st.booleans()}
+        columns.append(pa.array(draw(_column(elements.get(kind, texts), size)), kind))
+    return pa.record_batch(columns, schema=arrow_schema()).slice(before, rows)
+
+
+def _column(elements, size: int):
+    """``size`` values of ``elements`` or nulls, or one value (or null) in all."""
+    return st.one_of(
+        st.lists(st.one_of(elements, st.none()), min_size=size, max_size=size),
+        st.one_of(elements, st.none()).map(lambda value: [value] * size),
+    )
