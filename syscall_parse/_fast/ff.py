@@ -111,15 +111,16 @@ def _pieces(rank: int, tid: int, path: Path, size: int) -> list[_Piece]:
 
 def _schedule(files: list[list[_Piece]], size: int) -> Iterator[list[_Piece]]:
     """The pieces of all files in the order of their starts (each file's in its order), in
-    tasks of about ``size`` bytes: a piece alone, or several small ones."""
+    tasks of at most ``size`` bytes (or one piece): a piece alone, or several small ones."""
     task: list[_Piece] = []
     total = 0
     for piece in heapq.merge(*files, key=lambda piece: (piece.start, piece.rank)):
-        if total >= size:
+        length = piece.chunk.stop - piece.chunk.start
+        if task and total + length > size:
             yield task
             task, total = [], 0
         task.append(piece)
-        total += piece.chunk.stop - piece.chunk.start
+        total += length
     if task:
         yield task
 
@@ -140,20 +141,40 @@ def _task_table(
     return task, joined, [text.count(b"\n") for text in texts]
 
 
-def _numbered(
-    table: pa.Table, ranks: np.ndarray, counts: list[int], before: np.ndarray
-) -> pa.Table:
-    """A task's table with ``line`` and ``end_line`` counted in their own files, and a ``rank``
-    column: their file's (``ranks``, ``counts`` and ``before``: each piece's file, lines, and
-    lines of its file before it)."""
-    firsts = np.cumsum([1, *counts[:-1]])  # the first line of each piece in the task
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """Where the pieces read so far lie in the numbering of lines through all tasks (the
+    parent's windows are numbered so, each file's lines in its order, so that ``arrange``
+    keeps rows in place): each piece's first line there, its file's rank, and the lines of its
+    file before it."""
+
+    first: np.ndarray
+    rank: np.ndarray
+    before: np.ndarray
+
+    def piece(self, lines: np.ndarray) -> np.ndarray:
+        """The index of the piece of each of ``lines``."""
+        return np.searchsorted(self.first, lines, side="right") - 1
+
+
+def _shifted(table: pa.Table, by: int) -> pa.Table:
+    """``table`` with ``by`` added to its ``line`` and ``end_line``."""
+    for name in ("line", "end_line"):
+        values = arrow.array(arrow.values(table[name]) + by)
+        table = table.set_column(table.column_names.index(name), name, values)
+    return table
+
+
+def _localized(rows: pa.Table, read: _Read) -> pa.Table:
+    """Arranged rows with ``line`` and ``end_line`` counted in their own files, and a ``rank``
+    column: their file's."""
     piece = np.zeros(0, np.int64)
     for name in ("line", "end_line"):  # end_line last: its piece is the row's
-        values = arrow.values(table[name])
-        piece = np.searchsorted(firsts, values, side="right") - 1
-        local = values - firsts[piece] + 1 + before[piece]
-        table = table.set_column(table.column_names.index(name), name, arrow.array(local))
-    return table.append_column("rank", arrow.array(ranks[piece]))
+        values = arrow.values(rows[name])
+        piece = read.piece(values)
+        local = values - read.first[piece] + 1 + read.before[piece]
+        rows = rows.set_column(rows.column_names.index(name), name, arrow.array(local))
+    return rows.append_column("rank", arrow.array(read.rank[piece]))
 
 
 def _keys(rows: pa.Table, seen: np.ndarray, floor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -207,23 +228,26 @@ def _safe(run: _Run, bound: np.ndarray, open_files: np.ndarray) -> np.ndarray:
     return (last < other_bound) | ((last == other_bound) & (rank < other))
 
 
-def _gather(runs: list[_Run], which: np.ndarray, rows: np.ndarray) -> pa.Table:
-    """The rows ``rows[i]`` of ``runs[which[i]]``, in this order: taken run by run (a take
-    across the chunks of a table of them all would copy them all first), then put in order."""
-    by_run = np.argsort(which, kind="stable")
-    starts = np.flatnonzero(np.diff(which[by_run], prepend=-1))
-    parts = []
-    for at, stop in zip(starts, [*starts[1:], len(rows)], strict=True):
-        table = runs[which[by_run[at]]].table
-        taken = rows[by_run[at:stop]]
-        whole = len(taken) == table.num_rows and np.array_equal(taken, np.arange(len(taken)))
-        parts.append(table if whole else table.take(arrow.array(taken)))
-    table = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
-    if np.array_equal(by_run, np.arange(len(by_run))):
-        return table
-    back = np.empty_like(by_run)
-    back[by_run] = np.arange(len(by_run))
-    return table.take(arrow.array(back))
+def _gather(tables: list[pa.Table], which: np.ndarray, rows: np.ndarray) -> pa.Table:
+    """The rows ``rows[i]`` of ``tables[which[i]]``, in this order, taken at once from the
+    tables joined (a take across chunks is slower than a copy of them into one and a take),
+    or none taken when they are one table's rows in place."""
+    in_place = len(tables) == 1 and len(rows) == tables[0].num_rows
+    if in_place and np.array_equal(rows, np.arange(len(rows))):
+        return tables[0]
+    starts = np.cumsum([0, *(table.num_rows for table in tables[:-1])])
+    return pa.concat_tables(tables).combine_chunks().take(arrow.array(starts[which] + rows))
+
+
+def _compacted(run: _Run) -> _Run:
+    """``run``, its rows still held copied out once they are less than half of its table: so
+    a file's piece that runs past the others' bounds frees its memory as its rows go out (each
+    row copied about once more at most)."""
+    if 2 * len(run.rows) >= run.table.num_rows:
+        return run
+    rows = run.rows
+    table = run.table.take(arrow.array(rows))
+    return _Run(table, np.arange(len(rows)), run.last[rows], run.rank[rows], run.seq[rows])
 
 
 def _emitted(runs: list[_Run], bound: np.ndarray, open_files: np.ndarray):
@@ -238,13 +262,13 @@ def _emitted(runs: list[_Run], bound: np.ndarray, open_files: np.ndarray):
             rows.append(at)
             keys.append((run.last[at], run.rank[at], run.seq[at], run))
         if not safe.all():
-            kept.append(_Run(run.table, run.rows[~safe], run.last, run.rank, run.seq))
+            kept.append(_compacted(_Run(run.table, run.rows[~safe], run.last, run.rank, run.seq)))
     if not keys:
         return None, kept
     last, rank, seq = (np.concatenate([key[part] for key in keys]) for part in range(3))
     order = np.lexsort((seq, rank, last))
     which_all, rows_all = np.concatenate(which)[order], np.concatenate(rows)[order]
-    return _gather([key[3] for key in keys], which_all, rows_all), kept
+    return _gather([key[3].table for key in keys], which_all, rows_all), kept
 
 
 def _merged(
@@ -264,6 +288,8 @@ def _merged(
     lines = np.zeros(count, np.int64)  # lines of each file read so far
     seen = np.full(count, -np.inf)  # the last time seen in each file
     floor = np.full(count, -np.inf)  # the highest bound each file's rows were held against
+    read = _Read(*(np.zeros(0, np.int64) for _ in range(3)))
+    numbered = 0  # lines read, through all tasks
     held: pa.Table | None = None
     runs: list[_Run] = []
     seq = 0
@@ -278,19 +304,26 @@ def _merged(
             pieces = files[piece.rank]
             following = len(pieces) - left[piece.rank]
             next_start[piece.rank] = pieces[following].start if left[piece.rank] else np.inf
-        ranks = np.array([piece.rank for piece in task], np.int64)
-        table = _numbered(table, ranks, line_counts, before)
+        read = _Read(
+            np.concatenate((read.first, numbered + np.cumsum([1, *line_counts[:-1]]))),
+            np.concatenate((read.rank, [piece.rank for piece in task])),
+            np.concatenate((read.before, before)),
+        )
+        table = _shifted(table, numbered)
+        numbered += sum(line_counts)
         window = table if held is None or not held.num_rows else pa.concat_tables([held, table])
         rows, held = arrange(window, hold=True)
-        ended = left[arrow.values(held["rank"])] == 0
+        held_rank = read.rank[read.piece(arrow.values(held["end_line"]))]
+        ended = left[held_rank] == 0
         if ended.any():  # calls never resumed in files read to their end: at their ends
             rows = pa.concat_tables([rows, arrange(held.filter(arrow.array(ended)))[0]])
-            held = held.filter(arrow.array(~ended))
+            held, held_rank = held.filter(arrow.array(~ended)), held_rank[~ended]
+        rows = _localized(rows, read)
         last, rank = _keys(rows, seen, floor)
         runs.append(_Run(rows, np.arange(rows.num_rows), last, rank, seq + np.arange(len(last))))
         seq += len(last)
         held_time = np.full(count, np.inf)
-        np.fmin.at(held_time, arrow.values(held["rank"]), arrow.values(held["time"], fill=np.nan))
+        np.fmin.at(held_time, held_rank, arrow.values(held["time"], fill=np.nan))
         bound = np.maximum(seen, np.minimum(next_start, held_time))
         open_files = np.flatnonzero(left > 0)
         floor[open_files] = np.maximum(floor[open_files], bound[open_files])
