@@ -64,13 +64,17 @@ def _holds_code(path: Path) -> bool:
 
 
 def _modules(package) -> list[str]:
-    """The package's modules that hold code, its own ``__init__`` and ``__main__`` aside."""
+    """The package's modules that hold code, its own ``__init__`` and ``__main__`` aside, and
+    its Cython sources."""
     root = Path(package.__file__).parent
     return sorted(
-        path.relative_to(root).as_posix()
-        for path in root.rglob("*.py")
-        if path.parent != root or path.name not in ("__init__.py", "__main__.py")
-        if _holds_code(path)
+        [
+            path.relative_to(root).as_posix()
+            for path in root.rglob("*.py")
+            if path.parent != root or path.name not in ("__init__.py", "__main__.py")
+            if _holds_code(path)
+        ]
+        + [path.relative_to(root).as_posix() for path in root.rglob("*.pyx")]
     )
 
 
@@ -79,7 +83,7 @@ def test_layout_page_names_every_module(package) -> None:
     """docs/layout.md has a row for every module of both packages that holds code."""
     page = (DOCS / "layout.md").read_text(encoding="utf-8")
     section = page.split(f"## {package.__name__}", 1)[1].split("\n## ", 1)[0]
-    rows = set(re.findall(r"^\| `([\w/]+\.py)` \|", section, flags=re.MULTILINE))
+    rows = set(re.findall(r"^\| `([\w/]+\.pyx?)` \|", section, flags=re.MULTILINE))
     assert set(_modules(package)) == rows
 
 

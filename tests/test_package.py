@@ -110,3 +110,11 @@ def test_light_imports_leave_heavy_libraries_out(code):
 def test_a_heavy_name_loads_its_library():
     """The check above can fail: a name from a pandas module does load pandas."""
     assert "pandas" in _modules_after("from syscall_parse import read_trace")
+
+
+def test_the_line_scan_is_compiled():
+    """The install built the compiled line scan (``_fast/_linescan.pyx``): without it the
+    parser falls back to numpy's scan, several times slower."""
+    from syscall_parse._fast.scan import COMPILED
+
+    assert COMPILED

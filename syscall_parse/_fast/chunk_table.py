@@ -14,6 +14,11 @@ from syscall_parse._fast.scan import UNFINISHED_END, pids, record_row, scan_line
 from syscall_parse.lines import parse_line, return_value
 from syscall_parse.schema import ARROW_TYPES, COLUMNS
 
+try:
+    from syscall_parse._fast._texts import cut
+except ImportError:  # not built (no C compiler): texts cut as string views
+    cut = None
+
 __all__ = ["FIELDS", "chunk_table"]
 
 FIELDS: tuple[str, ...] = (
@@ -42,16 +47,33 @@ _KEEP = np.array(
 )
 
 
+def _texts(
+    data_buf: pa.Buffer,
+    begin: np.ndarray,
+    lengths: np.ndarray,
+    window: Windows,
+    valid: np.ndarray,
+) -> pa.Array:
+    """``data[begin:begin + length]`` for each row, null where not ``valid``: cut by the
+    compiled ``_texts.cut``, else as string views. ``window``: the buffer's ``Windows``."""
+    if cut is None:
+        return _views(data_buf, begin, lengths, window, valid)
+    offsets, values = cut(np.frombuffer(data_buf, np.uint8), begin, lengths, valid.view(np.uint8))
+    nulls = len(valid) - int(np.count_nonzero(valid))
+    validity = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
+    buffers = [validity, pa.py_buffer(offsets), pa.py_buffer(values)]
+    return pa.Array.from_buffers(pa.string(), len(begin), buffers, null_count=nulls)
+
+
 def _views(
     data_buf: pa.Buffer,
     begin: np.ndarray,
     lengths: np.ndarray,
     window: Windows,
-    valid: np.ndarray | None = None,
+    valid: np.ndarray,
 ) -> pa.Array:
     """``data[begin:begin + length]`` for each row, as one vectorized copy (a string_view
-    array over the buffer, cast to plain strings); null where not ``valid`` (if given).
-    ``window``: the buffer's ``Windows``."""
+    array over the buffer, cast to plain strings); null where not ``valid``."""
     count = len(begin)
     lengths = lengths.astype(np.int32)
     views = np.empty((count, 16), np.uint8)
@@ -66,16 +88,16 @@ def _views(
     long = lengths > 12
     np.copyto(words[:, 2], 0, where=long)
     np.copyto(words[:, 3], begin, casting="unsafe", where=long)  # offsets of a chunk: < 2**31
-    validity = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
     array = pa.Array.from_buffers(
         pa.string_view(), count, [validity, pa.py_buffer(views), data_buf]
     )
     return array.cast(pa.string())
 
 
-def _cast_views(data: pa.Buffer, begin, lengths, mask, kind, window: Windows) -> pa.Array:
+def _cast_texts(data: pa.Buffer, begin, lengths, mask, kind, window: Windows) -> pa.Array:
     """The numbers written at ``data[begin:begin + length]`` where ``mask``, else null."""
-    text = _views(data, begin, np.where(mask, lengths, 0), window, valid=mask)
+    text = _texts(data, begin, np.where(mask, lengths, 0), window, mask)
     return text if kind == pa.string() else text.cast(kind)
 
 
@@ -103,14 +125,14 @@ def chunk_table(data: bytes) -> pa.Table:
     pid = np.zeros(count, np.int64)
     pid[has_pid] = pids(window, starts[has_pid], shape.pid_len[has_pid])
     calls, notices = scan.calls, scan.notices
-    name = _views(data_buf, shape.name_at, np.where(calls, shape.name_len, 0), window, calls)
+    name = _texts(data_buf, shape.name_at, np.where(calls, shape.name_len, 0), window, calls)
     time, relative = stamps(window, shape, fast)
     has_errno = tail.error & ended
     returned = tail.returned & ended
 
     def text(begin: np.ndarray, end: np.ndarray, mask: np.ndarray) -> pa.Array:
         """``data[begin:end]`` where ``mask``, else null."""
-        return _cast_views(data_buf, begin, end - begin, mask, pa.string(), window)
+        return _cast_texts(data_buf, begin, end - begin, mask, pa.string(), window)
 
     result, stop = tail.result, tail.stop
     # The result: '-1'/'?' before an errno, else the whole value ('3</tmp/a b>' included).
@@ -128,7 +150,7 @@ def chunk_table(data: bytes) -> pa.Table:
     short_hex = np.flatnonzero(hexadecimal & (hex_digits <= 16))  # read here, the rest below
     special = np.flatnonzero((hexadecimal & (hex_digits > 16)) | octal | wide)
     retval = arrow.values(
-        _cast_views(data_buf, result, tail.digits_end - result, decimal, pa.int64(), window),
+        _cast_texts(data_buf, result, tail.digits_end - result, decimal, pa.int64(), window),
         fill=0,
     )
     retval_valid = decimal | (has_errno & tail.minus_one)
@@ -160,7 +182,7 @@ def chunk_table(data: bytes) -> pa.Table:
         "duration": np.where(ended, tail.duration, np.nan),
         "returned": arrow.array(returned, mask=~ended),
         "signal": text(body + 4, notices.name_end, notices.signal),
-        "status": _cast_views(
+        "status": _cast_texts(
             data_buf, body + 16, notices.status_end - body - 16, notices.exited, pa.int64(), window
         ),
     }
