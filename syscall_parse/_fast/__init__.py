@@ -94,7 +94,7 @@ def count_file(
     ``workers`` processes (as for ``read_frame``) in pieces of about ``chunk_bytes``: memory
     stays bounded by a few pieces per worker, whatever the size of the log. Raises
     FastPathUnsupported for the states of the module docstring. A ``-ff`` set is counted over
-    its merged rows (``ff.count_ff``: it loads Arrow, and holds the set's rows).
+    its merged rows (``ff.count_ff``: it loads Arrow, and streams as ``ff`` says).
     """
     if isinstance(path, list | tuple):
         from syscall_parse._fast.ff import count_ff

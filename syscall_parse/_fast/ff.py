@@ -12,14 +12,15 @@ so the merge is a k-way merge of sorted runs, made here one piece of a file at a
 - A worker gives each line of its pieces its file's pid as a prefix, in the layout of
   ``strace -f`` (``_prefixed``: the reference gives an unprefixed line of a ``-ff`` file that
   pid, so the file reads as a ``-f`` log of one pid), and joins the split calls inside.
-- The parent numbers lines in their own files (``_numbered``), joins split calls across pieces
-  and orders rows one window at a time as ``batches`` does for a plain log (``join.arrange``
-  with ``hold``: the pids are the files), gives each row its key (``_keys``), and holds the
-  rows until no file can still give a smaller key. A file not read to its end gives none
-  below its bound: the last time seen in it, or the first time of its next piece if later
-  (but not later than an unfinished call of it held back). The rows below every other file's
-  bound go out in key order (``_safe``); the keys a file gives later are checked against the
-  bounds its rows were held against.
+- The parent numbers the lines of its windows through all tasks (each file's in its order, so
+  that ``join.arrange`` keeps rows in place), joins split calls across pieces and orders rows
+  one window at a time as ``batches`` does for a plain log (``arrange`` with ``hold``: the
+  pids are the files), counts lines back in their own files (``_localized``), gives each row
+  its key (``_keys``), and holds the rows until no file can still give a smaller key. A file
+  not read to its end gives none below its bound: the last time seen in it, or the first time
+  of its next piece if later (but not later than an unfinished call of it held back). The
+  rows below every other file's bound go out in key order (``_safe``, ``_gather``); the keys a
+  file gives later are checked against the bounds its rows were held against.
 
 Memory: the rows held are the tasks in flight (one per worker and one more) and, of each file,
 at most the rows of its last piece read that reach past another file's bound: about (files
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +73,7 @@ class _Piece:
 
     rank: int
     tid: int
-    path: Path
+    path: str
     chunk: Chunk
     start: float
 
@@ -87,11 +89,14 @@ def _prefixed(pid: int, data: bytes) -> bytes:
     return prefix + data[:-1].replace(b"\n", b"\n" + prefix) + b"\n"
 
 
-def _first_time(path: Path, chunk: Chunk) -> float | None:
-    """The time of the first line of ``chunk`` as the reference reads it, or None."""
-    with path.open("rb") as handle:
-        handle.seek(chunk.start)
-        head = handle.read(min(chunk.stop - chunk.start, _PEEK_BYTES))
+def _first_time(fd: int, chunk: Chunk) -> float | None:
+    """The time of the first line of ``chunk`` of the open file ``fd`` as the reference reads
+    it, or None."""
+    head = b""
+    for most in (1 << 10, _PEEK_BYTES):  # most first lines are short: a short read first
+        head = os.pread(fd, min(chunk.stop - chunk.start, most), chunk.start)
+        if b"\n" in head:
+            break
     line, newline, _ = head.partition(b"\n")
     if not newline and len(head) < chunk.stop - chunk.start:
         return None
@@ -100,12 +105,19 @@ def _first_time(path: Path, chunk: Chunk) -> float | None:
 
 def _pieces(rank: int, tid: int, path: Path, size: int) -> list[_Piece]:
     """The pieces of one file, of about ``size`` bytes, with their starts."""
+    chunks = list(chunk_ranges(path, size))
+    if not chunks:
+        return []
     pieces = []
     start = float("-inf")
-    for chunk in chunk_ranges(path, size):
-        time = _first_time(path, chunk)
-        start = start if time is None else time
-        pieces.append(_Piece(rank, tid, path, chunk, start))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        for chunk in chunks:
+            time = _first_time(fd, chunk)
+            start = start if time is None else time
+            pieces.append(_Piece(rank, tid, str(path), chunk, start))
+    finally:
+        os.close(fd)
     return pieces
 
 
@@ -130,7 +142,13 @@ def _task_table(
 ) -> tuple[list[_Piece], pa.Table, list[int]]:
     """The events of a task's pieces, the split calls inside it joined, lines numbered through
     the task (with ``columns`` only, all if None); the task, and the lines of each piece."""
-    texts = [_prefixed(piece.tid, read_chunk(piece.path, piece.chunk)) for piece in task]
+    datas = [read_chunk(Path(piece.path), piece.chunk) for piece in task]
+    texts = [_prefixed(piece.tid, data) for piece, data in zip(task, datas, strict=True)]
+    # Each line (ending with a newline: read_chunk) got one prefix: their count, uncounted.
+    lines = [
+        (len(text) - len(data)) // len(f"{piece.tid:<5} ")
+        for piece, data, text in zip(task, datas, texts, strict=True)
+    ]
     table = chunk_table(b"".join(texts))
     code = arrow.values(table["code"])
     if ((code == codes.UNPARSED) | (code == codes.SKIP) | (code == codes.MESSAGE)).any():
@@ -138,7 +156,7 @@ def _task_table(
     joined, _ = join_inside(table)
     if columns is not None:
         joined = joined.select(columns)
-    return task, joined, [text.count(b"\n") for text in texts]
+    return task, joined, lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +300,7 @@ def _merged(
     files = [_pieces(rank, tid, path, chunk_bytes) for rank, (tid, path) in enumerate(pairs)]
     count = len(files)
     if workers is None:
-        workers = pool_size(sum(path.stat().st_size for _, path in pairs))
+        workers = pool_size(sum(p.chunk.stop - p.chunk.start for pieces in files for p in pieces))
     left = np.array([len(pieces) for pieces in files], np.int64)  # pieces not read yet
     next_start = np.array([p[0].start if p else np.inf for p in files])
     lines = np.zeros(count, np.int64)  # lines of each file read so far
