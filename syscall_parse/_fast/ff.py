@@ -57,7 +57,13 @@ from syscall_parse.engine import FastPathUnsupported
 from syscall_parse.lines import parse_line
 from syscall_parse.schema import arrow_schema
 
-__all__ = ["count_ff", "iter_ff_batches"]
+__all__ = ["PIECE_BYTES", "count_ff", "iter_ff_batches"]
+
+PIECE_BYTES = 1 << 20
+"""Bytes per piece of a set's frame, a quarter of a plain log's chunk: the parent holds a piece
+of each file running at once besides the tasks in flight. ``parse -o OUT.parquet`` of a 213 MB
+set of 4 threads: 223 MB in the parent at 1 MB, 281 MB at 2 MB, 337 MB at 4 MB (the goal:
+under 250 MB), for about 8% more CPU time than at 2 MB."""
 
 _PEEK_BYTES = 1 << 16
 """The most read of a piece's first line for its time (a longer line gives none)."""
