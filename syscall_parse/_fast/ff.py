@@ -6,9 +6,9 @@ The reference merges the files' event streams with ``heapq.merge`` on the keys o
 event's place in its file. A file's keys grow through it as long as its times never go back,
 so the merge is a k-way merge of sorted runs, made here one piece of a file at a time:
 
-- Files are cut into pieces of whole lines (``chunks.chunk_ranges``: a file smaller than a piece is
-  one piece), the time of each piece's first line read (``_first_time``), and the pieces read
-  in the order of those times (``_schedule``), small ones several to a worker task.
+- Files are cut into pieces of whole lines (``chunks.chunk_ranges``: a file smaller than a
+  piece is one piece), the time of each piece's first line read (``_first_time``), and the
+  pieces read in the order of those times (``_schedule``), small ones several to a task.
 - A worker gives each line of its pieces its file's pid as a prefix, in the layout of
   ``strace -f`` (``_prefixed``: the reference gives an unprefixed line of a ``-ff`` file that
   pid, so the file reads as a ``-f`` log of one pid), and joins the split calls inside.
