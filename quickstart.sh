@@ -16,6 +16,11 @@ command -v git >/dev/null || need_apt+=(git)
 command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
 [[ $(id -u) != 0 ]] || command -v bpftrace >/dev/null || need_apt+=(bpftrace)  # eBPF observer, root only
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
+# A C compiler and Python's headers build the parser's compiled scan (without them it installs,
+# but parses several times slower, and the package test that the scan is compiled fails).
+command -v cc >/dev/null || need_apt+=(gcc)
+python3 -c 'import os, sysconfig; assert os.path.exists(sysconfig.get_path("include") + "/Python.h")' \
+  2>/dev/null || need_apt+=(python3-dev)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     echo "quickstart: installing ${need_apt[*]} with apt-get" >&2

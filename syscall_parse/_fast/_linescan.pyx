@@ -18,17 +18,21 @@ import numpy as np
 # The rows of the ``ints`` and ``flags`` matrices ``scan_chunk`` fills: one fact, read by
 # ``scan``.
 INTS = (
-    "starts", "ends", "pid_len", "stamp_at", "name_at", "name_len", "close", "result", "stop",
-    "digits_end", "errno", "opener", "status_end", "name_end",
+    "starts", "ends", "pid_len", "pid", "stamp_at", "body", "name_at", "name_len", "close",
+    "result", "stop", "digits_end", "errno", "opener", "status_end", "name_end",
 )
+FLOATS = ("time", "relative", "duration")
 FLAGS = (
     "epoch", "clock", "delta", "call", "resumed", "unfinished", "ended", "error", "minus_one",
     "question", "hexadecimal", "number", "exited", "signal", "fast",
 )
 
 cdef enum:
-    STARTS, ENDS, PID_LEN, STAMP_AT, NAME_AT, NAME_LEN, CLOSE, RESULT, STOP, DIGITS_END, ERRNO, \
-        OPENER, STATUS_END, NAME_END
+    STARTS, ENDS, PID_LEN, PID, STAMP_AT, BODY, NAME_AT, NAME_LEN, CLOSE, RESULT, STOP, \
+        DIGITS_END, ERRNO, OPENER, STATUS_END, NAME_END
+
+cdef enum:
+    TIME, RELATIVE, DURATION
 
 cdef enum:
     EPOCH, CLOCK, DELTA, CALL, RESUMED, UNFINISHED, ENDED, ERROR, MINUS_ONE, QUESTION, \
@@ -117,30 +121,42 @@ cdef inline bint fraction(Chunk c, Py_ssize_t x) noexcept nogil:
     return at(c, x) == 46 and all_digits(c, x + 1, 6) and at(c, x + 7) == 32
 
 
-def scan_chunk(
-    const uint8_t[::1] data,
-    const uint8_t[::1] unsafe,
-    int64_t[:, ::1] ints,
-    uint8_t[:, ::1] flags,
-    double[::1] duration,
-    int8_t[::1] code,
-):
-    """Scan the lines of ``data`` (each ending with a newline; ``unsafe``: one byte per line,
-    or none when no line is) into the columns of ``ints`` (rows ``INTS``), ``flags`` (rows
-    ``FLAGS``, zeroed), ``duration`` and ``code``."""
+def scan_chunk(const uint8_t[::1] data, const uint8_t[::1] unsafe):
+    """The lines of ``data`` (each ending with a newline) scanned: the matrices ``ints``
+    (int64, rows ``INTS``), ``floats`` (rows ``FLOATS``, NaN: none) and ``flags`` (bool, rows
+    ``FLAGS``), one column a line, and each line's code. ``unsafe``: one byte a line, or
+    none when no line is."""
     cdef Chunk c
     c.data = &data[0] if data.shape[0] else NULL
     c.size = data.shape[0]
-    cdef bint checked = unsafe.shape[0] > 0
-    cdef Py_ssize_t line = 0, s = 0, e, lines = code.shape[0]
+    cdef Py_ssize_t lines = 0, s = 0, e
     cdef const uint8_t* newline
+    with nogil:  # memchr: the C library's vectorised search, 3x bytes.count
+        while s < c.size:
+            newline = <const uint8_t*>memchr(c.data + s, 10, c.size - s)
+            if newline == NULL:
+                break
+            lines += 1
+            s = newline - c.data + 1
+    ints_array = np.zeros((len(INTS), lines), np.int64)
+    flags_array = np.zeros((len(FLAGS), lines), np.uint8)
+    floats_array = np.full((len(FLOATS), lines), np.nan)
+    code_array = np.empty(lines, np.int8)
+    cdef int64_t[:, ::1] ints = ints_array
+    cdef uint8_t[:, ::1] flags = flags_array
+    cdef double[:, ::1] floats = floats_array
+    cdef int8_t[::1] code = code_array
+    cdef bint checked = unsafe.shape[0] > 0
+    cdef Py_ssize_t line = 0
+    s = 0
     with nogil:
         while line < lines:
             newline = <const uint8_t*>memchr(c.data + s, 10, c.size - s)
             e = newline - c.data
-            _scan_line(c, line, s, e, checked and unsafe[line], ints, flags, duration, code)
+            _scan_line(c, line, s, e, checked and unsafe[line], ints, floats, flags, code)
             s = e + 1
             line += 1
+    return ints_array, floats_array, flags_array.view(bool), code_array
 
 
 cdef void _scan_line(
@@ -150,15 +166,14 @@ cdef void _scan_line(
     Py_ssize_t e,
     bint unsafe,
     int64_t[:, ::1] ints,
+    double[:, ::1] floats,
     uint8_t[:, ::1] flags,
-    double[::1] duration,
     int8_t[::1] code,
 ) noexcept nogil:
     cdef Py_ssize_t k, pid_len, gap, body, name_at, name_len, name_end
     cdef bint has_pid, raw_resumed, ok, call, resumed, ends_unfinished, unfinished, ended
     ints[STARTS, i] = s
     ints[ENDS, i] = e
-    duration[i] = NAN
     # The prefix (``scan._prefix``): a pid padded with spaces to 5 columns, then one space.
     pid_len = digits_run(c, s, 8)
     gap = max(6, pid_len + 1)
@@ -167,7 +182,9 @@ cdef void _scan_line(
         for k in range(pid_len, min(gap, 8)):
             if at(c, s + k) != 32:
                 has_pid = False
-    if not has_pid:
+    if has_pid:
+        ints[PID, i] = decimal(c, s, pid_len)
+    else:
         pid_len = 0
     body = s + gap if has_pid else s
     ints[PID_LEN, i] = pid_len
@@ -176,10 +193,16 @@ cdef void _scan_line(
     if (49 <= at(c, body) <= 56 and all_digits(c, body + 1, 9) and at(c, body + 10) == 46
             and all_digits(c, body + 11, 6) and at(c, body + 17) == 32):
         flags[EPOCH, i] = True
+        floats[TIME, i] = (decimal(c, body, 10) * 1_000_000 + decimal(c, body + 11, 6)) / 1e6
         body += 18
     elif (all_digits(c, body, 2) and at(c, body + 2) == 58 and all_digits(c, body + 3, 2)
             and at(c, body + 5) == 58 and all_digits(c, body + 6, 2) and fraction(c, body + 8)):
         flags[CLOCK, i] = True
+        floats[TIME, i] = (
+            <double>(decimal(c, body, 2) * 3600 + decimal(c, body + 3, 2) * 60
+                     + decimal(c, body + 6, 2))
+            + decimal(c, body + 9, 6) / 1e6
+        )
         body += 16
     else:
         k = 0
@@ -187,7 +210,11 @@ cdef void _scan_line(
             k += 1
         if k < 6 and all_digits(c, body + k, 6 - k) and fraction(c, body + 6):
             flags[DELTA, i] = True
+            floats[RELATIVE, i] = (
+                decimal(c, body + k, 6 - k) * 1_000_000 + decimal(c, body + 7, 6)
+            ) / 1e6
             body += 14
+    ints[BODY, i] = body
     # 'read(' or '<... read resumed>'.
     raw_resumed = same(c, body, b"<... ", 5)
     name_at = body + 5 if raw_resumed else body
@@ -210,8 +237,8 @@ cdef void _scan_line(
     flags[UNFINISHED, i] = unfinished
     ended = False
     if (call and not unfinished) or resumed:
-        ended = _result(c, i, s, e, ints, flags, duration)
-    _notice(c, i, name_at, e, not unsafe and not resumed, ints, flags)
+        ended = _result(c, i, s, e, ints, floats, flags)
+    _notice(c, i, body, e, not unsafe, ints, flags)
     code[i] = SKIP
     if call and not unfinished and ended:
         code[i] = WHOLE
@@ -232,8 +259,8 @@ cdef bint _result(
     Py_ssize_t s,
     Py_ssize_t e,
     int64_t[:, ::1] ints,
+    double[:, ::1] floats,
     uint8_t[:, ::1] flags,
-    double[::1] duration,
 ) noexcept nogil:
     """Whether the line ends in a result of ``scan``'s language (``scan._results``): its
     fields and -T duration filled in."""
@@ -314,7 +341,7 @@ cdef bint _result(
     ints[ERRNO, i] = errno_at
     ints[OPENER, i] = opener
     if ok:
-        duration[i] = seconds
+        floats[DURATION, i] = seconds
     return ok
 
 

@@ -6,7 +6,7 @@
         "depends": [],
         "name": "syscall_parse._fast._texts",
         "sources": [
-            "/work/main/syscall_parse/_fast/_texts.pyx"
+            "syscall_parse/_fast/_texts.pyx"
         ]
     },
     "module_name": "syscall_parse._fast._texts"

@@ -10,9 +10,9 @@ import pyarrow.compute as pc
 
 from syscall_parse._fast import arrow, codes
 from syscall_parse._fast.kernels import Windows, hex_numbers
-from syscall_parse._fast.scan import UNFINISHED_END, pids, record_row, scan_lines, stamps
+from syscall_parse._fast.scan import UNFINISHED_END, record_row, scan_lines
 from syscall_parse.lines import parse_line, return_value
-from syscall_parse.schema import ARROW_TYPES, COLUMNS
+from syscall_parse.schema import ARROW_TYPES, CATEGORICAL, COLUMNS
 
 try:
     from syscall_parse._fast._texts import cut
@@ -101,17 +101,22 @@ def _cast_texts(data: pa.Buffer, begin, lengths, mask, kind, window: Windows) ->
     return text if kind == pa.string() else text.cast(kind)
 
 
-def _arrow(values: object, kind: pa.DataType) -> pa.Array:
+def _column(field: str, values: object) -> pa.Array:
+    """A chunk table's column ``field`` of ``values`` (an array, or numpy values), the
+    categorical ones dictionary-encoded here, in the workers, rather than by the parent."""
+    kind = _field_type(field)
     if isinstance(values, pa.Array | pa.ChunkedArray):
-        return values.cast(kind)
-    return arrow.array(np.asarray(values, arrow.dtype(kind)))
+        column = values.cast(kind)
+    else:
+        column = arrow.array(np.asarray(values, arrow.dtype(kind)))
+    return column.dictionary_encode() if field in CATEGORICAL else column
 
 
 def chunk_table(data: bytes) -> pa.Table:
     """The line records of one chunk (one row per line, numbered from 1), in line order
     (``FIELDS``)."""
     if not data:
-        return pa.table({f: pa.nulls(0, _field_type(f)) for f in FIELDS})
+        return pa.table({f: _column(f, pa.nulls(0, _field_type(f))) for f in FIELDS})
     scan = scan_lines(data)
     shape, tail, code, fast, window = scan.prefix, scan.tail, scan.code, scan.fast, scan.window
     starts, clean = scan.starts, scan.clean
@@ -123,10 +128,10 @@ def chunk_table(data: bytes) -> pa.Table:
     ended = (code == codes.WHOLE) | (code == codes.RESUMED)
     has_pid = fast & (shape.pid_len > 0)
     pid = np.zeros(count, np.int64)
-    pid[has_pid] = pids(window, starts[has_pid], shape.pid_len[has_pid])
+    pid[has_pid] = shape.pid[has_pid]
     calls, notices = scan.calls, scan.notices
     name = _texts(data_buf, shape.name_at, np.where(calls, shape.name_len, 0), window, calls)
-    time, relative = stamps(window, shape, fast)
+    time, relative = np.where(fast, shape.time, np.nan), np.where(fast, shape.relative, np.nan)
     has_errno = tail.error & ended
     returned = tail.returned & ended
 
@@ -166,7 +171,7 @@ def chunk_table(data: bytes) -> pa.Table:
     # A signal's info is its args; an exit has none.
     arg_start = np.where(notices.signal, notices.name_end + 1, head)
     arg_stop = np.where(notices.signal, scan.ends - 4, arg_stop)
-    body = shape.name_at  # (of the exit and signal lines)
+    body = shape.body  # (of the exit and signal lines)
     columns: dict[str, object] = {
         "line": numbers,
         "code": code,
@@ -186,7 +191,7 @@ def chunk_table(data: bytes) -> pa.Table:
             data_buf, body + 16, notices.status_end - body - 16, notices.exited, pa.int64(), window
         ),
     }
-    table = pa.table({f: _arrow(columns[f], _field_type(f)) for f in FIELDS})
+    table = pa.table({f: _column(f, columns[f]) for f in FIELDS})
     slow = np.flatnonzero(~fast)
     if len(slow) == 0:
         return table
@@ -198,7 +203,10 @@ def chunk_table(data: bytes) -> pa.Table:
     rows = [record_row(parse_line(text, int(numbers[i])), int(numbers[i]))
             for i, text in zip(slow.tolist(), texts, strict=True)]  # fmt: skip
     extra = pa.table(
-        {f: arrow.from_python([row.get(f) for row in rows], _field_type(f)) for f in FIELDS}
+        {
+            f: _column(f, arrow.from_python([row.get(f) for row in rows], _field_type(f)))
+            for f in FIELDS
+        }
     )
     # Each slow line's row replaced by the reference's: one take, no sort.
     source = np.arange(count)

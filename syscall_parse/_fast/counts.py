@@ -11,7 +11,7 @@ import numpy as np
 from syscall_parse._fast import codes
 from syscall_parse._fast.chunks import Chunk, map_chunks, read_chunk
 from syscall_parse._fast.kernels import LOW_BYTES, Windows
-from syscall_parse._fast.scan import NAME_MAX, pids, record_row, scan_lines
+from syscall_parse._fast.scan import NAME_MAX, record_row, scan_lines
 from syscall_parse.counts import Profile
 from syscall_parse.engine import FastPathUnsupported
 from syscall_parse.lines import parse_line
@@ -47,7 +47,7 @@ def _lean_lines(data: bytes) -> _Lean:
         ((code == codes.UNFINISHED) | (code == codes.RESUMED) | (code == codes.EXIT))
         & (shape.pid_len > 0)
     )
-    pid[state] = pids(scan.window, scan.starts[state], shape.pid_len[state])
+    pid[state] = shape.pid[state]
     ids = np.full(len(code), -1, np.int64)
     calls = scan.calls
     ids[calls], names = _name_ids(scan.window, data, shape.name_at[calls], shape.name_len[calls])

@@ -21,7 +21,7 @@ def join_inside(table: pa.Table) -> tuple[pa.Table, int]:
     code = arrow.values(table["code"])
     pid_column = arrow.one(table["pid"])
     pid = arrow.values(pid_column, fill=-1)
-    ids = arrow.values(arrow.one(table["syscall"]).dictionary_encode().indices, fill=-1)
+    ids = arrow.values(arrow.one(table["syscall"]).indices, fill=-1)
     state = np.flatnonzero(
         ((code == codes.UNFINISHED) | (code == codes.RESUMED) | (code == codes.EXIT))
         & arrow.valid(pid_column)
@@ -76,8 +76,7 @@ def arrange(table: pa.Table, *, hold: bool = False) -> tuple[pa.Table, pa.Table]
     end_line = arrow.values(table["end_line"])  # where each event is yielded
     pid_column = arrow.one(table["pid"])
     pid = arrow.values(pid_column, fill=-1)
-    name = arrow.one(table["syscall"])
-    ids = arrow.values(name.dictionary_encode().indices, fill=-1)
+    ids = arrow.values(arrow.one(table["syscall"]).indices, fill=-1)  # (one dictionary)
     state = np.flatnonzero(
         (
             (code == codes.UNFINISHED)

@@ -54,10 +54,8 @@ __all__ = [
     "Prefix",
     "Scan",
     "Tail",
-    "pids",
     "record_row",
     "scan_lines",
-    "stamps",
 ]
 
 try:
@@ -113,8 +111,7 @@ def scan_lines(data: bytes, *, compiled: bool = COMPILED) -> Scan:
     tail = _results(window, data, clean, starts, ends, shape.call & ~unfinished | shape.resumed)
     whole = shape.call & ~unfinished & tail.ended
     resumed = shape.resumed & tail.ended
-    # (name_at: where the body starts, but in resumed lines.)
-    notices = scan_notices(window, shape.name_at, ends, ~unsafe & ~shape.resumed)
+    notices = scan_notices(window, shape.body, ends, ~unsafe)
     code = np.full(len(ends), codes.SKIP, np.int8)
     code[whole] = codes.WHOLE
     code[unfinished] = codes.UNFINISHED
@@ -128,22 +125,18 @@ def scan_lines(data: bytes, *, compiled: bool = COMPILED) -> Scan:
 def _compiled_scan(data: bytes) -> Scan:
     """``scan_lines`` by ``_linescan``: each line read once, in C."""
     raw = np.frombuffer(data, np.uint8)
-    count = data.count(b"\n")
     if _clean(data):
-        clean, unsafe, unsafe_lines = raw, np.zeros(count, bool), raw[:0]
+        clean, unsafe_lines = raw, raw[:0]
     else:
         ends = np.flatnonzero(raw == 10)
         clean, unsafe = _ascii_lines(data, raw, np.concatenate(([0], ends[:-1] + 1)))
         unsafe_lines = unsafe.view(np.uint8)
-    ints = np.zeros((len(_linescan.INTS), count), np.int64)
-    flags = np.zeros((len(_linescan.FLAGS), count), np.uint8)
-    duration = np.empty(count)
-    code = np.empty(count, np.int8)
-    _linescan.scan_chunk(clean, unsafe_lines, ints, flags, duration, code)
+    ints, floats, flags, code = _linescan.scan_chunk(clean, unsafe_lines)
+    unsafe = unsafe_lines.view(bool) if len(unsafe_lines) else np.zeros(len(code), bool)
     columns = {
         **dict(zip(_linescan.INTS, ints, strict=True)),
-        **dict(zip(_linescan.FLAGS, flags.view(bool), strict=True)),
-        "duration": duration,
+        **dict(zip(_linescan.FLOATS, floats, strict=True)),
+        **dict(zip(_linescan.FLAGS, flags, strict=True)),
     }
 
     def record(kind: type) -> object:
@@ -160,10 +153,14 @@ class Prefix:
     shape of its body; lines of other shapes are all False in ``call`` and ``resumed``."""
 
     pid_len: np.ndarray  # 0: no pid column (strace without -f, or -ff files)
+    pid: np.ndarray  # 0: none
     stamp_at: np.ndarray  # where the time stamp starts, if any
     epoch: np.ndarray  # '1795869296.749720 ' (-ttt)
     clock: np.ndarray  # '12:34:56.749720 ' (-tt)
     delta: np.ndarray  # '     0.000131 ' (-r)
+    time: np.ndarray  # of -ttt and -tt stamps (NaN: none), as the reference reads them
+    relative: np.ndarray  # of -r stamps (NaN: none)
+    body: np.ndarray  # where the body starts, after the pid and the stamp
     name_at: np.ndarray
     name_len: np.ndarray
     call: np.ndarray  # 'name(' ...
@@ -248,8 +245,13 @@ def _prefix(window: Windows, starts: np.ndarray, ends: np.ndarray, unsafe) -> Pr
     )
     unfinished = call & has_pid & ends_unfinished
     call &= has_pid | ~ends_unfinished
-    return Prefix(pid_len, stamp_at, epoch, clock, delta, name_at, name_len, call, resumed,
-                  unfinished)  # fmt: skip
+    pid = np.zeros(len(starts), np.int64)
+    shown = np.flatnonzero(has_pid)
+    pid[shown] = _pids(window, starts[shown], pid_len[shown])
+    time, relative = _stamps(window, stamp_at, epoch, clock, delta)
+    return Prefix(pid_len=pid_len, pid=pid, stamp_at=stamp_at, epoch=epoch, clock=clock,
+                  delta=delta, time=time, relative=relative, body=body, name_at=name_at,
+                  name_len=name_len, call=call, resumed=resumed, unfinished=unfinished)  # fmt: skip
 
 
 _EPOCH_DIGITS = word(b"\x80\x80\x00\x80\x80\x80\x80\x80")  # 'dd.ddddd'
@@ -279,7 +281,7 @@ def _micros(words: np.ndarray) -> np.ndarray:
     return eight_digits(digits) // 10
 
 
-def pids(window: Windows, starts: np.ndarray, pid_len: np.ndarray) -> np.ndarray:
+def _pids(window: Windows, starts: np.ndarray, pid_len: np.ndarray) -> np.ndarray:
     """The pids of lines starting at ``starts`` with ``pid_len`` (1 to 7) digits: the digits
     moved to the top of a word of '0's, read as 8 digits."""
     digits = window.words(starts) & LOW_BYTES[pid_len]
@@ -287,19 +289,19 @@ def pids(window: Windows, starts: np.ndarray, pid_len: np.ndarray) -> np.ndarray
     return eight_digits((digits << shift) | (ZEROS & LOW_BYTES[8 - pid_len]))
 
 
-def stamps(window: Windows, prefix: Prefix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The ``time`` and ``relative`` columns of the lines where ``rows`` (NaN elsewhere and
-    where the line has no such stamp), as the reference reads them: microseconds n, then
-    n / 10**6, which is correctly rounded (n < 2**53) like ``float('S.uuuuuu')``; a -tt clock
-    is its whole seconds plus that fraction, as ``lines._clock`` adds them."""
-    count = len(rows)
+def _stamps(window: Windows, at, epoch, clock, delta) -> tuple[np.ndarray, np.ndarray]:
+    """The ``time`` and ``relative`` of each line (NaN where it has no such stamp) from the
+    stamps at ``at`` of the shapes ``epoch``, ``clock`` and ``delta``, as the reference reads
+    them: microseconds n, then n / 10**6, which is correctly rounded (n < 2**53) like
+    ``float('S.uuuuuu')``; a -tt clock is its whole seconds plus that fraction, as
+    ``lines._clock`` adds them."""
+    count = len(at)
     time, relative = np.full(count, np.nan), np.full(count, np.nan)
-    at = prefix.stamp_at
-    epoch = np.flatnonzero(prefix.epoch & rows)
+    epoch = np.flatnonzero(epoch)
     head, tail = window.words(at[epoch]), window.words(at[epoch] + 8)
     whole = eight_digits(head) * 100 + ((tail & 0x0F) * 10 + ((tail >> 8) & 0x0F)).astype(np.int64)
     time[epoch] = (whole * 1_000_000 + _micros(window.words(at[epoch] + 10))) / 1e6
-    clock = np.flatnonzero(prefix.clock & rows)
+    clock = np.flatnonzero(clock)
     digits = (window.words(at[clock]) & np.uint64(0x0F0F_0F0F_0F0F_0F0F)).astype(np.int64)
 
     def pair(byte: int) -> np.ndarray:
@@ -307,7 +309,7 @@ def stamps(window: Windows, prefix: Prefix, rows: np.ndarray) -> tuple[np.ndarra
 
     seconds = (pair(0) * 3600 + pair(3) * 60 + pair(6)).astype(np.float64)
     time[clock] = seconds + _micros(window.words(at[clock] + 8)) / 1e6
-    delta = np.flatnonzero(prefix.delta & rows)
+    delta = np.flatnonzero(delta)
     head = window.words(at[delta])
     spaces = LOW_BYTES[first_lane(lanes(head, 48, 57))]  # the spaces before the digits
     head = ((head & ~spaces) | (ZEROS & spaces)) & LOW_BYTES[6]

@@ -208,6 +208,8 @@ ODD_LINES = [
     "{pid}  {t} --- SIG_a0 (text) ---",
     "{pid}  {t} +++ killed by SIGKILL (core dumped) +++",
     "{pid}  {t} +++ superseded by execve in pid 2 +++",
+    "{pid}  {t} <... +++ exited with 0 +++",
+    "{pid}  {t} <... --- SIGCHLD {{si_signo=SIGCHLD}} ---",
     '{pid}  write(1, "x", 1) = 1',
     # Shapes the byte-position check of profiles must send to the reference or read right.
     '{pid}  {t} read(3, "", 1){pad}= 0 <0.000010>',
