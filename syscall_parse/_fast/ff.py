@@ -20,7 +20,7 @@ so the merge is a k-way merge of sorted runs, made here one piece of a file at a
   not read to its end gives none below its bound: the last time seen in it, or the first time
   of its next piece if later (but not later than an unfinished call of it held back). The
   rows below every other file's bound go out in key order (``_safe``, ``_gather``); the keys a
-  file gives later are checked against the bounds its rows were held against.
+  file gives later are checked against the last key gone out.
 
 Memory: the rows held are the tasks in flight (one per worker and one more) and, of each file,
 at most the rows of its last piece read that reach past another file's bound: about (files
@@ -31,8 +31,8 @@ whole trace holds a piece of each (the whole set, if each file is smaller than a
 
 Turned down (FastPathUnsupported, the reference then reads the set): a line of a file that is
 no event of a pid (unparsed, a continuation, a message: the prefix would be read into its
-text), a file whose times go back (below the last time seen in it, or below the bound its rows
-were held against: a piece with a time before its first line's).
+text), a file whose times go back (below the last time seen in it, or below a key already gone
+out on the promise of its bound: a piece with a time before its first line's).
 """
 
 from __future__ import annotations
@@ -201,10 +201,13 @@ def _localized(rows: pa.Table, read: _Read) -> pa.Table:
     return rows.append_column("rank", arrow.array(read.rank[piece]))
 
 
-def _keys(rows: pa.Table, seen: np.ndarray, floor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _keys(
+    rows: pa.Table, seen: np.ndarray, out: tuple[float, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Each row's merge key (the last time seen in its file up to it, ``seen`` before these
-    rows: -inf before any) and file rank; updates ``seen``. Raises FastPathUnsupported when
-    a file's keys go back, or below its ``floor`` (the bound its rows were held against)."""
+    rows: -inf before any) and file rank; updates ``seen``. Raises FastPathUnsupported when a
+    file's keys go back, or a key sorts before ``out``, the last key that went out (a piece's
+    time below its first line's, which the file's bound had promised)."""
     rank = arrow.values(rows["rank"])
     if not len(rank):
         return np.zeros(0), rank
@@ -217,7 +220,9 @@ def _keys(rows: pa.Table, seen: np.ndarray, floor: np.ndarray) -> tuple[np.ndarr
     same_file = in_file[1:] == in_file[:-1]
     if (same_file & (last_sorted[1:] < last_sorted[:-1])).any():
         raise FastPathUnsupported(_BACK)
-    if (last_sorted < floor[in_file]).any():
+    if (last_sorted < seen[in_file]).any():  # back from the file's rows before these
+        raise FastPathUnsupported(_BACK)
+    if ((last_sorted < out[0]) | ((last_sorted == out[0]) & (in_file < out[1]))).any():
         raise FastPathUnsupported(_BACK)
     ends = np.flatnonzero(np.append(~same_file, True))
     seen[in_file[ends]] = last_sorted[ends]
@@ -274,9 +279,11 @@ def _compacted(run: _Run) -> _Run:
     return _Run(table, np.arange(len(rows)), run.last[rows], run.rank[rows], run.seq[rows])
 
 
-def _emitted(runs: list[_Run], bound: np.ndarray, open_files: np.ndarray):
-    """The rows of ``runs`` safe to go (``_safe``) in key order (None if none), and the runs
-    of the rows still held."""
+def _emitted(
+    runs: list[_Run], bound: np.ndarray, open_files: np.ndarray, out: tuple[float, int]
+) -> tuple[pa.Table | None, list[_Run], tuple[float, int]]:
+    """The rows of ``runs`` safe to go (``_safe``) in key order (None if none), the runs of
+    the rows still held, and the key of the last row gone out (``out`` if none goes)."""
     kept, which, rows, keys = [], [], [], []
     for run in runs:
         safe = _safe(run, bound, open_files)
@@ -288,11 +295,12 @@ def _emitted(runs: list[_Run], bound: np.ndarray, open_files: np.ndarray):
         if not safe.all():
             kept.append(_compacted(_Run(run.table, run.rows[~safe], run.last, run.rank, run.seq)))
     if not keys:
-        return None, kept
+        return None, kept, out
     last, rank, seq = (np.concatenate([key[part] for key in keys]) for part in range(3))
     order = np.lexsort((seq, rank, last))
     which_all, rows_all = np.concatenate(which)[order], np.concatenate(rows)[order]
-    return _gather([key[3].table for key in keys], which_all, rows_all), kept
+    table = _gather([key[3].table for key in keys], which_all, rows_all)
+    return table, kept, (float(last[order[-1]]), int(rank[order[-1]]))
 
 
 def _merged(
@@ -311,7 +319,7 @@ def _merged(
     next_start = np.array([p[0].start if p else np.inf for p in files])
     lines = np.zeros(count, np.int64)  # lines of each file read so far
     seen = np.full(count, -np.inf)  # the last time seen in each file
-    floor = np.full(count, -np.inf)  # the highest bound each file's rows were held against
+    out = (-np.inf, -1)  # the key of the last row that went out
     read = _Read(*(np.zeros(0, np.int64) for _ in range(3)))
     numbered = 0  # lines read, through all tasks
     held: pa.Table | None = None
@@ -343,17 +351,16 @@ def _merged(
             rows = pa.concat_tables([rows, arrange(held.filter(arrow.array(ended)))[0]])
             held, held_rank = held.filter(arrow.array(~ended)), held_rank[~ended]
         rows = _localized(rows, read)
-        last, rank = _keys(rows, seen, floor)
+        last, rank = _keys(rows, seen, out)
         runs.append(_Run(rows, np.arange(rows.num_rows), last, rank, seq + np.arange(len(last))))
         seq += len(last)
         held_time = np.full(count, np.inf)
         np.fmin.at(held_time, held_rank, arrow.values(held["time"], fill=np.nan))
         bound = np.maximum(seen, np.minimum(next_start, held_time))
         open_files = np.flatnonzero(left > 0)
-        floor[open_files] = np.maximum(floor[open_files], bound[open_files])
-        out, runs = _emitted(runs, bound, open_files)
-        if out is not None:
-            yield out
+        table, runs, out = _emitted(runs, bound, open_files, out)
+        if table is not None:
+            yield table
 
 
 def iter_ff_batches(

@@ -157,6 +157,26 @@ def test_set_to_parquet_and_profile_do_not_import_pandas(tmp_path, workers):
     pd.testing.assert_frame_equal(read_trace(prefix, engine="reference"), read_parquet(out))
 
 
+def test_times_going_back_across_pieces_are_turned_down(tmp_path):
+    """A file whose times go back from one piece to the next (whose first lines, resumed
+    halves, tell no time to merge by) is turned down, not merged out of order; and the time
+    of a piece's first line promises no more than its file's rows give: a later line before
+    it sends the set to the reference too."""
+    resumed = "{t} <... nanosleep resumed>NULL) = ? ERESTART_RESTARTBLOCK (Interrupted) <0.5>"
+    (tmp_path / "across").mkdir()
+    across = _write_set(
+        tmp_path / "across", [[EVENT_LINES[0]], [resumed, resumed]], STAMPS[0], True
+    )
+    (tmp_path / "promise").mkdir()
+    getpid = "{t} getpid() = 8 <0.000001>"
+    files = [[], [getpid], ["{t} nanosleep(NULL,  <unfinished ...>", getpid]]
+    promise = _write_set(tmp_path / "promise", files, STAMPS[0], times_back=True)
+    for prefix in (across, promise):
+        with pytest.raises(FastPathUnsupported, match="times go back"):
+            read_frame(ff_set(prefix), workers=1, chunk_bytes=64)
+        assert_same_set(prefix)
+
+
 def test_prefix_is_the_layout_of_strace_f():
     """Each line gets its pid padded to 5 columns and a space; a last line without a newline
     gets one."""
