@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from measure import measure_command
+from shapes import count_lines
 from suite import commands
 
 from syscall_parse.atomic import write_text
@@ -29,7 +30,7 @@ RESULTS = Path(__file__).with_name("results")
 
 def run(log: Path, versions: dict[str, Path], runs: int) -> dict[str, object]:
     """Every run of every command of each version, in turns."""
-    lines = sum(1 for _ in log.open("rb"))
+    lines = count_lines(log)
     results: dict[str, dict[str, list[dict[str, object]]]] = {}
     with tempfile.TemporaryDirectory() as out:
         for name, command in commands(log, Path(out)).items():

@@ -5,11 +5,13 @@ strace-process-tree on the same log where it applies; ``read_trace`` (the librar
 first shape; and the three commands on a 10M-line log made of copies of the first shape's log.
 
 Usage: ``python benchmarks/suite.py [--logs DIR] [--lines 1400000] [--repeat 3]
-[--memory-lines 10000000] [--shapes NAME ...]``. Logs are captured into ``--logs`` (kept there
-and reused by later runs). The results go to ``benchmarks/results/suite-UTCTIME.json`` (never
-overwritten) with the machine, the load average after each run and every run's time; the best
-of ``--repeat`` counts. ``--markdown FILE...`` prints the table of saved results instead (the
-shapes of several runs on one code in one table).
+[--memory-lines 10000000] [--shapes NAME ...] [--extra LOG ...]`` (``--extra``: logs no
+shape captures, such as a large ``-ff`` set, measured after the shapes). Logs are captured into
+``--logs`` (kept there and reused by later runs). The results go to
+``benchmarks/results/suite-UTCTIME.json`` (never overwritten) with the machine, the load average
+after each run and every run's time; the best of ``--repeat`` counts. ``--markdown FILE...``
+prints the table of saved results instead (the shapes of several runs on one code in one
+table).
 strace-process-tree must be installed in the interpreter's environment for its column
 (``pip install strace-process-tree``; it is no dependency of the project).
 """
@@ -114,8 +116,11 @@ def _size(log: Path) -> int:
     return sum(file.stat().st_size for file in files)
 
 
-def run_suite(logs: Path, lines: int, repeat: int, memory_lines: int, names: list[str]):
-    """Measure every shape in ``names`` (and the memory log if ``memory_lines``); the result."""
+def run_suite(
+    logs: Path, lines: int, repeat: int, memory_lines: int, names: list[str], extra: list[Path]
+):
+    """Measure every shape in ``names``, the memory log if ``memory_lines``, and the ``extra``
+    logs (each named by its folder); the result."""
     shapes = {shape.name: shape for shape in SHAPES}
     result: dict[str, object] = {"format_version": FORMAT_VERSION, "shapes": {}}
     for name in names:
@@ -138,6 +143,11 @@ def run_suite(logs: Path, lines: int, repeat: int, memory_lines: int, names: lis
                    options=SHAPES[0].name)  # fmt: skip
         result["shapes"]["10M lines"] = row  # type: ignore[index]
         print(render_row("10M lines", row), flush=True)
+    for log in extra:
+        row = _measure_log(log, repeat, tree=False)
+        row.update(what=f"given: {log}", options="")
+        result["shapes"][log.parent.name] = row  # type: ignore[index]
+        print(render_row(log.parent.name, row), flush=True)
     return result
 
 
@@ -225,8 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per command; the best counts")
     parser.add_argument("--memory-lines", type=int, default=10_000_000,
                         help="lines of the memory log (0: none)")  # fmt: skip
-    parser.add_argument("--shapes", nargs="+", default=[shape.name for shape in SHAPES],
+    parser.add_argument("--shapes", nargs="*", default=[shape.name for shape in SHAPES],
                         choices=[shape.name for shape in SHAPES])  # fmt: skip
+    parser.add_argument("--extra", type=Path, nargs="*", default=[],
+                        help="more logs (a file or -ff prefix), named by their folder")  # fmt: skip
     parser.add_argument("--label", default="", help="added to the result's file name")
     parser.add_argument("--markdown", type=Path, nargs="+",
                         help="print the table of saved results, their shapes in one")  # fmt: skip
@@ -237,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("strace") is None:
         parser.error("strace is not installed")
     metadata = _metadata(sys.argv if argv is None else argv)
-    result = run_suite(args.logs, args.lines, args.repeat, args.memory_lines, args.shapes)
+    result = run_suite(
+        args.logs, args.lines, args.repeat, args.memory_lines, args.shapes, args.extra
+    )
     metadata.update(repeat=args.repeat, load_after=os.getloadavg())
     result = {"format_version": FORMAT_VERSION, "metadata": metadata, **result}
     RESULTS.mkdir(exist_ok=True)

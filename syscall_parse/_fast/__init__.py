@@ -46,27 +46,31 @@ def iter_batches(
     path: str | os.PathLike[str] | Sequence[tuple[int, Path]],
     *,
     workers: int | None = None,
-    chunk_bytes: int = CHUNK_BYTES,
+    chunk_bytes: int | None = None,
 ) -> Iterator[tuple[pa.RecordBatch, int]]:
     """The record batches of the plain log ``path`` or of the ``-ff`` set of ``(tid, path)``
     pairs (rows and values of the reference's frame, in its order), each with the count of
     unparsed lines it covers, built on ``workers`` processes (default: all cores for logs of
-    16 MB and more, this process for smaller ones) from pieces of about ``chunk_bytes``.
-    Raises FastPathUnsupported for the states of the module docstring (and of ``ff``'s), as
-    soon as a piece shows one.
+    16 MB and more, this process for smaller ones) from pieces of about ``chunk_bytes``
+    (default: ``CHUNK_BYTES`` for a log, ``ff.PIECE_BYTES`` for a set). Raises
+    FastPathUnsupported for the states of the module docstring (and of ``ff``'s), as soon as a
+    piece shows one.
     """
     # Arrow loads with the first batch: the count path never needs it.
     if isinstance(path, list | tuple):
-        from syscall_parse._fast.ff import iter_ff_batches
+        from syscall_parse._fast.ff import PIECE_BYTES, iter_ff_batches
 
-        return iter_ff_batches(path, workers, chunk_bytes)
+        return iter_ff_batches(path, workers, chunk_bytes or PIECE_BYTES)
     from syscall_parse._fast.batches import iter_batches as batches
 
-    return batches(Path(path), workers, chunk_bytes)
+    return batches(Path(path), workers, chunk_bytes or CHUNK_BYTES)
 
 
 def read_frame(
-    path: str | os.PathLike[str], *, workers: int | None = None, chunk_bytes: int = CHUNK_BYTES
+    path: str | os.PathLike[str] | Sequence[tuple[int, Path]],
+    *,
+    workers: int | None = None,
+    chunk_bytes: int | None = None,
 ) -> pd.DataFrame:
     """The frame of ``iter_batches`` (the reference's, with ``attrs["unparsed_lines"]``)."""
     from syscall_parse.frames import batches_to_frame
@@ -94,7 +98,7 @@ def count_file(
     ``workers`` processes (as for ``read_frame``) in pieces of about ``chunk_bytes``: memory
     stays bounded by a few pieces per worker, whatever the size of the log. Raises
     FastPathUnsupported for the states of the module docstring. A ``-ff`` set is counted over
-    its merged rows (``ff.count_ff``: it loads Arrow, and holds the set's rows).
+    its merged rows (``ff.count_ff``: it loads Arrow, and streams as ``ff`` says).
     """
     if isinstance(path, list | tuple):
         from syscall_parse._fast.ff import count_ff

@@ -42,9 +42,11 @@ def _unbits(buffer: pa.Buffer, offset: int, count: int) -> np.ndarray:
 
 def one(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A column as one array, copied only if it has several chunks (combine_chunks always
-    copies)."""
+    copies, and imports pandas to make an empty one of no chunks)."""
     if isinstance(column, pa.Array):
         return column
+    if column.num_chunks == 0:  # a filter that kept no row can leave none
+        return pa.nulls(0, column.type)
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 

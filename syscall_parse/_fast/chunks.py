@@ -27,6 +27,7 @@ __all__ = [
     "POOL_MIN_BYTES",
     "PROFILE_CHUNK_BYTES",
     "Chunk",
+    "chunk_ranges",
     "map_chunks",
     "map_pool",
     "pool_size",
@@ -69,9 +70,13 @@ class Chunk:
     stop: int
 
 
-def _chunks(path: Path, size: int) -> Iterator[Chunk]:
+def chunk_ranges(path: Path, size: int) -> Iterator[Chunk]:
     """Byte ranges of about ``size`` bytes, each ending after a newline (or at the end)."""
     total = path.stat().st_size
+    if total <= size:  # one chunk, the file unopened (-ff sets: thousands of small files)
+        if total:
+            yield Chunk(0, total)
+        return
     start = 0
     with path.open("rb") as handle:
         while start < total:
@@ -161,7 +166,7 @@ def map_chunks(
     :func:`pool_size`), as ``map_pool`` maps them."""
     if workers is None:
         workers = pool_size(path.stat().st_size)
-    return map_pool(functools.partial(work, str(path)), _chunks(path, chunk_bytes), workers)
+    return map_pool(functools.partial(work, str(path)), chunk_ranges(path, chunk_bytes), workers)
 
 
 def map_pool(work: Callable[[U], T], items: Iterable[U], workers: int) -> Iterator[T]:

@@ -67,7 +67,8 @@ def arrange(table: pa.Table, *, hold: bool = False) -> tuple[pa.Table, pa.Table]
     yields them (the workers joined those inside a chunk: ``join_inside``); returns the rows,
     and the unfinished calls held back. ``hold``: more chunks follow, so the unfinished calls
     that no later row of their pid here resumes or ends are held back (they go at the head of
-    the next window) instead of yielded at the end."""
+    the next window) instead of yielded at the end. A table without ``args`` (a count, which
+    needs no texts) is arranged all the same."""
     # No combine_chunks of the whole table: the takes below copy each column once anyway.
     count = table.num_rows
     code = arrow.values(table["code"])
@@ -132,16 +133,20 @@ def arrange(table: pa.Table, *, hold: bool = False) -> tuple[pa.Table, pa.Table]
     if len(at) == 0 and np.array_equal(source, np.arange(count)):
         # Rows in order, none to patch (a log of one process, mostly): no copy at all.
         names = [name for name in table.column_names if name not in numbers and name != "args"]
-        columns = {name: arrow.one(table[name]) for name in [*names, *numbers, "args"]}
+        texts = ["args"] if "args" in table.column_names else []
+        columns = {name: arrow.one(table[name]) for name in [*names, *numbers, *texts]}
         return _lone_marked(columns, is_lone), table.take(arrow.array(np.sort(held)))
     taken = arrow.array(source)
-    out = table.drop_columns([*numbers, "args"]).take(taken)
+    texts = ["args"] if "args" in table.column_names else []
+    out = table.drop_columns([*numbers, *texts]).take(taken)
     columns = {name: arrow.one(out[name]) for name in out.column_names}
     for name in numbers:
         values = arrow.values(table[name], fill=None if name == "line" else np.nan)
         patched = values[source]
         patched[at] = values[taken_partner[at]]
         columns[name] = arrow.array(patched)
+    if not texts:
+        return _lone_marked(columns, is_lone), table.take(arrow.array(np.sort(held)))
     args = table["args"]
     if len(at):
         head = arrow.one(args.take(arrow.array(taken_partner[at])))

@@ -53,3 +53,13 @@ def test_array_shares_numpy_values_and_masks(column):
     assert pa.array(values, kind, mask=mask).equals(arrow.array(values, mask))
     if len(items):
         assert pa.scalar(values[0].item(), kind).equals(arrow.scalar(values[0].item(), kind))
+
+
+def test_a_column_of_no_chunks_is_an_empty_array_of_its_type():
+    """A filter that keeps no row can leave a column of no chunks: it reads as an empty array
+    of its type (numbers too), where combine_chunks would import pandas to make one."""
+    for kind in KINDS:
+        column = pa.chunked_array([], kind)
+        assert pa.array([], kind).equals(arrow.one(column))
+        if kind != pa.string():
+            assert [] == arrow.values(column).tolist()
