@@ -73,7 +73,8 @@ def _pid_shown(table: pa.Table) -> set[bool]:
     code = arrow.values(table["code"])
     event = (code <= codes.EXIT) | (code == codes.JOINED) | (code == codes.JOINED_EDGE)
     shown = arrow.valid(table["pid"])[event]
-    return {bool(value) for value in np.unique(shown)}
+    # (Not np.unique, which loads numpy.ma: 12 ms.)
+    return {value for value, present in ((True, shown.any()), (False, not shown.all())) if present}
 
 
 def iter_batches(
