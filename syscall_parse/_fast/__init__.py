@@ -4,12 +4,12 @@
 record batches, ``read_frame`` as its frame) and ``count_file(path)`` exactly its
 ``counts.count_trace`` Profile, but lines are classified in
 bulk: the log is read in chunks of whole lines (``chunks``), on all cores when it is big, and
-numpy byte arithmetic (``kernels``: 8 bytes at a time in uint64 lanes) reads the prefix,
-syscall name, result and duration of each line of the layouts of
-``strace [-f] -o FILE [-ttt|-tt|-r] [-T] [-y]`` (``scan``). A profile needs numpy alone
-(``counts``); a frame's text columns are cut out of each chunk as Arrow strings
-(``chunk_table``), its split calls joined (``join``), and the tables turned into record
-batches as they come (``batches``).
+a compiled scan (``_linescan.pyx``; where it is not built, numpy byte arithmetic, ``kernels``:
+8 bytes at a time in uint64 lanes) reads the prefix, syscall name, result and duration of
+each line of the layouts of ``strace [-f] -o FILE [-ttt|-tt|-r] [-T] [-y]`` (``scan``). A
+profile needs numpy alone (``counts``); a frame's text columns are cut out of each chunk as
+Arrow strings (``chunk_table``, ``_texts.pyx``), its split calls joined (``join``), and the
+tables turned into record batches as they come (``batches``).
 
 Exactness comes first: any line the fast checks do not classify with certainty (signals,
 exits, messages, notes after the result, escaped or non-ASCII bytes, other prefix layouts...)

@@ -2,8 +2,11 @@
 
 The prefix, syscall name, result and ``-T`` duration of the layouts of
 ``strace [-f] -o FILE [-ttt|-tt|-r] [-T] [-y]`` (pid padded to 5 columns, stamps with
-microseconds) are found by byte arithmetic (``kernels``) in ``scan_lines``. A line these
-checks do not vouch for gets the reference's reading (``record_row`` of ``lines.parse_line``).
+microseconds) are found in ``scan_lines``: by the compiled ``_linescan`` (each line read
+once), or where it is not built by byte arithmetic in numpy (``kernels``), the checks below,
+which the compiled scan mirrors line by line (``tests/parse/test_compiled.py`` holds the two
+equal). A line these checks do not vouch for gets the reference's reading (``record_row`` of
+``lines.parse_line``).
 
 The end of a call that returned, read by ``_results``, is this language (as a regular
 expression: the ')' closing the arguments, ' = ', the result, an optional -T duration with
