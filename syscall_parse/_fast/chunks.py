@@ -34,12 +34,13 @@ __all__ = [
     "read_chunk",
 ]
 
-CHUNK_BYTES = 2 << 20
+CHUNK_BYTES = 3 << 20
 """Bytes per chunk of a frame: big enough to amortise the per-call cost of the Arrow kernels,
 small enough that the chunks in flight stay well under the memory budget. With the compiled
-scan the parent receives chunks faster than it writes them, so they wait in it: at 4 MB its
-peak on a 1.5M-line log of threads was 235-275 MB (307 MB on a loaded machine, over the
-budget of 250), at 2 MB 191-222 MB, for 5-6% more time."""
+scan the parent receives chunks faster than it writes them, so they wait in it: its peak on a
+1.5M-line log of threads, to Parquet, was 215-237 MB at 4 MB, 189-201 MB at 3 MB and 173 MB
+at 2 MB (a loaded machine adds up to 60 MB; the budget is 250); 2 MB chunks parse 6% slower
+than 4 MB ones (in turns), 3 MB ones about half that."""
 
 PROFILE_CHUNK_BYTES = 2 << 20
 """Bytes per chunk of a profile: its numpy arrays are few, so a worker stays near its imports'
