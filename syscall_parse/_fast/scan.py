@@ -67,7 +67,7 @@ except ImportError:  # not built where the package was installed (no C compiler)
     _linescan = None
 
 COMPILED = _linescan is not None
-"""Whether lines are scanned by the compiled ``_linescan`` (else by numpy, 2-3 times slower)."""
+"""Whether lines are scanned by the compiled ``_linescan`` (else by numpy, several times slower)."""
 
 NAME_MAX = 32
 UNFINISHED_END = " <unfinished ...>\n"
