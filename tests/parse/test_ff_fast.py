@@ -286,7 +286,9 @@ def _peak_mb(prefix: Path, out: Path) -> float:
 def test_memory_does_not_grow_with_the_set(run_strace, tmp_path):
     """A real -ff set of threads made 40 MB and 160 MB long: the largest process of the
     parse to Parquet grows far less than the set (it held 1.6 times the set: 460 MB at 100 MB)
-    and stays under 250 MB."""
+    and stays under 300 MB, as a plain log's parse does (test_batches). Its peak RSS counts
+    the libraries' pages mapped from the page cache: 214-232 MB here, 250-273 MB on a machine
+    whose libraries were just installed (90 MB of them against 54), docs/performance.md."""
     real = tmp_path / "real"
     run_strace(["-ff", "-ttt", "-T", "-o", str(real)], [sys.executable, str(TRACEE)])
     copies = 40_000_000 // sum(path.stat().st_size for _, path in ff_set(real)) + 1
@@ -298,4 +300,4 @@ def test_memory_does_not_grow_with_the_set(run_strace, tmp_path):
     rows = [pq.read_metadata(tmp_path / f"{name}.parquet").num_rows for name in ("small", "large")]
     assert 4 * rows[0] == rows[1]
     assert large_mb < 1.5 * small_mb, (small_mb, large_mb)
-    assert large_mb < 250, large_mb
+    assert large_mb < 300, large_mb
